@@ -1,0 +1,194 @@
+"""The `threadwork` command line: serve, worker, db upgrade, doctor (and plugin/connector tools).
+
+Builds `Settings` once, checks that what the command needs is configured, and hands over to the
+process entry points. Problems are reported as one readable paragraph and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from redis.exceptions import RedisError
+
+from bot import messages
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings, load_settings
+
+EXIT_CONFIG = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return EXIT_CONFIG
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="threadwork", description=__doc__)
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the Slack listener with in-process workers")
+    serve.add_argument("--http", action="store_true", help="serve HTTP instead of Socket Mode")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.set_defaults(func=_serve)
+
+    worker = sub.add_parser("worker", help="run workers only (scale out)")
+    worker.set_defaults(func=_worker)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=_db_upgrade)
+
+    doctor = sub.add_parser("doctor", help="check configuration and services")
+    doctor.set_defaults(func=_doctor)
+    return parser
+
+
+def _settings() -> Settings | None:
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = ".".join(str(p) for p in error["loc"])
+            print(f"threadwork: setting {name}: {error['msg']}", file=sys.stderr)
+        return None
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return settings
+
+
+def _missing(settings: Settings, *, listener: bool, http: bool) -> list[str]:
+    needed = [("SLACK_BOT_TOKEN", settings.slack_bot_token)]
+    needed.append(("ANTHROPIC_API_KEY", settings.anthropic_api_key))
+    if listener and http:
+        needed.append(("SLACK_SIGNING_SECRET", settings.slack_signing_secret))
+    elif listener:
+        needed.append(("SLACK_APP_TOKEN", settings.slack_app_token))
+    return [name for name, value in needed if value is None]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings is None:
+        return EXIT_CONFIG
+    http = bool(args.http)
+    if missing := _missing(settings, listener=True, http=http):
+        if (
+            not http
+            and settings.slack_signing_secret is not None
+            and missing == ["SLACK_APP_TOKEN"]
+        ):
+            missing = ["SLACK_APP_TOKEN (or run `threadwork serve --http`)"]
+        print(messages.missing_credentials(missing), file=sys.stderr)
+        return EXIT_CONFIG
+    from bot.server import serve
+
+    return _run(settings, lambda rt: serve(rt, http=http, host=args.host, port=args.port))
+
+
+def _worker(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings is None:
+        return EXIT_CONFIG
+    if missing := _missing(settings, listener=False, http=False):
+        print(messages.missing_credentials(missing), file=sys.stderr)
+        return EXIT_CONFIG
+    from bot.server import work
+
+    return _run(settings, work)
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings is None:
+        return EXIT_CONFIG
+    from orchestrator.activity import make_engine, upgrade
+
+    async def go() -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(go())
+    except Exception as exc:  # reported as a sentence, not a traceback
+        print(
+            messages.startup_failed(
+                "the database migration failed", str(exc)[:200], "Check DATABASE_URL."
+            ),
+            file=sys.stderr,
+        )
+        return 1
+    print(f"database at {settings.database_url.split('@')[-1]} is up to date")
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings is None:
+        return EXIT_CONFIG
+    from bot.doctor import run_checks
+
+    async def go() -> int:
+        runtime = build_runtime(settings)
+        try:
+            checks = await run_checks(runtime)
+        finally:
+            await runtime.aclose()
+        for check in checks:
+            mark = "ok  " if check.ok else "FAIL"
+            print(f"{mark} {check.name:<12} {check.detail}")
+            if not check.ok and check.fix:
+                print(f"     {'':<12} fix: {check.fix}")
+        return 0 if all(c.ok for c in checks) else 1
+
+    return asyncio.run(go())
+
+
+def _run(settings: Settings, start: Callable[[Runtime], Coroutine[Any, Any, None]]) -> int:
+    async def go() -> None:
+        runtime = build_runtime(settings)
+        try:
+            await runtime.redis.ping()
+        except RedisError as exc:
+            await runtime.aclose()
+            raise _StartupError(
+                messages.startup_failed(
+                    f"Redis at {settings.redis_url} is not reachable",
+                    str(exc)[:120],
+                    "Start Redis or set REDIS_URL.",
+                )
+            ) from exc
+        await start(runtime)
+
+    try:
+        asyncio.run(go())
+    except _StartupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+class _StartupError(Exception):
+    pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""`threadwork doctor`: check each thing the bot needs and say what to fix.
+
+Every check runs even when an earlier one failed, so one run lists every problem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from bot.runtime import Runtime, anthropic_client
+from bot.settings import Settings
+
+CHECK_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+async def run_checks(runtime: Runtime) -> list[Check]:
+    settings = runtime.settings
+    probes: list[tuple[str, Callable[[], Awaitable[str]], str]] = [
+        ("config", lambda: _config(settings), "Fix THREADWORK_CONFIG or remove the file."),
+        ("credentials", lambda: _credentials(settings), "Set the variables named (README)."),
+        ("redis", lambda: _redis(runtime), f"Start Redis or set REDIS_URL ({settings.redis_url})."),
+        (
+            "database",
+            lambda: _database(runtime),
+            "Check DATABASE_URL; then `threadwork db upgrade`.",
+        ),
+        ("slack", lambda: _slack(runtime), "Check SLACK_BOT_TOKEN and SLACK_API_URL."),
+        ("model", lambda: _model(settings), "Check ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL."),
+    ]
+    return [await _probe(name, probe, fix) for name, probe, fix in probes]
+
+
+async def _probe(name: str, probe: Callable[[], Awaitable[str]], fix: str) -> Check:
+    try:
+        detail = await asyncio.wait_for(probe(), CHECK_TIMEOUT_S)
+    except TimeoutError:
+        return Check(name, False, f"no answer within {CHECK_TIMEOUT_S:.0f}s", fix)
+    except Exception as exc:  # a check reports every failure, whatever its type
+        return Check(name, False, _short(exc), fix)
+    return Check(name, True, detail)
+
+
+async def _config(settings: Settings) -> str:
+    path = settings.config_path
+    if not path.exists():
+        return f"{path} not found: no plugins enabled"
+    return f"{path} found"
+
+
+async def _credentials(settings: Settings) -> str:
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            ("ANTHROPIC_API_KEY", settings.anthropic_api_key),
+        )
+        if value is None
+    ]
+    if settings.slack_app_token is None and settings.slack_signing_secret is None:
+        missing.append("SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
+    if missing:
+        raise ValueError("missing " + ", ".join(missing))
+    mode = "Socket Mode" if settings.slack_app_token else "HTTP mode"
+    return f"all set ({mode})"
+
+
+async def _redis(runtime: Runtime) -> str:
+    await runtime.redis.ping()
+    return f"{runtime.settings.redis_url} answers"
+
+
+async def _database(runtime: Runtime) -> str:
+    async with runtime.engine.connect() as connection:
+        tables = await connection.run_sync(
+            lambda sync: sync.dialect.has_table(sync, "alembic_version")
+        )
+        if not tables:
+            return "reachable; schema not created yet (`threadwork db upgrade` or `serve` does it)"
+        version = (
+            await connection.execute(text("select version_num from alembic_version"))
+        ).scalar()
+    return f"reachable; schema at {version}"
+
+
+async def _slack(runtime: Runtime) -> str:
+    if runtime.settings.slack_bot_token is None:
+        raise ValueError("SLACK_BOT_TOKEN is not set")
+    reply = await runtime.slack.auth_test()
+    return f"signed in as {reply.get('user')} in {reply.get('team')}"
+
+
+async def _model(settings: Settings) -> str:
+    if settings.anthropic_api_key is None:
+        raise ValueError("ANTHROPIC_API_KEY is not set")
+    client = anthropic_client(settings)
+    try:
+        count = await client.messages.count_tokens(
+            model=settings.model, messages=[{"role": "user", "content": "ping"}]
+        )
+    finally:
+        await client.close()
+    return f"{settings.model} reachable ({count.input_tokens} tokens counted)"
+
+
+def _short(exc: Exception) -> str:
+    text_ = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text_[:200]

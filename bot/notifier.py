@@ -1,0 +1,125 @@
+"""SlackNotifier: the orchestrator's `Notifier` port, posting and editing thread replies.
+
+Rate-limit aware: a 429 is waited out for its Retry-After and retried; edits of one message are
+coalesced so at most one `chat.update` per message goes out per interval, and the latest view
+always wins. Slack failures become `DeliveryFailed`; nothing Slack-shaped leaks upward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import render
+from orchestrator import DeliveryFailed, ThreadRef, View
+
+log = logging.getLogger(__name__)
+
+MAX_429_RETRIES = 5
+MAX_RETRY_AFTER_S = 30.0
+
+
+@dataclass
+class _Edit:
+    thread: ThreadRef
+    view: View
+    last_sent: float = float("-inf")
+    task: asyncio.Task[None] | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class SlackNotifier:
+    def __init__(self, client: AsyncWebClient, *, min_update_interval_s: float = 1.0) -> None:
+        self._client = client
+        self._interval = min_update_interval_s
+        self._edits: dict[str, _Edit] = {}
+        self.rate_limited = 0
+
+    async def post(self, thread: ThreadRef, view: View) -> str:
+        text, blocks = render(view)
+        response = await self._call(
+            partial(
+                self._client.chat_postMessage,
+                channel=thread.channel_id,
+                thread_ts=thread.thread_ts,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        )
+        return str(response["ts"])
+
+    async def update(self, thread: ThreadRef, message_id: str, view: View) -> None:
+        self._forget_idle()
+        edit = self._edits.get(message_id)
+        if edit is None:
+            edit = self._edits[message_id] = _Edit(thread=thread, view=view)
+        edit.view = view
+        edit.changed.set()
+        if edit.task is None or edit.task.done():
+            edit.task = asyncio.create_task(self._deliver_edits(message_id, edit))
+
+    async def flush(self) -> None:
+        pending = [e.task for e in self._edits.values() if e.task and not e.task.done()]
+        for task in pending:
+            with contextlib.suppress(DeliveryFailed):
+                await task
+
+    def _forget_idle(self) -> None:
+        horizon = asyncio.get_running_loop().time() - max(self._interval, 1.0) * 60
+        for message_id, edit in list(self._edits.items()):
+            if edit.last_sent < horizon and (edit.task is None or edit.task.done()):
+                del self._edits[message_id]
+
+    async def _deliver_edits(self, message_id: str, edit: _Edit) -> None:
+        loop = asyncio.get_running_loop()
+        while edit.changed.is_set():
+            wait = edit.last_sent + self._interval - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            edit.changed.clear()
+            text, blocks = render(edit.view)
+            try:
+                await self._call(
+                    partial(
+                        self._client.chat_update,
+                        channel=edit.thread.channel_id,
+                        ts=message_id,
+                        text=text,
+                        blocks=blocks,
+                    )
+                )
+            except DeliveryFailed:
+                log.warning("dropped an edit of message %s", message_id)
+            edit.last_sent = loop.time()
+
+    async def _call(self, send: Callable[[], Awaitable[Any]]) -> Any:
+        for attempt in range(MAX_429_RETRIES + 1):
+            try:
+                return await send()
+            except SlackApiError as exc:
+                status = exc.response.status_code
+                if status != 429 or attempt == MAX_429_RETRIES:
+                    error = exc.response.get("error") if exc.response is not None else None
+                    raise DeliveryFailed(f"Slack answered {status}: {error}") from exc
+                self.rate_limited += 1
+                await asyncio.sleep(_retry_after(exc))
+        raise AssertionError("unreachable")
+
+
+def _retry_after(exc: SlackApiError) -> float:
+    try:
+        headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
+        value = float(headers.get("retry-after", 1))
+    except (TypeError, ValueError):
+        value = 1.0
+    return min(max(value, 0.0), MAX_RETRY_AFTER_S)

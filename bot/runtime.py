@@ -1,0 +1,115 @@
+"""The composition root: turn `Settings` into connected real implementations of every port.
+
+The only place where Redis, the database, the model API and Slack clients are built and wired
+into the orchestrator. Processes (`serve`, `worker`) and the CLI checks get a `Runtime` from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from anthropic import AsyncAnthropic
+from redis.asyncio import Redis
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.notifier import SlackNotifier
+from bot.settings import Settings
+from orchestrator import Orchestrator
+from orchestrator.activity import SqlActivityLog, make_engine
+from orchestrator.keys import Keys
+from orchestrator.lease import Leases
+from orchestrator.model import AnthropicModel
+from orchestrator.queue import RedisJobQueue
+from orchestrator.runner import RunLimits, Runner
+from orchestrator.store import RedisTaskStore
+from orchestrator.tools import NoTools
+from orchestrator.worker import Worker
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return AsyncWebClient(token=token, base_url=_with_slash(settings.slack_api_url))
+
+
+def anthropic_client(settings: Settings) -> AsyncAnthropic:
+    key = settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else None
+    return AsyncAnthropic(
+        api_key=key,
+        base_url=settings.anthropic_base_url,
+        max_retries=0,
+        timeout=settings.model_timeout_s,
+    )
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    redis: Redis
+    engine: AsyncEngine
+    slack: AsyncWebClient
+    notifier: SlackNotifier
+    orchestrator: Orchestrator
+    runner: Runner
+    queue: RedisJobQueue
+    leases: Leases
+    store: RedisTaskStore
+    activity: SqlActivityLog
+
+    def worker(self) -> Worker:
+        return Worker(
+            queue=self.queue,
+            leases=self.leases,
+            store=self.store,
+            runner=self.runner,
+            activity=self.activity,
+            model=self.settings.model,
+            concurrency=self.settings.workers,
+            reclaim_after_s=self.settings.reclaim_after_s,
+        )
+
+    async def aclose(self) -> None:
+        await self.notifier.flush()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    redis = Redis.from_url(settings.redis_url)
+    keys = Keys(settings.redis_prefix)
+    engine = make_engine(settings.database_url)
+    store = RedisTaskStore(redis, keys=keys, ttl_s=settings.task_ttl_s)
+    queue = RedisJobQueue(redis, keys=keys)
+    activity = SqlActivityLog(engine)
+    slack = slack_client(settings)
+    notifier = SlackNotifier(slack, min_update_interval_s=settings.slack_min_update_interval_s)
+    model = AnthropicModel(
+        anthropic_client(settings),
+        max_attempts=settings.model_max_attempts,
+        retry_base_s=settings.model_retry_base_s,
+    )
+    runner = Runner(
+        store=store,
+        model=model,
+        notifier=notifier,
+        activity=activity,
+        toolbox=NoTools(),
+        limits=RunLimits(max_output_tokens=settings.max_tokens),
+    )
+    return Runtime(
+        settings=settings,
+        redis=redis,
+        engine=engine,
+        slack=slack,
+        notifier=notifier,
+        orchestrator=Orchestrator(store=store, queue=queue),
+        runner=runner,
+        queue=queue,
+        leases=Leases(redis, keys=keys, ttl_s=settings.reclaim_after_s),
+        store=store,
+        activity=activity,
+    )
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"

@@ -1,0 +1,75 @@
+"""Settings: every environment variable Threadwork reads, typed and documented, built once.
+
+The composition root (`bot.cli`) builds one `Settings` and passes it, or the slices it needs, down.
+Nothing else in the project reads the environment. Names are a public contract (README, manifest).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "claude-sonnet-4-6"
+SLACK_API_DEFAULT = "https://slack.com/api/"
+
+
+class Settings(BaseSettings):
+    """Process configuration, read from the environment (and an optional `.env` file)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    """Bot token (`xoxb-…`) from the app's OAuth page; needed by every process that talks to Slack."""
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    """Signing secret; needed in HTTP mode to verify that requests come from Slack."""
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    """App-level token (`xapp-…`, scope connections:write); when set, `serve` uses Socket Mode."""
+    slack_api_url: str = Field(default=SLACK_API_DEFAULT, alias="SLACK_API_URL")
+    """Base URL of the Slack Web API; tests and local emulators stand in here."""
+
+    anthropic_api_key: SecretStr | None = Field(default=None, alias="ANTHROPIC_API_KEY")
+    """Key for the model API."""
+    anthropic_base_url: str | None = Field(default=None, alias="ANTHROPIC_BASE_URL")
+    """Model API base URL; unset means the SDK's default."""
+    model: str = Field(default=DEFAULT_MODEL, alias="THREADWORK_MODEL")
+    """Model id the orchestrator plans with."""
+
+    redis_url: str = Field(default="redis://localhost:6379/0", alias="REDIS_URL")
+    """Redis holding live task state, the job stream, leases and dedupe keys."""
+    database_url: str = Field(default="sqlite:///threadwork.db", alias="DATABASE_URL")
+    """SQL database for the activity log (SQLite file by default, PostgreSQL in production)."""
+    config_path: Path = Field(
+        default=Path("threadwork.yaml"),
+        validation_alias=AliasChoices("THREADWORK_CONFIG", "config_path"),
+    )
+    """Admin config file (plugins, channels, connectors, approvals, limits); absent = no plugins."""
+
+    redis_prefix: str = Field(default="tw", alias="THREADWORK_REDIS_PREFIX")
+    """Prefix of every Redis key, so several deployments can share one Redis."""
+    workers: int = Field(default=4, ge=1, alias="THREADWORK_WORKERS")
+    """Jobs one process runs at the same time."""
+    reclaim_after_s: float = Field(default=30.0, gt=0, alias="THREADWORK_RECLAIM_AFTER")
+    """Seconds after which a job whose worker stopped answering is taken over by another worker.
+    Also the lease length on a thread; a live worker renews it every third of this."""
+    model_max_attempts: int = Field(default=5, ge=1, alias="THREADWORK_MODEL_MAX_ATTEMPTS")
+    """Attempts per model call on overload/rate-limit/server errors before the task fails."""
+    model_retry_base_s: float = Field(default=1.0, ge=0, alias="THREADWORK_MODEL_RETRY_BASE")
+    """First back-off delay between model attempts (doubles, capped at 30 s; Retry-After wins)."""
+    model_timeout_s: float = Field(default=600.0, gt=0, alias="THREADWORK_MODEL_TIMEOUT")
+    """Timeout of one model call."""
+    max_tokens: int = Field(default=8192, ge=1, alias="THREADWORK_MAX_TOKENS")
+    """Output token cap of one model turn."""
+    task_ttl_s: int = Field(default=30 * 24 * 3600, ge=60, alias="THREADWORK_TASK_TTL")
+    """How long a thread's live state is kept in Redis after its last activity."""
+    slack_min_update_interval_s: float = Field(
+        default=1.0, ge=0, alias="THREADWORK_SLACK_UPDATE_INTERVAL"
+    )
+    """Minimum seconds between two edits of one Slack message (edits in between are coalesced)."""
+    log_level: str = Field(default="INFO", alias="THREADWORK_LOG_LEVEL")
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (called once, by the CLI)."""
+    return Settings()

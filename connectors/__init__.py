@@ -1,0 +1,31 @@
+"""MCP client layer: supervised sessions per server, tool discovery, calls, credentials, limits.
+
+Public entry points: `ConnectorPool` (pool.py), the server specs (spec.py), our tool types
+(tools.py) and the error tree (errors.py). No mcp type crosses this package's boundary.
+"""
+
+from connectors.errors import (
+    ConnectorError,
+    ServerUnavailable,
+    ToolCallFailed,
+    ToolNotFound,
+)
+from connectors.pool import ConnectorPool, ServerStatus
+from connectors.redaction import Redactor
+from connectors.spec import HttpSpec, ServerSpec, StdioSpec
+from connectors.tools import ToolCallResult, ToolInfo
+
+__all__ = [
+    "ConnectorError",
+    "ConnectorPool",
+    "HttpSpec",
+    "Redactor",
+    "ServerSpec",
+    "ServerStatus",
+    "ServerUnavailable",
+    "StdioSpec",
+    "ToolCallFailed",
+    "ToolCallResult",
+    "ToolInfo",
+    "ToolNotFound",
+]

@@ -1,0 +1,108 @@
+"""The activity log port's SQL implementation, and the database URL / migration plumbing.
+
+Writes are appends (events) or upserts (the task summary row); reads serve the CLI only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from orchestrator.ports import ActivityEvent, TaskRecord
+from orchestrator.records import ActivityRow, TaskRow
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def async_url(url: str) -> str:
+    """Map a plain database URL onto the async driver we ship (`sqlite://` → aiosqlite, etc.)."""
+    for plain, driver in (
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("postgresql://", "postgresql+psycopg://"),
+        ("postgres://", "postgresql+psycopg://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+def make_engine(url: str) -> AsyncEngine:
+    return create_async_engine(async_url(url), pool_pre_ping=True)
+
+
+async def upgrade(engine: AsyncEngine) -> None:
+    """Bring the schema to the latest migration (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    def run(connection: Any) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+class SqlActivityLog:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def upsert_task(self, record: TaskRecord) -> None:
+        async with self._sessions.begin() as session:
+            row = await session.get(TaskRow, record.id)
+            if row is None:
+                row = TaskRow(
+                    id=record.id,
+                    team_id=record.thread.team_id,
+                    channel_id=record.thread.channel_id,
+                    thread_ts=record.thread.thread_ts,
+                    requester=record.requester,
+                    title=record.title[:200],
+                    created_at=_now(),
+                )
+                session.add(row)
+            row.status = record.status
+            row.input_tokens = record.usage.input_tokens
+            row.output_tokens = record.usage.output_tokens
+            row.updated_at = _now()
+
+    async def record(self, event: ActivityEvent) -> None:
+        async with self._sessions.begin() as session:
+            session.add(
+                ActivityRow(
+                    task_id=event.task_id,
+                    kind=event.kind,
+                    agent_id=event.agent_id,
+                    correlation_id=event.correlation_id,
+                    data=event.data,
+                    at=_now(),
+                )
+            )
+
+    async def task(self, task_id: str) -> TaskRow | None:
+        async with self._sessions() as session:
+            return await session.get(TaskRow, task_id)
+
+    async def tasks(self, *, limit: int = 50) -> list[TaskRow]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(TaskRow).order_by(TaskRow.created_at.desc()).limit(limit)
+            )
+            return list(rows)
+
+    async def events(self, task_id: str) -> list[ActivityRow]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(ActivityRow).where(ActivityRow.task_id == task_id).order_by(ActivityRow.id)
+            )
+            return list(rows)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,33 @@
+"""What comes into the orchestrator: typed commands built by the Slack edge, and queued jobs.
+
+Commands are frozen values; jobs are what travels on the Redis stream (JSON, parsed with pydantic
+when read back).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from orchestrator.task import ThreadRef
+
+
+class UserMessage(BaseModel):
+    """A person wrote to the bot: a mention that opens (or continues) a thread, or a thread reply."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    thread: ThreadRef
+    user_id: str
+    text: str
+    message_ts: str
+    mention: bool = True
+
+
+class Job(BaseModel):
+    """One unit of work on the job stream. Running a job twice is harmless (see `worker`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["message", "resume"]
+    task_id: str
+    message: UserMessage | None = None

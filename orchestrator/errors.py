@@ -1,0 +1,78 @@
+"""The orchestrator's exception tree. Callers branch on types and fields, never on message text.
+
+OrchestratorError
+├── ModelError                 the model API failed
+│   ├── ModelUnavailable       retryable failures (429/529/5xx, mid-stream errors) outlasted our retries
+│   └── ModelRejected          the API refused the request (4xx): retrying would not help
+├── StaleTask                  a compare-and-set save lost: another worker moved the task on
+├── LeaseLost                  this worker no longer holds the thread's lease
+├── InvalidTransition          a status change the task model does not allow
+└── BudgetExceeded             a task or agent ran out of steps or tokens
+"""
+
+from __future__ import annotations
+
+
+class OrchestratorError(Exception):
+    """Base of every error the orchestrator raises on purpose."""
+
+    code = "orchestrator_error"
+
+
+class ModelError(OrchestratorError):
+    code = "model_error"
+
+    def __init__(self, message: str, *, status: int | None = None, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+        self.attempts = attempts
+
+
+class ModelUnavailable(ModelError):
+    code = "model_unavailable"
+
+
+class ModelRejected(ModelError):
+    code = "model_rejected"
+
+
+class StaleTask(OrchestratorError):
+    code = "stale_task"
+
+    def __init__(self, task_id: str, expected_version: int) -> None:
+        super().__init__(f"task {task_id} changed since version {expected_version}")
+        self.task_id = task_id
+        self.expected_version = expected_version
+
+
+class LeaseLost(OrchestratorError):
+    code = "lease_lost"
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__(f"lease on task {task_id} was lost")
+        self.task_id = task_id
+
+
+class InvalidTransition(OrchestratorError):
+    code = "invalid_transition"
+
+    def __init__(self, kind: str, current: str, target: str) -> None:
+        super().__init__(f"{kind}: {current} -> {target} is not allowed")
+        self.kind = kind
+        self.current = current
+        self.target = target
+
+
+class BudgetExceeded(OrchestratorError):
+    code = "budget_exceeded"
+
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(f"{what} limit of {limit} reached")
+        self.what = what
+        self.limit = limit
+
+
+class DeliveryFailed(OrchestratorError):
+    """The notifier could not show something in Slack (after its own retries)."""
+
+    code = "delivery_failed"

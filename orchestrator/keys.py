@@ -1,0 +1,42 @@
+"""The Redis key scheme. Every key Threadwork writes is named here, under one prefix.
+
+    {p}:task:{<task_id>}                  hash  task JSON (`data`) + `version`; TTL = task TTL
+    {p}:lease:{<task_id>}                 str   token of the worker running the task; PX = lease
+    {p}:thread:<team>:<channel>:<ts>      str   thread -> task id; TTL = task TTL
+    {p}:evt:<event_id>                    str   Slack event already accepted; TTL 1 h
+    {p}:jobs                              stream of jobs, consumer group `{p}-workers`
+
+The `{<task_id>}` hash tag keeps a task's keys in one Redis Cluster slot, so the Lua scripts that
+touch them keep working on Cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orchestrator.task import ThreadRef
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    prefix: str = "tw"
+
+    def task(self, task_id: str) -> str:
+        return f"{self.prefix}:task:{{{task_id}}}"
+
+    def lease(self, task_id: str) -> str:
+        return f"{self.prefix}:lease:{{{task_id}}}"
+
+    def thread(self, thread: ThreadRef) -> str:
+        return f"{self.prefix}:thread:{thread.team_id}:{thread.channel_id}:{thread.thread_ts}"
+
+    def event(self, event_id: str) -> str:
+        return f"{self.prefix}:evt:{event_id}"
+
+    @property
+    def jobs(self) -> str:
+        return f"{self.prefix}:jobs"
+
+    @property
+    def group(self) -> str:
+        return f"{self.prefix}-workers"

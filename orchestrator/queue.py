@@ -1,0 +1,97 @@
+"""The job queue: a Redis Stream read by one consumer group, shared by every worker process.
+
+A job stays pending until its worker acknowledges it. A live worker keeps its jobs fresh with
+`touch` (resets their idle time); a job idle for longer than the reclaim delay belongs to a worker
+that died, and `reclaim` hands it to another one (XAUTOCLAIM).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from orchestrator.commands import Job
+from orchestrator.keys import Keys
+
+Delivery = tuple[str, Job]
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, job: Job) -> None: ...
+
+    async def receive(self, consumer: str, *, count: int, block_ms: int) -> list[Delivery]: ...
+
+    async def reclaim(self, consumer: str, *, idle_ms: int, count: int) -> list[Delivery]: ...
+
+    async def touch(self, consumer: str, delivery_id: str) -> None: ...
+
+    async def ack(self, delivery_id: str) -> None: ...
+
+
+class RedisJobQueue:
+    def __init__(self, redis: Redis, *, keys: Keys, max_len: int = 100_000) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._max_len = max_len
+        self._ready = False
+
+    async def ensure_group(self) -> None:
+        if self._ready:
+            return
+        try:
+            await self._redis.xgroup_create(
+                self._keys.jobs, self._keys.group, id="0", mkstream=True
+            )
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._ready = True
+
+    async def enqueue(self, job: Job) -> None:
+        await self._redis.xadd(
+            self._keys.jobs,
+            {"job": job.model_dump_json()},
+            maxlen=self._max_len,
+            approximate=True,
+        )
+
+    async def receive(self, consumer: str, *, count: int, block_ms: int) -> list[Delivery]:
+        await self.ensure_group()
+        reply: Any = await self._redis.xreadgroup(
+            self._keys.group, consumer, {self._keys.jobs: ">"}, count=count, block=block_ms
+        )
+        streams = reply.items() if isinstance(reply, dict) else reply or []
+        return [d for _, entries in streams for d in _parse(entries)]
+
+    async def reclaim(self, consumer: str, *, idle_ms: int, count: int) -> list[Delivery]:
+        await self.ensure_group()
+        reply: Any = await self._redis.xautoclaim(
+            self._keys.jobs, self._keys.group, consumer, min_idle_time=idle_ms, count=count
+        )
+        # XAUTOCLAIM answers [next cursor, claimed entries, deleted ids].
+        return _parse(reply[1])
+
+    async def touch(self, consumer: str, delivery_id: str) -> None:
+        await self._redis.xclaim(
+            self._keys.jobs, self._keys.group, consumer, 0, [delivery_id], justid=True
+        )
+
+    async def ack(self, delivery_id: str) -> None:
+        await self._redis.xack(self._keys.jobs, self._keys.group, delivery_id)
+        await self._redis.xdel(self._keys.jobs, delivery_id)
+
+
+def _parse(entries: Any) -> list[Delivery]:
+    out: list[Delivery] = []
+    for entry in entries:
+        if entry is None:  # deleted while pending
+            continue
+        entry_id, fields = entry
+        raw = fields.get(b"job") or fields.get("job")
+        if raw is None:
+            continue
+        key = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+        out.append((key, Job.model_validate_json(raw)))
+    return out

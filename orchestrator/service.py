@@ -1,0 +1,45 @@
+"""The orchestrator's public API for the Slack edge: accept work, never do it inline.
+
+Every method returns within a few Redis round trips; the planning loop runs in workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orchestrator.commands import Job, UserMessage
+from orchestrator.queue import JobQueue
+from orchestrator.store import TaskStore
+from orchestrator.task import new_id
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    task_id: str
+    new_task: bool
+
+
+class Orchestrator:
+    def __init__(self, *, store: TaskStore, queue: JobQueue) -> None:
+        self._store = store
+        self._queue = queue
+
+    async def first_delivery(self, event_id: str) -> bool:
+        """False when Slack redelivers an event we already accepted."""
+        return await self._store.first_delivery(event_id)
+
+    async def submit(self, message: UserMessage) -> Accepted | None:
+        """Queue a message for its thread's task.
+
+        A mention opens a task for its thread (or continues the thread's task); a plain thread
+        reply is accepted only in threads the bot already owns. Returns None when ignored.
+        """
+        if message.mention:
+            task_id, created = await self._store.claim_thread(message.thread, new_id("task"))
+        else:
+            owner = await self._store.task_for_thread(message.thread)
+            if owner is None:
+                return None
+            task_id, created = owner, False
+        await self._queue.enqueue(Job(kind="message", task_id=task_id, message=message))
+        return Accepted(task_id=task_id, new_task=created)

@@ -1,0 +1,87 @@
+"""Live task state in Redis: load, create and compare-and-set save; the thread index; event dedupe.
+
+Key scheme in `orchestrator.keys`. A save succeeds only if the stored version is the one the caller
+loaded, so a worker that lost its lease can never overwrite newer state.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+from orchestrator.errors import StaleTask
+from orchestrator.keys import Keys
+from orchestrator.task import Task, ThreadRef
+
+# KEYS[1] task hash; ARGV: expected version, new data, ttl seconds. Returns 1 on success.
+_CAS_SAVE = """
+local current = redis.call('HGET', KEYS[1], 'version')
+if current == false then current = '-1' end
+if tonumber(current) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', tonumber(ARGV[1]) + 1)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+"""
+
+
+class TaskStore(Protocol):
+    async def load(self, task_id: str) -> Task | None: ...
+
+    async def save(self, task: Task) -> None:
+        """Persist `task` if nobody saved since it was loaded; bumps `task.version`.
+
+        Raises `StaleTask` otherwise.
+        """
+        ...
+
+    async def claim_thread(self, thread: ThreadRef, task_id: str) -> tuple[str, bool]:
+        """Bind `thread` to `task_id` unless it already has a task: returns (task id, created)."""
+        ...
+
+    async def task_for_thread(self, thread: ThreadRef) -> str | None: ...
+
+    async def first_delivery(self, event_id: str) -> bool:
+        """True the first time an event id is seen (within an hour), False for redeliveries."""
+        ...
+
+
+class RedisTaskStore:
+    def __init__(self, redis: Redis, *, keys: Keys, ttl_s: int) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._ttl_s = ttl_s
+        self._cas = redis.register_script(_CAS_SAVE)
+
+    async def load(self, task_id: str) -> Task | None:
+        data, version = await self._redis.hmget(self._keys.task(task_id), ["data", "version"])
+        if data is None:
+            return None
+        task = Task.model_validate_json(data)
+        task.version = int(version or 0)
+        return task
+
+    async def save(self, task: Task) -> None:
+        payload = task.model_dump_json(exclude={"version"})
+        expected = task.version
+        ok = await self._cas(keys=[self._keys.task(task.id)], args=[expected, payload, self._ttl_s])
+        if not ok:
+            raise StaleTask(task.id, task.version)
+        task.version = expected + 1
+        await self._redis.expire(self._keys.thread(task.thread), self._ttl_s)
+
+    async def claim_thread(self, thread: ThreadRef, task_id: str) -> tuple[str, bool]:
+        key = self._keys.thread(thread)
+        if await self._redis.set(key, task_id, nx=True, ex=self._ttl_s):
+            return task_id, True
+        existing = await self._redis.get(key)
+        return (existing.decode() if isinstance(existing, bytes) else str(existing)), False
+
+    async def task_for_thread(self, thread: ThreadRef) -> str | None:
+        value = await self._redis.get(self._keys.thread(thread))
+        if value is None:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def first_delivery(self, event_id: str) -> bool:
+        return bool(await self._redis.set(self._keys.event(event_id), 1, nx=True, ex=3600))

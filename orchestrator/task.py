@@ -1,0 +1,223 @@
+"""The task model: a Slack thread's work, its agents, their turns' tool calls, and pure transitions.
+
+This module owns the shape of live state (persisted as JSON by `store`) and the rules for moving
+between statuses. It does no I/O. See DESIGN §3: a task is suspended exactly when none of its agents
+can make progress; every event that resolves a tool call (a click, a sub-agent finishing, a message)
+enqueues a job that runs the task again.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.errors import InvalidTransition
+
+TaskStatus = Literal[
+    "queued", "running", "awaiting_approval", "awaiting_input", "completed", "failed", "cancelled"
+]
+AgentStatus = Literal["ready", "waiting", "done", "failed"]
+ToolCallStatus = Literal["pending", "running", "awaiting_approval", "done", "failed"]
+
+ORCHESTRATOR = "main"
+
+_TASK_MOVES: dict[TaskStatus, frozenset[TaskStatus]] = {
+    "queued": frozenset({"running", "cancelled", "failed"}),
+    "running": frozenset(
+        {"running", "awaiting_approval", "awaiting_input", "completed", "failed", "cancelled"}
+    ),
+    "awaiting_approval": frozenset({"queued", "running", "cancelled", "failed"}),
+    "awaiting_input": frozenset({"queued", "running", "cancelled", "failed"}),
+    # A new message in a finished thread opens the next turn of the same conversation.
+    "completed": frozenset({"queued", "running"}),
+    "failed": frozenset({"queued", "running"}),
+    "cancelled": frozenset({"queued", "running"}),
+}
+
+_CALL_MOVES: dict[ToolCallStatus, frozenset[ToolCallStatus]] = {
+    "pending": frozenset({"running", "awaiting_approval", "done", "failed"}),
+    "awaiting_approval": frozenset({"running", "done", "failed"}),
+    "running": frozenset({"done", "failed"}),
+    "done": frozenset(),
+    "failed": frozenset(),
+}
+
+
+def move_task(current: TaskStatus, target: TaskStatus) -> TaskStatus:
+    """Return `target` if a task may go there from `current`, else raise `InvalidTransition`."""
+    if target not in _TASK_MOVES[current]:
+        raise InvalidTransition("task", current, target)
+    return target
+
+
+def move_call(current: ToolCallStatus, target: ToolCallStatus) -> ToolCallStatus:
+    """Return `target` if a tool call may go there from `current`, else raise `InvalidTransition`."""
+    if target not in _CALL_MOVES[current]:
+        raise InvalidTransition("tool call", current, target)
+    return target
+
+
+def new_id(prefix: str) -> str:
+    """A short random id, unguessable enough to be used as an opaque handle in Slack payloads."""
+    return f"{prefix}_{secrets.token_urlsafe(12)}"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class ThreadRef(_Model):
+    """Where a task lives in Slack."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    team_id: str
+    channel_id: str
+    thread_ts: str
+
+
+class Usage(_Model):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    model_calls: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cache_read_tokens += other.cache_read_tokens
+        self.cache_write_tokens += other.cache_write_tokens
+        self.model_calls += other.model_calls
+
+    @property
+    def total(self) -> int:
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_read_tokens
+            + self.cache_write_tokens
+        )
+
+
+class ToolCall(_Model):
+    """One `tool_use` block of a model turn and what became of it."""
+
+    id: str
+    name: str
+    input: dict[str, Any] = Field(default_factory=dict)
+    status: ToolCallStatus = "pending"
+    result: str | list[dict[str, Any]] | None = None
+    is_error: bool = False
+    checkpoint_id: str | None = None
+
+    @property
+    def resolved(self) -> bool:
+        return self.status in ("done", "failed")
+
+    def finish(self, result: str | list[dict[str, Any]], *, is_error: bool = False) -> None:
+        self.status = move_call(self.status, "failed" if is_error else "done")
+        self.result = result
+        self.is_error = is_error
+
+    def as_result_block(self) -> dict[str, Any]:
+        block: dict[str, Any] = {
+            "type": "tool_result",
+            "tool_use_id": self.id,
+            "content": self.result if self.result is not None else "",
+        }
+        if self.is_error:
+            block["is_error"] = True
+        return block
+
+
+class Agent(_Model):
+    """One model conversation: the orchestrator, or a sub-agent working on a brief."""
+
+    id: str
+    kind: Literal["orchestrator", "subagent"] = "orchestrator"
+    parent_id: str | None = None
+    model: str
+    definition: str | None = None
+    system: str | None = None
+    brief: str | None = None
+    tools: list[str] | None = None
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    calls: list[ToolCall] = Field(default_factory=list)
+    status: AgentStatus = "ready"
+    steps: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    summary: str | None = None
+    error: str | None = None
+    progress_ts: str | None = None
+
+    def awaits_model(self) -> bool:
+        """True when the conversation ends with a user turn the model has not answered yet."""
+        return bool(self.messages) and self.messages[-1]["role"] == "user" and not self.calls
+
+    def turn_resolved(self) -> bool:
+        return bool(self.calls) and all(call.resolved for call in self.calls)
+
+    def close_turn(self) -> None:
+        """Send every result of the turn back as one user message, in the order the model asked."""
+        self.messages.append(
+            {"role": "user", "content": [call.as_result_block() for call in self.calls]}
+        )
+        self.calls = []
+
+    def add_user_text(self, text: str) -> None:
+        """Append a user message; merges into a trailing user turn so roles keep alternating."""
+        block = {"type": "text", "text": text}
+        if self.messages and self.messages[-1]["role"] == "user" and not self.calls:
+            content = self.messages[-1]["content"]
+            if isinstance(content, str):
+                content = [{"type": "text", "text": content}]
+            self.messages[-1]["content"] = [*content, block]
+        else:
+            self.messages.append({"role": "user", "content": [block]})
+
+
+class Failure(_Model):
+    code: str
+    correlation_id: str
+    detail: str = ""
+
+
+class Task(_Model):
+    """A Slack thread's work. Saved to Redis after every step; `version` guards concurrent saves."""
+
+    id: str
+    thread: ThreadRef
+    requester: str
+    status: TaskStatus = "queued"
+    version: int = -1
+    """Version of the stored copy this object was loaded from; -1 for a task never saved."""
+    created_at: float = Field(default_factory=time.time)
+    updated_at: float = Field(default_factory=time.time)
+    agents: dict[str, Agent] = Field(default_factory=dict)
+    applied_messages: list[str] = Field(default_factory=list)
+    progress_ts: str | None = None
+    progress_lines: list[str] = Field(default_factory=list)
+    answered_turns: int = 0
+    turn_first_step: int = 0
+    """`steps` when the current turn of the thread began (progress counts this turn only)."""
+    turn_first_tokens: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    steps: int = 0
+    failure: Failure | None = None
+
+    @property
+    def orchestrator(self) -> Agent:
+        return self.agents[ORCHESTRATOR]
+
+    def move(self, target: TaskStatus) -> None:
+        self.status = move_task(self.status, target)
+        self.updated_at = time.time()
+
+    def has_applied(self, message_ts: str) -> bool:
+        return message_ts in self.applied_messages
+
+    def mark_applied(self, message_ts: str, *, keep: int = 200) -> None:
+        self.applied_messages = [*self.applied_messages, message_ts][-keep:]

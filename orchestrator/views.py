@@ -1,0 +1,42 @@
+"""What goes out to people: view models the orchestrator asks the `Notifier` to show.
+
+They carry facts and codes only; wording and Block Kit live in the Slack edge (`bot.messages`,
+`bot.blocks`), so the orchestrator never composes user-facing text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ProgressState = Literal["working", "waiting", "done", "failed"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Progress:
+    """The task's single progress reply, edited in place as the task moves."""
+
+    state: ProgressState
+    lines: tuple[str, ...] = ()
+    steps: int = 0
+    tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Answer:
+    """The model's answer for this turn of the thread."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failure:
+    """The task could not go on; `code` is an `OrchestratorError.code` or `internal_error`."""
+
+    code: str
+    correlation_id: str
+    attempts: int = 0
+    detail: str = ""
+
+
+View = Progress | Answer | Failure

@@ -1,0 +1,162 @@
+"""Workers: take jobs off the stream, hold the thread's lease, apply the job, run the task.
+
+Any number of workers, in any number of processes, share one consumer group. A job is
+acknowledged only after the task was run and saved; a job left behind by a dead worker is
+reclaimed after the reclaim delay and simply runs again: applying a message twice is a no-op
+(messages are keyed by their Slack ts) and the runner resumes from the last saved step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import uuid
+
+from orchestrator.commands import Job, UserMessage
+from orchestrator.errors import LeaseLost, StaleTask
+from orchestrator.lease import Leases
+from orchestrator.ports import ActivityEvent, ActivityLog
+from orchestrator.queue import JobQueue
+from orchestrator.runner import Runner
+from orchestrator.store import TaskStore
+from orchestrator.task import ORCHESTRATOR, Agent, Task
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        queue: JobQueue,
+        leases: Leases,
+        store: TaskStore,
+        runner: Runner,
+        activity: ActivityLog,
+        model: str,
+        concurrency: int,
+        reclaim_after_s: float,
+        name: str | None = None,
+    ) -> None:
+        self._queue = queue
+        self._leases = leases
+        self._store = store
+        self._runner = runner
+        self._activity = activity
+        self._model = model
+        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._reclaim_after_s = reclaim_after_s
+        self.name = name or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume jobs until `stop` is set, then wait for the jobs in hand to finish."""
+        next_reclaim = 0.0
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            await self._slots.acquire()
+            self._slots.release()
+            free = max(1, self._concurrency - len(self._running))
+            deliveries = []
+            if loop.time() >= next_reclaim:
+                deliveries = await self._queue.reclaim(
+                    self.name, idle_ms=int(self._reclaim_after_s * 1000), count=free
+                )
+                next_reclaim = loop.time() + self._reclaim_after_s / 4
+            if not deliveries:
+                deliveries = await self._queue.receive(self.name, count=free, block_ms=250)
+            for delivery_id, job in deliveries:
+                await self._slots.acquire()
+                task = asyncio.create_task(self._handle(delivery_id, job))
+                self._running.add(task)
+                task.add_done_callback(self._done)
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._slots.release()
+
+    async def _handle(self, delivery_id: str, job: Job) -> None:
+        token = await self._leases.acquire(job.task_id, wait_s=self._reclaim_after_s)
+        if token is None:
+            log.info("task %s is busy elsewhere; job %s stays pending", job.task_id, delivery_id)
+            return
+        toucher = asyncio.create_task(self._keep_fresh(delivery_id))
+        try:
+            async with self._leases.held(job.task_id, token):
+                await self.process(job)
+        except (LeaseLost, StaleTask) as exc:
+            log.warning("gave up job %s: %s", delivery_id, exc)
+            return
+        finally:
+            toucher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await toucher
+        await self._queue.ack(delivery_id)
+
+    async def _keep_fresh(self, delivery_id: str) -> None:
+        while True:
+            await asyncio.sleep(self._reclaim_after_s / 3)
+            await self._queue.touch(self.name, delivery_id)
+
+    async def process(self, job: Job) -> None:
+        """Apply `job` to its task and run the task. The caller holds the task's lease."""
+        task = await self._store.load(job.task_id)
+        if job.message is not None:
+            task = await self._apply(task, job.task_id, job.message)
+        if task is None:
+            log.warning("job for unknown task %s dropped", job.task_id)
+            return
+        try:
+            await self._runner.run(task)
+        except (LeaseLost, StaleTask, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # the last line of defence: never leave a thread hanging
+            log.exception("task %s crashed", task.id)
+            await self._runner.fail(task, exc)
+
+    async def _apply(self, task: Task | None, task_id: str, message: UserMessage) -> Task:
+        if task is None:
+            task = Task(
+                id=task_id,
+                thread=message.thread,
+                requester=message.user_id,
+                agents={ORCHESTRATOR: Agent(id=ORCHESTRATOR, model=self._model)},
+            )
+            await self._activity.record(
+                ActivityEvent(task_id=task_id, kind="task.created", data={"user": message.user_id})
+            )
+        if task.has_applied(message.message_ts):
+            return task
+        main = task.orchestrator
+        main.add_user_text(_attributed(message))
+        main.status = "ready"
+        task.mark_applied(message.message_ts)
+        task.progress_ts = None
+        task.progress_lines = []
+        task.turn_first_step = task.steps
+        task.turn_first_tokens = task.usage.total
+        task.failure = None
+        if task.status in ("completed", "failed", "cancelled"):
+            task.move("queued")
+        await self._store.save(task)
+        await self._activity.record(
+            ActivityEvent(
+                task_id=task.id,
+                kind="task.message",
+                data={
+                    "user": message.user_id,
+                    "ts": message.message_ts,
+                    "chars": len(message.text),
+                },
+            )
+        )
+        return task
+
+
+def _attributed(message: UserMessage) -> str:
+    return f"<@{message.user_id}>: {message.text}"

@@ -1,0 +1,175 @@
+"""A running Threadwork (HTTP listener + in-process workers) wired to the fakes, for tests.
+
+`Stack` starts the real `serve` entry point in the test's event loop; `SubprocessStack` runs
+`threadwork serve` as a separate process, so tests can kill it with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from bot.runtime import Runtime, build_runtime
+from bot.server import serve
+from bot.settings import Settings
+from orchestrator.activity import SqlActivityLog, make_engine
+from orchestrator.records import ActivityRow, TaskRow
+from tests.harness.fake_anthropic import FakeAnthropic
+from tests.harness.fake_slack import FakeSlack
+from tests.harness.slack_sender import SlackSender, app_mention, thread_message
+
+SIGNING_SECRET = "test-signing-secret"
+CHANNEL = "C0GENERAL"
+READY_TIMEOUT_S = 20.0
+
+
+async def wait_healthy(base: str, timeout: float = READY_TIMEOUT_S) -> None:  # noqa: ASYNC109
+    """Poll `/healthz` until it answers 200, for at most `timeout` seconds."""
+    async with aiohttp.ClientSession() as session, asyncio.timeout(timeout):
+        while True:
+            try:
+                async with session.get(f"{base}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.02)
+
+
+@dataclass
+class _Base:
+    settings: Settings
+    slack: FakeSlack
+    model: FakeAnthropic
+    port: int
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def sender(self) -> SlackSender:
+        return SlackSender(f"{self.base}/slack/events", SIGNING_SECRET)
+
+    async def mention(self, text: str, **kwargs: Any) -> dict[str, Any]:
+        event = app_mention(text, **kwargs)
+        response = await self.sender.send_event(event)
+        assert response.status == 200, response
+        return event
+
+    async def reply(self, text: str, *, thread_ts: str, **kwargs: Any) -> dict[str, Any]:
+        event = thread_message(text, thread_ts=thread_ts, **kwargs)
+        response = await self.sender.send_event(event)
+        assert response.status == 200, response
+        return event
+
+    async def tasks(self) -> list[TaskRow]:
+        engine = make_engine(self.settings.database_url)
+        try:
+            rows = await SqlActivityLog(engine).tasks(limit=1000)
+        finally:
+            await engine.dispose()
+        return rows
+
+    async def events(self, task_id: str) -> list[ActivityRow]:
+        engine = make_engine(self.settings.database_url)
+        try:
+            return await SqlActivityLog(engine).events(task_id)
+        finally:
+            await engine.dispose()
+
+    async def task_ids_for(self, thread_ts: str) -> list[str]:
+        return [t.id for t in await self.tasks() if t.thread_ts == thread_ts]
+
+
+@dataclass
+class Stack(_Base):
+    runtime: Runtime | None = None
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _serving: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.runtime = build_runtime(self.settings)
+        self._stop = asyncio.Event()
+        self._serving = asyncio.create_task(
+            serve(self.runtime, http=True, host="127.0.0.1", port=self.port, stop=self._stop)
+        )
+        await wait_healthy(self.base)
+
+    async def stop(self) -> None:
+        if self._serving is None:
+            return
+        self._stop.set()
+        await asyncio.wait_for(self._serving, READY_TIMEOUT_S)
+        self._serving = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+@dataclass
+class SubprocessStack(_Base):
+    process: subprocess.Popen[bytes] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        s = self.settings
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_"))}
+        env.update(
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=s.slack_api_url,
+            ANTHROPIC_API_KEY="sk-ant-test",
+            ANTHROPIC_BASE_URL=s.anthropic_base_url or "",
+            THREADWORK_MODEL=s.model,
+            REDIS_URL=s.redis_url,
+            DATABASE_URL=s.database_url,
+            THREADWORK_CONFIG=str(s.config_path),
+            THREADWORK_REDIS_PREFIX=s.redis_prefix,
+            THREADWORK_RECLAIM_AFTER=str(s.reclaim_after_s),
+            THREADWORK_MODEL_RETRY_BASE=str(s.model_retry_base_s),
+            THREADWORK_SLACK_UPDATE_INTERVAL=str(s.slack_min_update_interval_s),
+        )
+        env.update(self.extra_env)
+        return env
+
+    async def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "serve",
+                "--http",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            env=self.env(),
+        )
+        await wait_healthy(self.base)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process = None
+
+    async def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            await asyncio.to_thread(self.process.wait, 20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.process = None
