@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from bot import messages
+from bot import cli_plugins, messages
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 
@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", help="check configuration and services")
     doctor.set_defaults(func=_doctor)
+
+    cli_plugins.register(sub)
     return parser
 
 

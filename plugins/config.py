@@ -1,0 +1,223 @@
+"""The admin config file (`threadwork.yaml`): plugins, channels, connectors, approvals, limits.
+
+Validated with pydantic; every error names the file and the key, and says what is expected.
+An absent file is an empty config (no plugins enabled anywhere).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from plugins.errors import ConfigError
+from plugins.secrets import check_env, check_headers, check_url
+
+ApprovalRule = Literal["always", "never", "auto"]
+_DURATION = re.compile(
+    r"^\s*(?:(\d+)\s*w)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?"
+    r"\s*(?:(\d+)\s*s)?\s*$"
+)
+_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
+_APPROVER = re.compile(r"^(requester|[UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$")
+_CHANNEL = re.compile(r"^(\*|[CGD][A-Z0-9]{2,})$")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """`30m`, `24h`, `7d`, `2w`, `1h30m` → timedelta; anything else is a ValueError."""
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None or not any(match.groups()):
+        raise ValueError(f"{value!r} is not a duration such as 30m, 24h or 7d")
+    parts = {
+        unit: int(amount) for unit, amount in zip(_UNITS, match.groups(), strict=True) if amount
+    }
+    duration = timedelta(**parts)
+    if duration <= timedelta(0):
+        raise ValueError(f"{value!r} must be longer than zero")
+    return duration
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConnectorOverride(_Model):
+    """Fills or overrides what a plugin declares for one MCP server (credentials by ${ENV})."""
+
+    url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    command: str | None = None
+    args: list[str] | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    transport: Literal["stdio", "http", "sse"] | None = None
+    timeout: float | None = Field(default=None, gt=0)
+    tools: list[str] | None = None
+    """Globs of the server's tool names offered to the model; absent means all."""
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        check_headers(value)
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: dict[str, str]) -> dict[str, str]:
+        check_env(value)
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value:
+            check_url(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_endpoint(self) -> ConnectorOverride:
+        if self.url and self.command:
+            raise ValueError("set either url (remote server) or command (local server), not both")
+        return self
+
+
+def _approver(value: Any) -> str:
+    if not isinstance(value, str) or not _APPROVER.match(value):
+        raise ValueError(
+            f'{value!r} is not an approver; use "requester", a user id (U…/W…) or a '
+            "user-group id (S…)"
+        )
+    return value
+
+
+class ApprovalsConfig(_Model):
+    """Who may approve side effects, how long a request stays open, per-tool rules."""
+
+    approvers: list[Annotated[str, BeforeValidator(_approver)]] = Field(
+        default_factory=lambda: ["requester"]
+    )
+    expire_after: Duration = timedelta(hours=24)
+    remind_after: Duration | None = None
+    tools: dict[str, ApprovalRule] = Field(default_factory=dict)
+    """Glob on the namespaced tool name → always (ask), never (don't ask), auto (annotations)."""
+    requester_cannot_approve_destructive: bool = False
+
+    def rule_for(self, tool_name: str) -> ApprovalRule:
+        """The first glob (in file order) matching `tool_name`; `auto` if none does."""
+        for pattern, rule in self.tools.items():
+            if fnmatch.fnmatchcase(tool_name, pattern):
+                return rule
+        return "auto"
+
+    @property
+    def requester_may_approve(self) -> bool:
+        return "requester" in self.approvers
+
+    @property
+    def approver_users(self) -> tuple[str, ...]:
+        return tuple(a for a in self.approvers if a[0] in "UW")
+
+    @property
+    def approver_groups(self) -> tuple[str, ...]:
+        return tuple(a for a in self.approvers if a.startswith("S"))
+
+
+class LimitsConfig(_Model):
+    max_steps: int = Field(default=40, ge=1)
+    max_tokens: int = Field(default=2_000_000, ge=1)
+    max_subagents: int = Field(default=8, ge=1)
+    max_concurrent_subagents: int = Field(default=8, ge=1)
+
+
+class AdminConfig(_Model):
+    """The whole admin config. `plugins` are absolute once loaded by `load_admin_config`."""
+
+    plugins: list[Path] = Field(default_factory=list)
+    channels: dict[str, list[str]] = Field(default_factory=dict)
+    connectors: dict[str, ConnectorOverride] = Field(default_factory=dict)
+    approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for channel in value:
+            if not _CHANNEL.match(channel):
+                raise ValueError(
+                    f"{channel!r} is not a channel id; use the id shown in the channel's "
+                    'details (such as C0123ABCD), or "*" for every other channel'
+                )
+        return value
+
+    def enabled_plugins(self, channel_id: str) -> tuple[str, ...]:
+        """Plugins on in `channel_id`: its own list if listed, else `"*"`'s, else none."""
+        names = self.channels.get(channel_id, self.channels.get("*", []))
+        return tuple(dict.fromkeys(names))
+
+    def connector_for(self, plugin: str, server: str) -> ConnectorOverride | None:
+        """The override for `server` of `plugin`: key `plugin:server` first, then `server`."""
+        return self.connectors.get(f"{plugin}:{server}") or self.connectors.get(server)
+
+
+def load_admin_config(path: Path) -> AdminConfig:
+    """Read and validate `path`; absent means empty. Raises ConfigError naming each bad key."""
+    if not path.exists():
+        return AdminConfig()
+    label = path.name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError([f"{label}: cannot read the file ({exc.strerror})"], path=path) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ConfigError([f"{label}: {where}not valid YAML ({problem})"], path=path) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            [f"{label}: expected keys such as 'plugins:' and 'channels:' at the top level"],
+            path=path,
+        )
+    try:
+        config = AdminConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_messages(label, exc), path=path) from None
+    base = path.parent.absolute()
+    return config.model_copy(update={"plugins": [(base / p) for p in config.plugins]})
+
+
+def _messages(label: str, error: ValidationError) -> list[str]:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key; check its spelling against threadwork.example.yaml"
+        elif item["type"] == "literal_error":
+            message = f"{item['input']!r} is not one of {_expected(item)}"
+        lines.append(f"{label}: {key}: {message}" if key else f"{label}: {message}")
+    return lines
+
+
+def _expected(item: Any) -> str:
+    expected = item.get("ctx", {}).get("expected", "")
+    return str(expected).replace("'", "")

@@ -1,0 +1,85 @@
+"""The `threadwork` command: clear refusals without credentials, and `doctor` reporting each check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from bot.settings import Settings
+from tests.stack import SubprocessStack
+
+
+def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def bare_env(tmp_path: object) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_"))}
+    env["THREADWORK_CONFIG"] = "/nonexistent/threadwork.yaml"
+    return env
+
+
+def test_serve_without_credentials_names_what_is_missing(tmp_path: object) -> None:
+    result = run_cli("serve", env=bare_env(tmp_path))
+    assert result.returncode != 0
+    assert "SLACK_BOT_TOKEN" in result.stderr and "ANTHROPIC_API_KEY" in result.stderr
+    assert "README" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_http_mode_asks_for_the_signing_secret(tmp_path: object) -> None:
+    env = bare_env(tmp_path) | {"SLACK_BOT_TOKEN": "xoxb-1", "ANTHROPIC_API_KEY": "k"}
+    result = run_cli("serve", "--http", env=env)
+    assert result.returncode != 0
+    assert "SLACK_SIGNING_SECRET" in result.stderr
+    assert "SLACK_BOT_TOKEN" not in result.stderr
+
+
+def test_worker_with_unreachable_redis_says_so(tmp_path: object) -> None:
+    env = bare_env(tmp_path) | {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "ANTHROPIC_API_KEY": "k",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+    }
+    result = run_cli("worker", env=env)
+    assert result.returncode != 0
+    assert "Redis at redis://127.0.0.1:1/0 is not reachable" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_doctor_reports_every_check_ok(settings: Settings, fake_slack: object, fake_model: object) -> None:
+    env = SubprocessStack(settings=settings, slack=fake_slack, model=fake_model, port=0).env()  # type: ignore[arg-type]
+    result = run_cli("doctor", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("config", "credentials", "redis", "database", "slack", "model"):
+        assert any(line.startswith("ok") and name in line for line in result.stdout.splitlines()), (
+            result.stdout
+        )
+
+
+def test_doctor_says_what_to_fix(settings: Settings, fake_slack: object, fake_model: object) -> None:
+    env = SubprocessStack(settings=settings, slack=fake_slack, model=fake_model, port=0).env()  # type: ignore[arg-type]
+    env |= {"REDIS_URL": "redis://127.0.0.1:1/0", "SLACK_BOT_TOKEN": "not-a-bot-token"}
+    result = run_cli("doctor", env=env)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("FAIL") and "redis" in line for line in lines), result.stdout
+    assert any(line.startswith("FAIL") and "slack" in line for line in lines), result.stdout
+    assert "fix: Start Redis or set REDIS_URL" in result.stdout
+    assert any(line.startswith("ok") and "model" in line for line in lines)
+
+
+def test_db_upgrade_is_idempotent(database_url: str, tmp_path: object) -> None:
+    env = bare_env(tmp_path) | {"DATABASE_URL": database_url}
+    for _ in range(2):
+        result = run_cli("db", "upgrade", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "up to date" in result.stdout

@@ -1,0 +1,73 @@
+"""A `serve` process killed with SIGKILL mid-task: another one reclaims the job and answers once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.settings import Settings
+from tests.harness.fake_anthropic import FakeAnthropic, Reply, Text, Turn
+from tests.harness.fake_slack import FakeSlack
+from tests.harness.services import free_port
+from tests.stack import CHANNEL, SubprocessStack
+
+RECLAIM_AFTER_S = 2.0
+
+
+@pytest.fixture
+async def process(
+    settings: Settings, fake_slack: FakeSlack, fake_model: FakeAnthropic
+) -> AsyncIterator[SubprocessStack]:
+    running = SubprocessStack(
+        settings=settings.model_copy(update={"reclaim_after_s": RECLAIM_AFTER_S}),
+        slack=fake_slack,
+        model=fake_model,
+        port=free_port(),
+    )
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def test_killed_mid_model_call_resumes_and_answers_exactly_once(
+    process: SubprocessStack,
+) -> None:
+    release = threading.Event()
+    process.model.script(
+        "survive a crash",
+        [Turn([Text("lost with the process")], hold=release), Reply("answer after the crash")],
+    )
+    mention = await process.mention("survive a crash please")
+    await process.model.until_in_flight(1)
+    process.kill()
+    release.set()
+
+    await process.start()
+    thread = await process.slack.until_thread(
+        CHANNEL, mention["ts"], "answer after the crash", timeout=RECLAIM_AFTER_S * 10
+    )
+    await process.slack.until_thread(CHANNEL, mention["ts"], "Done", timeout=10)
+    assert [m for m in thread if "answer after the crash" in m.all_text][0]
+    thread = process.slack.thread(CHANNEL, mention["ts"])
+    assert sum("answer after the crash" in m.all_text for m in thread) == 1
+    assert not any("lost with the process" in m.all_text for m in thread)
+    assert len(process.model.requests) == 2
+    assert len(await process.task_ids_for(mention["ts"])) == 1
+
+
+async def test_a_second_process_on_the_same_redis_continues_the_thread(
+    process: SubprocessStack,
+) -> None:
+    process.model.script("first turn", [Reply("first answer")])
+    mention = await process.mention("first turn")
+    await process.slack.until_thread(CHANNEL, mention["ts"], "Done")
+    await process.stop()
+    await process.start()
+    process.model.script(lambda b: "second" in str(b["messages"][-1]), [Reply("second answer")])
+    await process.reply("second turn", thread_ts=mention["ts"])
+    await process.slack.until_thread(CHANNEL, mention["ts"], "second answer")
+    assert "first answer" in str(process.model.requests[-1].body["messages"])

@@ -1,0 +1,114 @@
+"""Serve an ASGI app on 127.0.0.1 from a background thread with its own event loop.
+
+The fakes must answer both in-process async tests (which run on another loop) and subprocesses
+started by a test, so each one owns a real listening socket and a private loop in a daemon thread.
+The socket is bound before the thread starts so the port is known synchronously, and shutdown
+skips uvicorn's graceful waits: a fake is stopped at the end of every test and must not cost time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import uvicorn
+
+
+def bind_free_socket() -> socket.socket:
+    """A listening-ready TCP socket on 127.0.0.1 with a port chosen by the OS."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+class ServerThread:
+    """One uvicorn server for `app`, started by `start()` and stopped by `stop()`."""
+
+    def __init__(self, app: Any, name: str) -> None:
+        self._app = app
+        self._name = name
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._sock: socket.socket | None = None
+        self.port = 0
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._sock = bind_free_socket()
+        self.port = self._sock.getsockname()[1]
+        self._ready.clear()
+        self._error = None
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10) or self._error is not None:
+            raise RuntimeError(f"{self._name} did not start: {self._error!r}")
+
+    def stop(self) -> None:
+        thread, loop, stop = self._thread, self._loop, self._stop
+        if thread is None or loop is None or stop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # loop already closed
+            loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        self._thread = None
+
+    def call_in_loop(self, fn: Callable[[], None]) -> None:
+        """Run `fn` on the server's loop (used to wake handlers that wait on loop objects)."""
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(fn)
+
+    def run_coroutine(self, coro: Coroutine[Any, Any, Any]) -> None:
+        if self._loop is not None:
+            asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # surfaced by start(); a thread has nowhere else to report
+            self._error = exc
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        assert self._sock is not None
+        config = uvicorn.Config(
+            self._app, lifespan="off", log_level="warning", access_log=False, http="h11"
+        )
+        config.load()
+        server = uvicorn.Server(config)
+        server.lifespan = config.lifespan_class(config)
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        await server.startup(sockets=[self._sock])
+        self._ready.set()
+        await self._stop.wait()
+        await _fast_shutdown(server, self._sock)
+
+
+async def _fast_shutdown(server: uvicorn.Server, sock: socket.socket) -> None:
+    for listener in server.servers:
+        listener.close()
+    sock.close()
+    for connection in list(server.server_state.connections):
+        connection.shutdown()
+    tasks = list(server.server_state.tasks)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for connection in list(server.server_state.connections):
+        transport = getattr(connection, "transport", None)
+        if transport is not None:
+            transport.close()

@@ -1,0 +1,346 @@
+"""The workspace behind the fake Slack Web API: messages, reactions, views, users, user groups.
+
+`Workspace.answer(method, args)` applies one Web API call to this state and returns Slack's JSON
+reply. Transport concerns (auth, rate limits, injected failures, recording) live in `fake_slack`.
+Not thread-safe on its own: the fake calls it under its lock.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .block_kit import (
+    MESSAGE_MAX_BLOCKS,
+    MESSAGE_TEXT_MAX,
+    VIEW_MAX_BLOCKS,
+    block_errors,
+)
+from .slack_ts import next_ts
+
+Json = dict[str, Any]
+
+BOT_USER = "UBOT"
+BOT_ID = "BBOT"
+TEAM_ID = "T0TEAM"
+
+
+def default_auth() -> Json:
+    return {
+        "ok": True,
+        "url": "https://acme.slack.com/",
+        "team": "Acme",
+        "team_id": TEAM_ID,
+        "user": "threadwork",
+        "user_id": BOT_USER,
+        "bot_id": BOT_ID,
+    }
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """A message as a user currently sees it (after edits; deleted messages are not listed)."""
+
+    channel: str
+    ts: str
+    thread_ts: str | None
+    text: str
+    blocks: tuple[Json, ...]
+    user: str
+    edited: int
+    """How many times `chat.update` changed it."""
+
+    @property
+    def all_text(self) -> str:
+        """`text` plus every text string inside `blocks`: what a reader of the message sees."""
+        parts = [self.text]
+        for block in self.blocks:
+            _collect_text(block, parts)
+        return "\n".join(part for part in parts if part)
+
+    def to_api(self) -> Json:
+        """The message as Slack's `conversations.replies` returns it."""
+        out: Json = {"type": "message", "ts": self.ts, "text": self.text, "user": self.user}
+        if self.thread_ts:
+            out["thread_ts"] = self.thread_ts
+        if self.blocks:
+            out["blocks"] = list(self.blocks)
+        if self.user == BOT_USER:
+            out["bot_id"] = BOT_ID
+        if self.edited:
+            out["edited"] = {"user": self.user, "ts": self.ts}
+        return out
+
+
+@dataclass(frozen=True)
+class SlackEphemeral:
+    channel: str
+    user: str
+    text: str
+    blocks: tuple[Json, ...]
+    thread_ts: str | None
+    message_ts: str
+
+
+@dataclass(frozen=True)
+class SlackView:
+    id: str
+    trigger_id: str | None
+    view: Json
+
+
+def _collect_text(node: Any, parts: list[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                parts.append(value)
+            else:
+                _collect_text(value, parts)
+    elif isinstance(node, list):
+        for item in node:
+            _collect_text(item, parts)
+
+
+def _error(code: str, **extra: Any) -> Json:
+    return {"ok": False, "error": code, **extra}
+
+
+@dataclass
+class Workspace:
+    auth: Json = field(default_factory=default_auth)
+    users: dict[str, Json] = field(default_factory=dict)
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
+    messages: dict[tuple[str, str], SlackMessage] = field(default_factory=dict)
+    ephemerals: list[SlackEphemeral] = field(default_factory=list)
+    reactions: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    views: dict[str, SlackView] = field(default_factory=dict)
+    _view_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _table: dict[str, Callable[[Json], Json]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._table = self._handlers()
+
+    def answer(self, method: str, args: Json) -> Json:
+        handler = self._table.get(method)
+        if handler is None:
+            return _error("unknown_method")
+        return handler(args)
+
+    def _handlers(self) -> dict[str, Callable[[Json], Json]]:
+        return {
+            "auth.test": lambda _args: dict(self.auth),
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update,
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.delete": self._delete,
+            "chat.getPermalink": self._permalink,
+            "reactions.add": self._reaction_add,
+            "reactions.remove": self._reaction_remove,
+            "users.info": self._user_info,
+            "usergroups.users.list": self._usergroup_users,
+            "conversations.replies": self._replies,
+            "views.open": self._view_open,
+            "views.push": self._view_open,
+            "views.update": self._view_update,
+            "assistant.threads.setStatus": self._set_status,
+        }
+
+    def add_message(self, message: SlackMessage) -> None:
+        self.messages[(message.channel, message.ts)] = message
+
+    def in_channel(self, channel: str) -> list[SlackMessage]:
+        found = [m for (c, _ts), m in self.messages.items() if c == channel]
+        return sorted(found, key=lambda m: float(m.ts))
+
+    def in_thread(self, channel: str, thread_ts: str) -> list[SlackMessage]:
+        return [
+            m for m in self.in_channel(channel) if m.ts == thread_ts or m.thread_ts == thread_ts
+        ]
+
+    # chat.*
+
+    def _content_error(self, args: Json, *, need_content: bool) -> Json | None:
+        text, blocks = args.get("text"), args.get("blocks")
+        if isinstance(text, str) and len(text) > MESSAGE_TEXT_MAX:
+            return _error("msg_too_long")
+        if blocks is not None:
+            errors = block_errors(blocks, max_blocks=MESSAGE_MAX_BLOCKS)
+            if errors:
+                return _error("invalid_blocks", errors=errors)
+        if need_content and not text and not blocks:
+            return _error("no_text")
+        return None
+
+    def _post_message(self, args: Json) -> Json:
+        channel = args.get("channel")
+        if not channel:
+            return _error("channel_not_found")
+        problem = self._content_error(args, need_content=True)
+        if problem:
+            return problem
+        thread_ts = args.get("thread_ts") or None
+        message = SlackMessage(
+            channel=channel,
+            ts=next_ts(),
+            thread_ts=thread_ts,
+            text=args.get("text") or "",
+            blocks=tuple(args.get("blocks") or ()),
+            user=BOT_USER,
+            edited=0,
+        )
+        self.add_message(message)
+        return {"ok": True, "channel": channel, "ts": message.ts, "message": message.to_api()}
+
+    def _update(self, args: Json) -> Json:
+        key = (args.get("channel", ""), args.get("ts", ""))
+        current = self.messages.get(key)
+        if current is None:
+            return _error("message_not_found")
+        if current.user != BOT_USER:
+            return _error("cant_update_message")
+        problem = self._content_error(args, need_content=False)
+        if problem:
+            return problem
+        updated = SlackMessage(
+            channel=current.channel,
+            ts=current.ts,
+            thread_ts=current.thread_ts,
+            text=args.get("text", current.text),
+            blocks=tuple(args["blocks"]) if "blocks" in args else current.blocks,
+            user=current.user,
+            edited=current.edited + 1,
+        )
+        self.messages[key] = updated
+        return {
+            "ok": True,
+            "channel": updated.channel,
+            "ts": updated.ts,
+            "text": updated.text,
+            "message": updated.to_api(),
+        }
+
+    def _post_ephemeral(self, args: Json) -> Json:
+        if not args.get("channel"):
+            return _error("channel_not_found")
+        if not args.get("user"):
+            return _error("user_not_in_channel")
+        problem = self._content_error(args, need_content=True)
+        if problem:
+            return problem
+        ephemeral = SlackEphemeral(
+            channel=args["channel"],
+            user=args["user"],
+            text=args.get("text") or "",
+            blocks=tuple(args.get("blocks") or ()),
+            thread_ts=args.get("thread_ts") or None,
+            message_ts=next_ts(),
+        )
+        self.ephemerals.append(ephemeral)
+        return {"ok": True, "message_ts": ephemeral.message_ts}
+
+    def _delete(self, args: Json) -> Json:
+        key = (args.get("channel", ""), args.get("ts", ""))
+        if self.messages.pop(key, None) is None:
+            return _error("message_not_found")
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    def _permalink(self, args: Json) -> Json:
+        channel, ts = args.get("channel", ""), args.get("message_ts", "")
+        if (channel, ts) not in self.messages:
+            return _error("message_not_found")
+        link = f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
+
+    # reactions.*: the target may be a user's message the fake never saw, so it is not checked.
+
+    def _reaction_add(self, args: Json) -> Json:
+        names = self.reactions.setdefault((args.get("channel", ""), args.get("timestamp", "")), [])
+        if args.get("name") in names:
+            return _error("already_reacted")
+        names.append(args.get("name", ""))
+        return {"ok": True}
+
+    def _reaction_remove(self, args: Json) -> Json:
+        names = self.reactions.get((args.get("channel", ""), args.get("timestamp", "")), [])
+        if args.get("name") not in names:
+            return _error("no_reaction")
+        names.remove(args["name"])
+        return {"ok": True}
+
+    # users and groups
+
+    def _user_info(self, args: Json) -> Json:
+        user_id = args.get("user", "")
+        if not user_id:
+            return _error("user_not_found")
+        name = user_id.lower()
+        user: Json = {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": name,
+            "real_name": f"User {user_id}",
+            "tz": "UTC",
+            "is_bot": user_id == BOT_USER,
+            "deleted": False,
+            "profile": {
+                "real_name": f"User {user_id}",
+                "display_name": name,
+                "email": f"{name}@example.com",
+            },
+        }
+        user.update(self.users.get(user_id, {}))
+        return {"ok": True, "user": user}
+
+    def _usergroup_users(self, args: Json) -> Json:
+        group = args.get("usergroup", "")
+        if group not in self.usergroups:
+            return _error("no_such_subteam")
+        return {"ok": True, "users": list(self.usergroups[group])}
+
+    def _replies(self, args: Json) -> Json:
+        channel, ts = args.get("channel", ""), args.get("ts", "")
+        thread = self.in_thread(channel, ts)
+        if not thread:
+            return _error("thread_not_found")
+        return {"ok": True, "messages": [m.to_api() for m in thread], "has_more": False}
+
+    # views
+
+    def _view_open(self, args: Json) -> Json:
+        view = args.get("view")
+        if not isinstance(view, dict):
+            return _error("invalid_arguments")
+        errors = block_errors(view.get("blocks", []), max_blocks=VIEW_MAX_BLOCKS)
+        if errors:
+            return _error("invalid_blocks", errors=errors)
+        view_id = f"V{next(self._view_ids):08d}"
+        self.views[view_id] = SlackView(view_id, args.get("trigger_id"), view)
+        return {"ok": True, "view": _view_json(view_id, view)}
+
+    def _view_update(self, args: Json) -> Json:
+        view_id, view = args.get("view_id", ""), args.get("view")
+        if view_id not in self.views:
+            return _error("not_found")
+        if not isinstance(view, dict):
+            return _error("invalid_arguments")
+        self.views[view_id] = SlackView(view_id, self.views[view_id].trigger_id, view)
+        return {"ok": True, "view": _view_json(view_id, view)}
+
+    def _set_status(self, args: Json) -> Json:
+        if not args.get("channel_id") or not args.get("thread_ts"):
+            return _error("invalid_arguments")
+        return {"ok": True}
+
+
+def _view_json(view_id: str, view: Json) -> Json:
+    return {
+        "id": view_id,
+        "team_id": TEAM_ID,
+        "state": {"values": {}},
+        "hash": f"hash-{view_id}",
+        "app_id": "A0APP",
+        "bot_id": BOT_ID,
+        **view,
+    }
