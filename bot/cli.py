@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from bot import cli_plugins, messages
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
+from plugins import ConfigError
 
 EXIT_CONFIG = 2
 
@@ -149,7 +150,11 @@ def _doctor(args: argparse.Namespace) -> int:
     from bot.doctor import run_checks
 
     async def go() -> int:
-        runtime = build_runtime(settings)
+        try:
+            runtime = build_runtime(settings)
+        except ConfigError as exc:
+            print(messages.config_invalid(settings.config_path, exc.errors), file=sys.stderr)
+            return 1
         try:
             checks = await run_checks(runtime)
         finally:
@@ -166,7 +171,10 @@ def _doctor(args: argparse.Namespace) -> int:
 
 def _run(settings: Settings, start: Callable[[Runtime], Coroutine[Any, Any, None]]) -> int:
     async def go() -> None:
-        runtime = build_runtime(settings)
+        try:
+            runtime = build_runtime(settings)
+        except ConfigError as exc:
+            raise _StartupError(messages.config_invalid(settings.config_path, exc.errors)) from exc
         try:
             await runtime.redis.ping()
         except RedisError as exc:

@@ -66,6 +66,14 @@ def missing_credentials(names: list[str]) -> str:
     )
 
 
+def config_invalid(path: object, errors: tuple[str, ...]) -> str:
+    lines = "\n".join(f"  - {e}" for e in errors)
+    return (
+        f"Threadwork can't start: {path} has problems:\n{lines}\n"
+        "Fix them (threadwork.example.yaml documents every key) and run the command again."
+    )
+
+
 def startup_failed(what: str, detail: str, fix: str) -> str:
     return f"Threadwork can't start: {what} ({detail}). {fix}"
 

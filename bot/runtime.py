@@ -6,6 +6,8 @@ into the orchestrator. Processes (`serve`, `worker`) and the CLI checks get a `R
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import dataclass
 
 from anthropic import AsyncAnthropic
@@ -15,16 +17,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.notifier import SlackNotifier
 from bot.settings import Settings
+from connectors import ConnectorPool
 from orchestrator import Orchestrator
 from orchestrator.activity import SqlActivityLog, make_engine
+from orchestrator.catalog import Catalog
+from orchestrator.connections import Unavailable, server_specs
 from orchestrator.keys import Keys
 from orchestrator.lease import Leases
 from orchestrator.model import AnthropicModel
 from orchestrator.queue import RedisJobQueue
 from orchestrator.runner import RunLimits, Runner
 from orchestrator.store import RedisTaskStore
-from orchestrator.tools import NoTools
+from orchestrator.toolbox import PluginToolbox
 from orchestrator.worker import Worker
+from plugins import AdminConfig, PluginRegistry, load_admin_config
+
+log = logging.getLogger(__name__)
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -55,6 +63,17 @@ class Runtime:
     leases: Leases
     store: RedisTaskStore
     activity: SqlActivityLog
+    config: AdminConfig
+    registry: PluginRegistry
+    pool: ConnectorPool
+    unavailable: list[Unavailable]
+    _open: bool = False
+
+    async def open(self) -> None:
+        """Start what needs a running loop (the connector pool; servers start lazily)."""
+        if not self._open:
+            await self.pool.__aenter__()
+            self._open = True
 
     def worker(self) -> Worker:
         return Worker(
@@ -69,12 +88,24 @@ class Runtime:
         )
 
     async def aclose(self) -> None:
+        if self._open:
+            self._open = False
+            await self.pool.__aexit__(None, None, None)
         await self.notifier.flush()
         await self.redis.aclose()
         await self.engine.dispose()
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    """Wire every port. Raises `plugins.ConfigError` when threadwork.yaml is invalid."""
+    config = load_admin_config(settings.config_path)
+    registry = PluginRegistry.load(config.plugins)
+    for problem in registry.problems:
+        log.log(logging.ERROR if problem.severity == "error" else logging.INFO, "%s", problem)
+    specs, unavailable = server_specs(registry, config, os.environ)
+    for item in unavailable:
+        log.warning("connector %s is off: %s", item.server, item.reason)
+    pool = ConnectorPool(specs)
     redis = Redis.from_url(settings.redis_url)
     keys = Keys(settings.redis_prefix)
     engine = make_engine(settings.database_url)
@@ -93,8 +124,14 @@ def build_runtime(settings: Settings) -> Runtime:
         model=model,
         notifier=notifier,
         activity=activity,
-        toolbox=NoTools(),
-        limits=RunLimits(max_output_tokens=settings.max_tokens),
+        toolbox=PluginToolbox(
+            catalog=Catalog(registry, config), config=config, tools=pool, activity=activity
+        ),
+        limits=RunLimits(
+            max_steps=config.limits.max_steps,
+            max_tokens=config.limits.max_tokens,
+            max_output_tokens=settings.max_tokens,
+        ),
     )
     return Runtime(
         settings=settings,
@@ -108,6 +145,10 @@ def build_runtime(settings: Settings) -> Runtime:
         leases=Leases(redis, keys=keys, ttl_s=settings.reclaim_after_s),
         store=store,
         activity=activity,
+        config=config,
+        registry=registry,
+        pool=pool,
+        unavailable=unavailable,
     )
 
 

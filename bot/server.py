@@ -28,6 +28,7 @@ async def serve(
     """Listen to Slack and run workers until `stop` is set (default: SIGINT/SIGTERM)."""
     settings = runtime.settings
     await upgrade(runtime.engine)
+    await runtime.open()
     secret = settings.slack_signing_secret
     app = build_app(
         client=runtime.slack,
@@ -50,6 +51,7 @@ async def serve(
 async def work(runtime: Runtime, *, stop: asyncio.Event | None = None) -> None:
     """Run workers only until `stop` is set (default: SIGINT/SIGTERM)."""
     await upgrade(runtime.engine)
+    await runtime.open()
     stop = stop or _stop_on_signals()
     log.info("worker started; waiting for jobs")
     try:

@@ -192,7 +192,13 @@ class Runner:
     def _note_calls(self, task: Task, calls: list[ToolCall]) -> None:
         for call in calls:
             mark = {"done": "✓", "failed": "✗", "awaiting_approval": "⏸"}.get(call.status, "…")
-            task.progress_lines = [*task.progress_lines, f"{mark} {call.name}"][-12:]
+            line = f"{mark} `{call.name}`"
+            if call.status == "failed":
+                line += f": {_first_line(call.result)}"
+            task.progress_lines = [*task.progress_lines, line][-12:]
+
+    def expand_command(self, task: Task, text: str) -> str | None:
+        return self._toolbox.expand_command(task, text)
 
     async def _ensure_progress(self, task: Task) -> None:
         if task.progress_ts is not None:
@@ -254,6 +260,13 @@ def _next_agent(task: Task) -> Agent | None:
         ):
             return agent
     return None
+
+
+def _first_line(result: object, limit: int = 120) -> str:
+    if isinstance(result, list):
+        result = " ".join(str(b.get("text", "")) for b in result if isinstance(b, dict))
+    line = str(result or "").strip().splitlines()[0] if str(result or "").strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _title(task: Task) -> str:

@@ -144,6 +144,8 @@ class Agent(_Model):
     system: str | None = None
     brief: str | None = None
     tools: list[str] | None = None
+    active_tools: list[str] = Field(default_factory=list)
+    """Connector tools found by `find_tools`: their schemas are sent from the next turn on."""
     messages: list[dict[str, Any]] = Field(default_factory=list)
     calls: list[ToolCall] = Field(default_factory=list)
     status: AgentStatus = "ready"

@@ -20,6 +20,10 @@ class Toolbox(Protocol):
         """System prompt sections describing what exists (one line per skill/connector/agent)."""
         ...
 
+    def expand_command(self, task: Task, text: str) -> str | None:
+        """The prompt of a `/plugin:command args` message, or None if `text` is not one."""
+        ...
+
     async def resolve(self, task: Task, agent: Agent, calls: list[ToolCall]) -> None:
         """Move every `pending` call of the turn on: run it, suspend it, or fail it.
 
@@ -37,6 +41,9 @@ class NoTools:
 
     def catalogue(self, task: Task, agent: Agent) -> list[str]:
         return []
+
+    def expand_command(self, task: Task, text: str) -> str | None:
+        return None
 
     async def resolve(self, task: Task, agent: Agent, calls: list[ToolCall]) -> None:
         for call in calls:

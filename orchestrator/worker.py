@@ -133,7 +133,8 @@ class Worker:
         if task.has_applied(message.message_ts):
             return task
         main = task.orchestrator
-        main.add_user_text(_attributed(message))
+        command = self._runner.expand_command(task, message.text)
+        main.add_user_text(_attributed(message, command))
         main.status = "ready"
         task.mark_applied(message.message_ts)
         task.progress_ts = None
@@ -158,5 +159,7 @@ class Worker:
         return task
 
 
-def _attributed(message: UserMessage) -> str:
+def _attributed(message: UserMessage, command: str | None) -> str:
+    if command is not None:
+        return f"<@{message.user_id}> ran {message.text.split()[0]}:\n\n{command}"
     return f"<@{message.user_id}>: {message.text}"

@@ -13,6 +13,7 @@ import json
 import math
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -42,7 +43,7 @@ class Turn:
     `usage=None` means estimated `(input, output)`. With `hold`, the server answers only once
     the event is set (a test can then act while the call is in flight)."""
 
-    blocks: tuple[Text | ToolUse, ...] = ()
+    blocks: Sequence[Text | ToolUse] = ()
     stop_reason: StopReason | None = None
     usage: tuple[int, int] | None = None
     delay_s: float = 0.0

@@ -349,7 +349,7 @@ class FakeAnthropic:
     async def _answer(self, answer: Answer, body: Json, usage: tuple[int, int] | None) -> Response:
         self._enter(+1)
         try:
-            await _hold(answer.hold)
+            await _hold(answer.hold, self._server.stopping)
             if isinstance(answer, Turn) and answer.delay_s:
                 await asyncio.sleep(answer.delay_s)
         except BaseException:
@@ -382,10 +382,10 @@ class FakeAnthropic:
         )
 
 
-async def _hold(event: threading.Event | None) -> None:
-    # Short bounded waits so a stopping server can cancel the handler promptly.
-    while event is not None and not event.is_set():
-        await asyncio.to_thread(event.wait, 0.25)
+async def _hold(event: threading.Event | None, stopping: threading.Event) -> None:
+    # Short bounded waits so that a stopping server is not kept alive by a hold nobody releases.
+    while event is not None and not event.is_set() and not stopping.is_set():
+        await asyncio.to_thread(event.wait, 0.05)
 
 
 def _has_key(headers: dict[str, str]) -> bool:

@@ -12,15 +12,18 @@ import asyncio
 import contextlib
 import socket
 import threading
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import uvicorn
 
+_GRACE_S = 1.0
+
 
 def bind_free_socket() -> socket.socket:
     """A listening-ready TCP socket on 127.0.0.1 with a port chosen by the OS."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # An explicit IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when
+    # the protocol is TCP, and without it every keep-alive request waits ~40 ms for delayed ACKs.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     return sock
@@ -39,6 +42,8 @@ class ServerThread:
         self._error: BaseException | None = None
         self._sock: socket.socket | None = None
         self.port = 0
+        self.stopping = threading.Event()
+        """Set by `stop()`: handlers that wait on something of the test's should give up."""
 
     @property
     def running(self) -> bool:
@@ -50,6 +55,7 @@ class ServerThread:
         self._sock = bind_free_socket()
         self.port = self._sock.getsockname()[1]
         self._ready.clear()
+        self.stopping.clear()
         self._error = None
         self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
         self._thread.start()
@@ -60,20 +66,11 @@ class ServerThread:
         thread, loop, stop = self._thread, self._loop, self._stop
         if thread is None or loop is None or stop is None:
             return
+        self.stopping.set()
         with contextlib.suppress(RuntimeError):  # loop already closed
             loop.call_soon_threadsafe(stop.set)
         thread.join(10)
         self._thread = None
-
-    def call_in_loop(self, fn: Callable[[], None]) -> None:
-        """Run `fn` on the server's loop (used to wake handlers that wait on loop objects)."""
-        if self._loop is not None:
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(fn)
-
-    def run_coroutine(self, coro: Coroutine[Any, Any, Any]) -> None:
-        if self._loop is not None:
-            asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     def _run(self) -> None:
         try:
@@ -99,16 +96,19 @@ class ServerThread:
 
 
 async def _fast_shutdown(server: uvicorn.Server, sock: socket.socket) -> None:
+    # Connections are dropped first, as a dead server would drop them; handlers still running then
+    # finish quietly into closed transports (cancelling them instead makes uvicorn answer 500).
     for listener in server.servers:
         listener.close()
     sock.close()
     for connection in list(server.server_state.connections):
-        connection.shutdown()
-    tasks = list(server.server_state.tasks)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    for connection in list(server.server_state.connections):
         transport = getattr(connection, "transport", None)
         if transport is not None:
-            transport.close()
+            transport.abort()
+    tasks = list(server.server_state.tasks)
+    if not tasks:
+        return
+    _done, pending = await asyncio.wait(tasks, timeout=_GRACE_S)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)

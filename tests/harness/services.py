@@ -7,7 +7,6 @@ one shared server without seeing each other's data.
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import subprocess
 import time
@@ -79,7 +78,8 @@ def ensure_postgres() -> None:
     """Make sure PostgreSQL answers on 127.0.0.1:5432, starting the local cluster if needed."""
     if _postgres_answers():
         return
-    version = sorted(os.listdir("/etc/postgresql"), key=_version_key)[-1]
+    versions = [p.name for p in Path("/etc/postgresql").iterdir()]
+    version = sorted(versions, key=_version_key)[-1]
     subprocess.run(
         ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
         check=True,

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
 import anthropic
 import pytest
+from anthropic.types import MessageParam
 
 from tests.harness.fake_anthropic import (
     Error,
@@ -33,7 +38,7 @@ async def client(fake_anthropic: FakeAnthropic) -> AsyncIterator[anthropic.Async
         yield client
 
 
-def user(text: str) -> list[dict]:
+def user(text: str) -> list[MessageParam]:
     return [{"role": "user", "content": text}]
 
 
@@ -146,7 +151,7 @@ async def test_match_on_first_user_message_and_callable(
 ) -> None:
     fake_anthropic.script(lambda body: body.get("max_tokens") == 7, [Reply("by callable")])
     fake_anthropic.script("ticket 42", [Reply("first"), Reply("second")])
-    history = [
+    history: list[MessageParam] = [
         {"role": "user", "content": [{"type": "text", "text": "look at ticket 42"}]},
         {"role": "assistant", "content": "first"},
         {"role": "user", "content": "and then?"},
@@ -165,9 +170,9 @@ async def test_handler_and_default(
     fake_anthropic: FakeAnthropic, client: anthropic.AsyncAnthropic
 ) -> None:
     fake_anthropic.handler(
-        lambda body: Reply(f"echo {body['messages'][-1]['content']}")
-        if body["max_tokens"] == 5
-        else None
+        lambda body: (
+            Reply(f"echo {body['messages'][-1]['content']}") if body["max_tokens"] == 5 else None
+        )
     )
     echoed = await client.messages.create(model=MODEL, max_tokens=5, messages=user("ping"))
     fallback = await client.messages.create(model=MODEL, max_tokens=6, messages=user("ping"))
@@ -189,7 +194,7 @@ async def test_unmatched_request_fails_loudly_without_default(
 async def test_tool_use_without_result_is_rejected_like_the_api(
     client: anthropic.AsyncAnthropic,
 ) -> None:
-    messages = [
+    messages: list[MessageParam] = [
         {"role": "user", "content": "go"},
         {
             "role": "assistant",
@@ -198,7 +203,7 @@ async def test_tool_use_without_result_is_rejected_like_the_api(
         {"role": "user", "content": "never mind"},
     ]
     with pytest.raises(anthropic.BadRequestError, match="toolu_1"):
-        await client.messages.create(model=MODEL, max_tokens=5, messages=messages)  # type: ignore[arg-type]
+        await client.messages.create(model=MODEL, max_tokens=5, messages=messages)
 
 
 async def test_hold_keeps_the_call_in_flight_until_released(
@@ -218,13 +223,12 @@ async def test_hold_keeps_the_call_in_flight_until_released(
 
 
 async def test_count_tokens_and_bearer_auth(fake_anthropic: FakeAnthropic) -> None:
-    bearer = anthropic.AsyncAnthropic(
+    async with anthropic.AsyncAnthropic(
         auth_token="tok", base_url=fake_anthropic.url, _strict_response_validation=True
-    )
-    await bearer.close()  # closed clients reopen lazily; this only keeps the loop tidy
-    counted = await bearer.messages.count_tokens(model=MODEL, messages=user("hello world"))
+    ) as bearer:
+        counted = await bearer.messages.count_tokens(model=MODEL, messages=user("hello world"))
+        await bearer.messages.create(model=MODEL, max_tokens=5, messages=user("hi"))
     assert counted.input_tokens == estimate_input_tokens({"messages": user("hello world")})
-    await bearer.messages.create(model=MODEL, max_tokens=5, messages=user("hi"))
     assert fake_anthropic.requests[0].headers["authorization"] == "Bearer tok"
 
 
@@ -255,3 +259,67 @@ async def test_waits_return_matching_requests_or_explain_the_timeout(
     assert found[0].last_user_text == "needle"
     with pytest.raises(AssertionError, match="needle"):
         fake_anthropic.wait_for_requests(2, timeout=0.05)
+
+
+async def test_create_with_stream_true_yields_the_event_sequence(
+    fake_anthropic: FakeAnthropic, client: anthropic.AsyncAnthropic
+) -> None:
+    fake_anthropic.script("events", [Turn([Text("hi"), ToolUse("t", {"a": 1})])])
+    stream = await client.messages.create(
+        model=MODEL, max_tokens=5, messages=user("events"), stream=True
+    )
+    kinds = [event.type async for event in stream]
+    assert kinds == [
+        "message_start",
+        *["content_block_start", "content_block_delta", "content_block_delta"],
+        "content_block_stop",
+        *["content_block_start", "content_block_delta", "content_block_delta"],
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
+
+
+async def test_stopping_with_a_held_call_is_prompt_and_drops_the_call() -> None:
+    fake = FakeAnthropic().start()
+    fake.script("stuck", [Reply("never", hold=threading.Event())])
+    async with anthropic.AsyncAnthropic(api_key="k", base_url=fake.url, max_retries=0) as client:
+        call = asyncio.create_task(
+            client.messages.create(model=MODEL, max_tokens=5, messages=user("stuck"))
+        )
+        await fake.until_in_flight(1)
+        started = time.monotonic()
+        await asyncio.to_thread(fake.stop)
+        assert time.monotonic() - started < 2
+        with pytest.raises(anthropic.APIConnectionError):
+            await asyncio.wait_for(call, 10)
+
+
+@pytest.mark.slow
+def test_a_killed_subprocess_mid_call_leaves_the_fake_serving(
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    release = threading.Event()
+    fake_anthropic.script("job 7", [Reply("first try", hold=release), Reply("second try")])
+    code = (
+        "import sys, anthropic;"
+        "c = anthropic.Anthropic(api_key='k', base_url=sys.argv[1], max_retries=0);"
+        "m = c.messages.create(model='m', max_tokens=5,"
+        " messages=[{'role': 'user', 'content': 'job 7'}]);"
+        "print(m.content[0].text)"
+    )
+    victim = subprocess.Popen([sys.executable, "-c", code, fake_anthropic.url])
+    try:
+        fake_anthropic.wait_for_in_flight(1)
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+    release.set()
+    rerun = subprocess.run(
+        [sys.executable, "-c", code, fake_anthropic.url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert rerun.stdout.strip() == "second try"

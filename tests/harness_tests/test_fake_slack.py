@@ -119,7 +119,10 @@ async def test_rate_limit_can_be_disabled(fake_slack: FakeSlack, client: AsyncWe
     [
         ([section("x")] * 51, "/blocks"),
         ([section("x" * 3001)], "/blocks/0/text/text"),
-        ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}], "/blocks/0/fields"),
+        (
+            [{"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}],
+            "/blocks/0/fields",
+        ),
         ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 2001}]}], "/fields/0"),
         ([{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}], "/text/text"),
         ([{"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}] * 11}], "/elements"),

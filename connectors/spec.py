@@ -1,0 +1,89 @@
+"""How to reach one MCP server: the resolved, immutable description the pool is built from.
+
+Values here are already resolved by the caller (no `${ENV}` references left); `secrets` holds the
+resolved secret values so that every output and log line can be scrubbed of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+ConnectMode = Literal["auto", "legacy"]
+
+DEFAULT_CALL_TIMEOUT_S = 60.0
+DEFAULT_CONNECT_TIMEOUT_S = 30.0
+DEFAULT_MAX_OUTPUT_CHARS = 20_000
+
+
+def _frozen(mapping: Mapping[str, str] | None) -> Mapping[str, str]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True, kw_only=True)
+class _BaseSpec:
+    name: str
+    namespace: str = ""
+    timeout_s: float = DEFAULT_CALL_TIMEOUT_S
+    connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
+    max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS
+    secrets: frozenset[str] = frozenset()
+    mode: ConnectMode = "auto"
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a connector needs a non-empty name")
+        if self.timeout_s <= 0 or self.connect_timeout_s <= 0:
+            raise ValueError(f"connector {self.name!r}: timeouts must be positive")
+        if self.max_output_chars < 100:
+            raise ValueError(f"connector {self.name!r}: max_output_chars must be at least 100")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity of the server inside a pool: the same server name may exist in two namespaces."""
+        return (self.namespace, self.name)
+
+    @property
+    def label(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+@dataclass(frozen=True, kw_only=True)
+class StdioSpec(_BaseSpec):
+    """A server started as a subprocess and spoken to over stdin/stdout."""
+
+    command: str
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    kind: Literal["stdio"] = "stdio"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.command:
+            raise ValueError(f"connector {self.name!r}: command is empty")
+        object.__setattr__(self, "args", tuple(self.args))
+        object.__setattr__(self, "env", _frozen(self.env))
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpSpec(_BaseSpec):
+    """A server reached over Streamable HTTP."""
+
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # An `httpx2.Auth` (e.g. one of the SDK's OAuth providers) for servers behind OAuth.
+    auth: Any = field(default=None, compare=False, repr=False)
+    kind: Literal["http"] = "http"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"connector {self.name!r}: url must start with http:// or https://")
+        object.__setattr__(self, "headers", _frozen(self.headers))
+
+
+ServerSpec = StdioSpec | HttpSpec

@@ -1,0 +1,83 @@
+"""Turn plugin server declarations plus the admin's connector overrides into connector specs.
+
+The one place that knows both `plugins` and `connectors`. Credentials are resolved here, from the
+environment mapping handed in by the composition root, and every value that came from a `${VAR}`
+reference is registered as a secret so the connector layer redacts it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from connectors import HttpSpec, ServerSpec, StdioSpec
+from connectors.spec import DEFAULT_CALL_TIMEOUT_S
+from plugins import AdminConfig, PluginRegistry, ResolvedServer, ServerConfigError, resolve_server
+
+log = logging.getLogger(__name__)
+
+_PYTHON_NAMES = frozenset({"python", "python3"})
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    server: str
+    reason: str
+
+
+def server_specs(
+    registry: PluginRegistry, config: AdminConfig, env: Mapping[str, str]
+) -> tuple[list[ServerSpec], list[Unavailable]]:
+    """Specs for every server of every installed plugin; unusable ones are listed with why."""
+    specs: list[ServerSpec] = []
+    skipped: list[Unavailable] = []
+    for plugin in registry.plugins.values():
+        for name, decl in sorted(plugin.mcp_servers.items()):
+            override = config.connector_for(plugin.name, name)
+            try:
+                resolved = resolve_server(decl, override, env)
+            except ServerConfigError as exc:
+                skipped.append(Unavailable(f"{plugin.name}/{name}", str(exc)))
+                continue
+            raw = {**decl.env, **decl.headers}
+            if override is not None:
+                raw |= {**override.env, **override.headers}
+            specs.append(_spec(plugin.name, resolved, _secrets(resolved, raw)))
+    return specs, skipped
+
+
+def _spec(namespace: str, server: ResolvedServer, secrets: frozenset[str]) -> ServerSpec:
+    timeout_s = server.timeout or DEFAULT_CALL_TIMEOUT_S
+    if server.transport == "stdio":
+        command = server.command or ""
+        # `python` in a plugin means "the interpreter Threadwork runs on" (same packages).
+        if command in _PYTHON_NAMES:
+            command = sys.executable
+        return StdioSpec(
+            name=server.name,
+            namespace=namespace,
+            command=command,
+            args=server.args,
+            env=dict(server.env),
+            cwd=server.cwd,
+            secrets=secrets,
+            timeout_s=timeout_s,
+        )
+    return HttpSpec(
+        name=server.name,
+        namespace=namespace,
+        url=server.url or "",
+        headers=dict(server.headers),
+        secrets=secrets,
+        timeout_s=timeout_s,
+    )
+
+
+def _secrets(server: ResolvedServer, raw: Mapping[str, str]) -> frozenset[str]:
+    """Resolved values of env vars and headers whose configured value referenced `${VAR}`."""
+    resolved = {**server.env, **server.headers}
+    values = [v for k, v in resolved.items() if "${" in raw.get(k, "")]
+    # Header values such as "Bearer <token>": the token part is the secret.
+    return frozenset(p for v in values for p in (v, *v.split()) if len(p) >= 8)

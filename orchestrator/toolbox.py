@@ -1,0 +1,235 @@
+"""PluginToolbox: the tools an agent sees in its channel, and how each of its calls is resolved.
+
+Core tools are always there: `load_skill` and `read_skill_file` (lazy skills) and `find_tools`
+(lazy tool schemas: a connector tool's schema is sent only after a search activated it).
+Connector tool calls pass governance first: allowed read-only calls run concurrently; calls that
+need a human's approval never run here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any, Protocol
+
+from connectors import ToolCallResult, ToolInfo
+from orchestrator.catalog import Catalog, ChannelCatalog
+from orchestrator.governance import Allow, Deny, decide
+from orchestrator.ports import ActivityEvent, ActivityLog
+from orchestrator.task import Agent, Task, ToolCall
+from plugins import AdminConfig, PluginError
+
+log = logging.getLogger(__name__)
+
+MAX_FOUND = 5
+MAX_SKILL_CHARS = 60_000
+
+_CORE_TOOLS: list[dict[str, Any]] = [
+    {
+        "name": "load_skill",
+        "description": "Load the full instructions of one skill listed in the system prompt.",
+        "input_schema": {
+            "type": "object",
+            "properties": {"name": {"type": "string", "description": "plugin:skill"}},
+            "required": ["name"],
+        },
+    },
+    {
+        "name": "read_skill_file",
+        "description": "Read a file that a loaded skill refers to (path relative to the skill).",
+        "input_schema": {
+            "type": "object",
+            "properties": {"skill": {"type": "string"}, "path": {"type": "string"}},
+            "required": ["skill", "path"],
+        },
+    },
+    {
+        "name": "find_tools",
+        "description": (
+            "Search the tools of this channel's connectors by keywords. Matching tools become"
+            " callable on your next turn; the result lists them with one line each."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {"query": {"type": "string"}},
+            "required": ["query"],
+        },
+    },
+]
+_CORE_NAMES = frozenset(t["name"] for t in _CORE_TOOLS)
+
+
+class ToolProvider(Protocol):
+    async def list_tools(self) -> list[ToolInfo]: ...
+
+    async def call(
+        self, model_name: str, arguments: dict[str, Any] | None = None
+    ) -> ToolCallResult: ...
+
+
+class PluginToolbox:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        config: AdminConfig,
+        tools: ToolProvider,
+        activity: ActivityLog,
+    ) -> None:
+        self._catalog = catalog
+        self._config = config
+        self._tools = tools
+        self._activity = activity
+        self._known: dict[str, ToolInfo] = {}
+
+    def catalogue(self, task: Task, agent: Agent) -> list[str]:
+        return self._channel(task).prompt_sections()
+
+    def definitions(self, task: Task, agent: Agent) -> list[dict[str, Any]]:
+        active = [self._known[n].schema_for_model() for n in agent.active_tools if n in self._known]
+        return [*_CORE_TOOLS, *active]
+
+    def expand_command(self, task: Task, text: str) -> str | None:
+        """`/plugin:command args` → the command's prompt with `$ARGUMENTS`; None if not one."""
+        match = re.match(r"\s*/([\w.-]+:[\w.-]+)\s*(.*)", text, re.DOTALL)
+        if not match:
+            return None
+        command = self._channel(task).commands.get(match.group(1))
+        return command.expand(match.group(2).strip()) if command else None
+
+    async def resolve(self, task: Task, agent: Agent, calls: list[ToolCall]) -> None:
+        pending = [c for c in calls if c.status == "pending"]
+        connector_calls = []
+        for call in pending:
+            if call.name in _CORE_NAMES:
+                await self._core(task, agent, call)
+            else:
+                connector_calls.append(call)
+        await asyncio.gather(*(self._connector(task, agent, c) for c in connector_calls))
+
+    def _channel(self, task: Task) -> ChannelCatalog:
+        return self._catalog.for_channel(task.thread.channel_id)
+
+    async def _core(self, task: Task, agent: Agent, call: ToolCall) -> None:
+        channel = self._channel(task)
+        try:
+            if call.name == "load_skill":
+                call.finish(_load_skill(channel, str(call.input.get("name", ""))))
+            elif call.name == "read_skill_file":
+                skill = _skill(channel, str(call.input.get("skill", "")))
+                call.finish(skill.read_file(str(call.input.get("path", ""))))
+            else:
+                call.finish(await self._find(task, agent, str(call.input.get("query", ""))))
+        except (PluginError, LookupError) as exc:
+            call.finish(str(exc), is_error=True)
+
+    async def _find(self, task: Task, agent: Agent, query: str) -> str:
+        tools = await self._channel_tools(task)
+        if not tools:
+            return "No connector tools are available in this channel."
+        found = _rank(tools, query)[:MAX_FOUND]
+        agent.active_tools = list(
+            dict.fromkeys([*agent.active_tools, *(t.model_name for t in found)])
+        )
+        if not found:
+            names = ", ".join(t.model_name for t in tools[:20])
+            return f"No tool matched {query!r}. Some available tools: {names}"
+        return "Now callable:\n" + "\n".join(
+            f"- {t.model_name}: {t.summary} ({'read-only' if t.read_only else 'changes data: needs approval'})"
+            for t in found
+        )
+
+    async def _channel_tools(self, task: Task) -> list[ToolInfo]:
+        enabled = set(self._channel(task).plugins)
+        tools = [t for t in await self._tools.list_tools() if t.namespace in enabled]
+        self._known.update({t.model_name: t for t in tools})
+        return tools
+
+    async def _connector(self, task: Task, agent: Agent, call: ToolCall) -> None:
+        tools = {t.model_name: t for t in await self._channel_tools(task)}
+        info = tools.get(call.name)
+        if info is None or call.name not in agent.active_tools:
+            call.finish(
+                f"Tool {call.name!r} is not available; use find_tools to find and activate tools.",
+                is_error=True,
+            )
+            return
+        decision = decide(
+            read_only=info.read_only,
+            rule=self._config.approvals.rule_for(call.name),
+            enabled=True,
+        )
+        if isinstance(decision, Deny):
+            call.finish(f"Refused: {decision.reason}.", is_error=True)
+        elif isinstance(decision, Allow):
+            result = await self._tools.call(call.name, call.input)
+            call.finish(result.blocks() or "(no output)", is_error=result.is_error)
+            await self._log_call(task, agent, call, info, result)
+        else:
+            call.finish(
+                f"Not run: {decision.reason}, and it needs a person's approval. Approvals cannot"
+                " be requested in this deployment, so tell the user exactly what you would do"
+                " and let them do it.",
+                is_error=True,
+            )
+            await self._log_call(task, agent, call, info, None)
+
+    async def _log_call(
+        self,
+        task: Task,
+        agent: Agent,
+        call: ToolCall,
+        info: ToolInfo,
+        result: ToolCallResult | None,
+    ) -> None:
+        await self._activity.record(
+            ActivityEvent(
+                task_id=task.id,
+                kind="tool.call",
+                agent_id=agent.id,
+                data={
+                    "tool": call.name,
+                    "server": f"{info.namespace}/{info.server}",
+                    "arguments": call.input,
+                    "outcome": "not_run_needs_approval"
+                    if result is None
+                    else ("error" if result.is_error else "ok"),
+                    "duration_ms": round(result.duration_s * 1000) if result else 0,
+                    "error": result.text[:300] if result and result.is_error else None,
+                },
+            )
+        )
+
+
+def _skill(channel: ChannelCatalog, name: str) -> Any:
+    skill = channel.skills.get(name) or next(
+        (s for key, s in channel.skills.items() if key.split(":", 1)[1] == name), None
+    )
+    if skill is None:
+        raise LookupError(
+            f"No skill named {name!r} here. Available: {', '.join(channel.skills) or 'none'}"
+        )
+    return skill
+
+
+def _load_skill(channel: ChannelCatalog, name: str) -> str:
+    body = _skill(channel, name).body()
+    if len(body) > MAX_SKILL_CHARS:
+        body = body[:MAX_SKILL_CHARS] + f"\n\n[… {len(body) - MAX_SKILL_CHARS} characters cut]"
+    return body
+
+
+def _rank(tools: list[ToolInfo], query: str) -> list[ToolInfo]:
+    words = [w for w in re.findall(r"[a-z0-9]+", query.lower()) if len(w) > 1]
+    exact = [t for t in tools if t.model_name == query.strip() or t.name == query.strip()]
+    if exact:
+        return exact
+
+    def score(tool: ToolInfo) -> int:
+        name = f"{tool.namespace} {tool.server} {tool.name}".lower().replace("_", " ")
+        text = tool.description.lower()
+        return sum(3 * (w in name) + (w in text) for w in words)
+
+    scored = sorted(((score(t), i, t) for i, t in enumerate(tools)), key=lambda x: (-x[0], x[1]))
+    return [t for s, _, t in scored if s > 0]

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the MCP conformance suite (client side) against connectors.conformance_client.
+# Needs: `npm ci --prefix ci/npm` (pins the suite and Node 22) and the project venv in .venv.
+# Exits non-zero on any failure not listed in tests/conformance/baseline.yml.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BIN="$ROOT/ci/npm/node_modules/.bin"
+PY="${PYTHON:-$ROOT/.venv/bin/python}"
+if [[ ! -x "$BIN/conformance" || ! -x "$BIN/node" ]]; then
+  echo "conformance suite not installed: run 'npm ci --prefix ci/npm' from $ROOT" >&2
+  exit 2
+fi
+OUT="${CONFORMANCE_OUT:-$(mktemp -d)}"
+cd "$ROOT"
+# The suite needs Node >= 22; ci/npm pins node@22, whose binary must come first on PATH.
+PATH="$BIN:$PATH" conformance client \
+  --command "$PY -m connectors.conformance_client" \
+  --suite "${CONFORMANCE_SUITE:-all}" \
+  --expected-failures "$ROOT/tests/conformance/baseline.yml" \
+  -o "$OUT" "$@"
+echo "conformance results in $OUT" >&2
