@@ -1,0 +1,70 @@
+"""Lazy versus eager context: size of the first model request with every plugin enabled.
+
+Lazy (what Threadwork sends): the system prompt with one line per skill and connector, plus the
+three core tools. Eager (the naive alternative): every skill body in the system prompt and every
+connector tool schema in `tools`. Both are measured in tokens estimated the same way
+(characters / 4 of the JSON request), side by side in one run.
+
+    .venv/bin/python bench/context_bench.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from connectors import ConnectorPool  # noqa: E402
+from orchestrator.catalog import Catalog  # noqa: E402
+from orchestrator.connections import server_specs  # noqa: E402
+from orchestrator.prompt import system_blocks  # noqa: E402
+from orchestrator.toolbox import _CORE_TOOLS  # noqa: E402
+from plugins import AdminConfig, PluginRegistry  # noqa: E402
+
+REAL = ROOT.parent / "shared" / "fixtures" / "real-plugins"
+SOURCES = [REAL / "sales", REAL / "brand-voice", REAL / "pdf-viewer", ROOT / "examples" / "plugins"]
+QUESTION = [{"role": "user", "content": [{"type": "text", "text": "prep me for my call with Acme"}]}]
+
+
+def tokens(request: dict[str, object]) -> int:
+    return len(json.dumps(request)) // 4
+
+
+async def main() -> None:
+    logging.disable(logging.WARNING)  # unreachable placeholder servers are expected here
+    registry = PluginRegistry.load(SOURCES)
+    names = list(registry.plugins)
+    config = AdminConfig(channels={"*": names})
+    channel = Catalog(registry, config).for_channel("C0BENCH")
+    specs, _ = server_specs(registry, config, os.environ)
+    async with ConnectorPool(specs) as pool:
+        tools = await pool.list_tools()
+
+    lazy = {
+        "system": system_blocks(*channel.prompt_sections()),
+        "tools": _CORE_TOOLS,
+        "messages": QUESTION,
+    }
+    bodies = [f"# Skill {key}\n{skill.body()}" for key, skill in channel.skills.items()]
+    eager = {
+        "system": system_blocks(*bodies),
+        "tools": [t.schema_for_model() for t in tools],
+        "messages": QUESTION,
+    }
+    lazy_t, eager_t = tokens(lazy), tokens(eager)
+    print(f"plugins enabled: {', '.join(names)}")
+    print(f"skills: {len(channel.skills)}   connector tools listed: {len(tools)}")
+    print(f"{'request':<10}{'tokens (chars/4)':>18}")
+    print(f"{'lazy':<10}{lazy_t:>18,}")
+    print(f"{'eager':<10}{eager_t:>18,}")
+    print(f"lazy context: {lazy_t:,} vs {eager_t:,} tokens eager ({eager_t / lazy_t:.1f}x smaller)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
