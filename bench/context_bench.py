@@ -11,8 +11,8 @@ connector tool schema in `tools`. Both are measured in tokens estimated the same
 from __future__ import annotations
 
 import asyncio
-import logging
 import json
+import logging
 import os
 import sys
 from pathlib import Path

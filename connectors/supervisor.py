@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import httpx2
 from mcp import Client, MCPError, types
 from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
 from connectors.errors import ConnectorError, PoolClosed, ServerUnavailable, ToolCallFailed
 from connectors.redaction import Redactor
-from connectors.spec import ServerSpec, StdioSpec
+from connectors.spec import HttpSpec, ServerSpec, StdioSpec
 from connectors.transports import StderrTap, open_transport
 
 log = logging.getLogger("connectors.supervisor")
@@ -204,6 +205,10 @@ class Supervisor:
             if isinstance(leaf, FileNotFoundError | PermissionError) and isinstance(
                     self.spec, StdioSpec):
                 return f"cannot start '{self.spec.command}': {leaf.strerror or leaf}"
+            if isinstance(leaf, httpx2.ConnectError | httpx2.ConnectTimeout) and isinstance(
+                    self.spec, HttpSpec):
+                return (f"cannot reach {self.spec.url} — check connectors.{self.spec.name}.url "
+                        "in threadwork.yaml and that the server runs")
         leaf = leaves[0]
         return f"{type(leaf).__name__}: {leaf}{hint}"
 

@@ -13,7 +13,7 @@ import logging
 import re
 from typing import Any, Protocol
 
-from connectors import ToolCallResult, ToolInfo
+from connectors import ServerStatus, ToolCallResult, ToolInfo
 from orchestrator.catalog import Catalog, ChannelCatalog
 from orchestrator.governance import Allow, Deny, decide
 from orchestrator.ports import ActivityEvent, ActivityLog
@@ -62,6 +62,8 @@ _CORE_NAMES = frozenset(t["name"] for t in _CORE_TOOLS)
 
 class ToolProvider(Protocol):
     async def list_tools(self) -> list[ToolInfo]: ...
+
+    def status(self) -> list[ServerStatus]: ...
 
     async def call(
         self, model_name: str, arguments: dict[str, Any] | None = None
@@ -126,8 +128,10 @@ class PluginToolbox:
 
     async def _find(self, task: Task, agent: Agent, query: str) -> str:
         tools = await self._channel_tools(task)
+        down = self._unreachable(task)
+        note = "".join(f"\nUnavailable: {s.namespace}/{s.server}: {s.error}" for s in down)
         if not tools:
-            return "No connector tools are available in this channel."
+            return "No connector tools are available in this channel." + note
         found = _rank(tools, query)[:MAX_FOUND]
         agent.active_tools = list(
             dict.fromkeys([*agent.active_tools, *(t.model_name for t in found)])
@@ -135,9 +139,13 @@ class PluginToolbox:
         if not found:
             names = ", ".join(t.model_name for t in tools[:20])
             return f"No tool matched {query!r}. Some available tools: {names}"
-        return "Now callable:\n" + "\n".join(
-            f"- {t.model_name}: {t.summary} ({'read-only' if t.read_only else 'changes data: needs approval'})"
-            for t in found
+        return (
+            "Now callable:\n"
+            + "\n".join(
+                f"- {t.model_name}: {t.summary} ({'read-only' if t.read_only else 'changes data: needs approval'})"
+                for t in found
+            )
+            + note
         )
 
     async def _channel_tools(self, task: Task) -> list[ToolInfo]:
@@ -145,6 +153,16 @@ class PluginToolbox:
         tools = [t for t in await self._tools.list_tools() if t.namespace in enabled]
         self._known.update({t.model_name: t for t in tools})
         return tools
+
+    def _unreachable(self, task: Task) -> list[ServerStatus]:
+        """Servers of this channel that failed; each is also noted once in the thread."""
+        enabled = set(self._channel(task).plugins)
+        down = [s for s in self._tools.status() if s.namespace in enabled and s.error]
+        for status in down:
+            line = f"⚠ connector {status.namespace}/{status.server} is unavailable: {status.error}"
+            if line not in task.progress_lines:
+                task.progress_lines = [*task.progress_lines, line][-12:]
+        return down
 
     async def _connector(self, task: Task, agent: Agent, call: ToolCall) -> None:
         tools = {t.model_name: t for t in await self._channel_tools(task)}

@@ -19,8 +19,8 @@ from tests.harness.services import (
     drop_database,
     ensure_postgres,
     ensure_redis,
-    fresh_postgres_database,
     free_port,
+    fresh_postgres_database,
     unique_redis_prefix,
 )
 from tests.stack import SIGNING_SECRET, Stack

@@ -142,7 +142,8 @@ class SubprocessStack(_Base):
         return env
 
     async def start(self) -> None:
-        self.process = subprocess.Popen(
+        # Popen only forks; waiting for readiness below is asynchronous.
+        self.process = subprocess.Popen(  # noqa: ASYNC220
             [
                 sys.executable,
                 "-m",

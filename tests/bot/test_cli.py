@@ -10,7 +10,9 @@ from bot.settings import Settings
 from tests.stack import SubprocessStack
 
 
-def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         env=env,
@@ -55,7 +57,9 @@ def test_worker_with_unreachable_redis_says_so(tmp_path: object) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_doctor_reports_every_check_ok(settings: Settings, fake_slack: object, fake_model: object) -> None:
+def test_doctor_reports_every_check_ok(
+    settings: Settings, fake_slack: object, fake_model: object
+) -> None:
     env = SubprocessStack(settings=settings, slack=fake_slack, model=fake_model, port=0).env()  # type: ignore[arg-type]
     result = run_cli("doctor", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -65,7 +69,9 @@ def test_doctor_reports_every_check_ok(settings: Settings, fake_slack: object, f
         )
 
 
-def test_doctor_says_what_to_fix(settings: Settings, fake_slack: object, fake_model: object) -> None:
+def test_doctor_says_what_to_fix(
+    settings: Settings, fake_slack: object, fake_model: object
+) -> None:
     env = SubprocessStack(settings=settings, slack=fake_slack, model=fake_model, port=0).env()  # type: ignore[arg-type]
     env |= {"REDIS_URL": "redis://127.0.0.1:1/0", "SLACK_BOT_TOKEN": "not-a-bot-token"}
     result = run_cli("doctor", env=env)

@@ -32,9 +32,13 @@ async def test_mention_is_answered_in_its_thread_and_follow_up_keeps_context(sta
     stack.model.script(lambda b: "Shorter" in last_user_text(b), [Reply("Approve before acting.")])
 
     mention = await stack.mention("summarise what a checkpoint is")
-    thread = await stack.slack.until_thread(CHANNEL, mention["ts"], "A checkpoint is an approval card.")
+    thread = await stack.slack.until_thread(
+        CHANNEL, mention["ts"], "A checkpoint is an approval card."
+    )
     assert all(m.thread_ts == mention["ts"] for m in thread), "every reply stays in the thread"
-    assert any("Done" in m.all_text for m in await stack.slack.until_thread(CHANNEL, mention["ts"], "Done"))
+    assert any(
+        "Done" in m.all_text for m in await stack.slack.until_thread(CHANNEL, mention["ts"], "Done")
+    )
 
     await stack.reply("Shorter please", thread_ts=mention["ts"])
     await stack.slack.until_thread(CHANNEL, mention["ts"], "Approve before acting.")
@@ -51,7 +55,7 @@ async def test_progress_reply_appears_before_the_answer(stack: Stack) -> None:
     stack.model.script("progress", [Reply("here it is")])
     mention = await stack.mention("show progress")
     thread = await stack.slack.until_thread(CHANNEL, mention["ts"], "here it is")
-    posts = [c for c in stack.slack.calls_to("chat.postMessage")]
+    posts = stack.slack.calls_to("chat.postMessage")
     assert "Working" in posts[0].args["text"], "the first reply is the progress message"
     assert answers(thread, "here it is")[0].ts > posts[0].response["ts"]
 

@@ -33,8 +33,17 @@ async def plugin_stack(
 ) -> AsyncIterator[Stack]:
     notes = tmp_path / "notes.json"
     notes.write_text(
-        json.dumps([{"id": 1, "title": "Disk full on db-1", "text": "runbook: rotate logs",
-                     "tags": ["runbook"], "created": "2026-01-01T00:00:00+00:00"}])
+        json.dumps(
+            [
+                {
+                    "id": 1,
+                    "title": "Disk full on db-1",
+                    "text": "runbook: rotate logs",
+                    "tags": ["runbook"],
+                    "created": "2026-01-01T00:00:00+00:00",
+                }
+            ]
+        )
     )
     settings.config_path.write_text(
         f"""
@@ -108,7 +117,9 @@ async def test_loading_a_skill_of_another_channel_is_refused(plugin_stack: Stack
 
 
 async def test_slash_command_expands_with_its_arguments(plugin_stack: Stack) -> None:
-    plugin_stack.model.script(lambda b: "handover" in json.dumps(b["messages"]), [Reply("handed over")])
+    plugin_stack.model.script(
+        lambda b: "handover" in json.dumps(b["messages"]), [Reply("handed over")]
+    )
     mention = await plugin_stack.mention("/ops-notes:handover db-1 outage", channel=OPS)
     await plugin_stack.slack.until_thread(OPS, mention["ts"], "handed over")
     text = json.dumps(plugin_stack.model.requests[0].body["messages"])
@@ -158,3 +169,32 @@ async def test_side_effecting_tool_does_not_run_without_approval(
     assert result.get("is_error") is True and "approval" in json.dumps(result)
     notes = json.loads((tmp_path / "notes.json").read_text())
     assert len(notes) == 1, "nothing was written"
+
+
+async def test_a_connector_that_cannot_start_is_explained_in_the_thread(
+    settings: Settings, fake_slack: FakeSlack, fake_model: FakeAnthropic
+) -> None:
+    settings.config_path.write_text(
+        f"""
+plugins: [{ROOT / "examples" / "plugins"}]
+channels: {{"*": [ops-notes]}}
+connectors:
+  notes:
+    command: /nonexistent/notes-server
+"""
+    )
+    stack = Stack(settings=settings, slack=fake_slack, model=fake_model, port=free_port())
+    await stack.start()
+    try:
+        fake_model.script(
+            "any notes",
+            [Turn([ToolUse("find_tools", {"query": "notes"})]), Reply("The notes server is down.")],
+        )
+        mention = await stack.mention("any notes about db-1?", channel=OPS)
+        thread = await stack.slack.until_thread(OPS, mention["ts"], "is unavailable")
+        notice = next(m.all_text for m in thread if "is unavailable" in m.all_text)
+        assert "ops-notes/notes" in notice and "/nonexistent/notes-server" in notice
+        (result,) = tool_results(fake_model.requests[1].body)
+        assert "Unavailable: ops-notes/notes" in json.dumps(result)
+    finally:
+        await stack.stop()

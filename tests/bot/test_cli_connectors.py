@@ -1,0 +1,60 @@
+"""`threadwork connectors check`: per server reachable or why not, and how each tool is governed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def check(config: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_"))}
+    env["THREADWORK_CONFIG"] = str(config)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "connectors", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_lists_tools_and_which_need_approval(tmp_path: Path) -> None:
+    config = tmp_path / "threadwork.yaml"
+    config.write_text(f"plugins: [{ROOT / 'examples' / 'plugins'}]\n")
+    result = check(config)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any(
+        "ops-notes/notes" in line and "2 tools" in line and "protocol" in line for line in lines
+    )
+    assert any("search_notes" in line and "read-only" in line for line in lines)
+    assert any("add_note" in line and "needs approval" in line for line in lines)
+
+
+def test_admin_rule_overrides_the_annotation(tmp_path: Path) -> None:
+    config = tmp_path / "threadwork.yaml"
+    config.write_text(
+        f"plugins: [{ROOT / 'examples' / 'plugins'}]\n"
+        "approvals:\n  tools:\n    '*search_notes': always\n"
+    )
+    result = check(config)
+    assert any(
+        "search_notes" in line and "needs approval" in line for line in result.stdout.splitlines()
+    )
+
+
+def test_a_missing_command_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "threadwork.yaml"
+    config.write_text(
+        f"plugins: [{ROOT / 'examples' / 'plugins'}]\n"
+        "connectors:\n  notes:\n    command: /nonexistent/notes-server\n"
+    )
+    result = check(config)
+    assert result.returncode == 1
+    assert "✗ ops-notes/notes" in result.stdout and "/nonexistent/notes-server" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr

@@ -1,0 +1,133 @@
+"""Slack event payloads become commands, or are ignored: the bot never answers itself or noise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot import payloads
+from tests.harness.slack_sender import BOT_USER, TEAM_ID, app_mention, thread_message
+
+THREAD_TS = "1700000000.000100"
+
+
+def reply(event: dict[str, Any]) -> Any:
+    return payloads.thread_reply(event, team_id=TEAM_ID, bot_user_id=BOT_USER)
+
+
+def test_a_top_level_mention_opens_a_task_on_its_own_message() -> None:
+    event = app_mention("summarise the incident", user="U0ALICE", channel="C0OPS")
+    message = payloads.mention(event, team_id=TEAM_ID)
+    assert message is not None
+    assert message.thread.thread_ts == event["ts"], "thread_ts falls back to the message's ts"
+    assert (message.thread.team_id, message.thread.channel_id) == (TEAM_ID, "C0OPS")
+    assert message.user_id == "U0ALICE"
+    assert message.message_ts == event["ts"]
+    assert message.mention is True
+
+
+def test_a_mention_inside_a_thread_belongs_to_that_thread() -> None:
+    event = app_mention("and the follow-ups?", thread_ts=THREAD_TS)
+    message = payloads.mention(event, team_id=TEAM_ID)
+    assert message is not None
+    assert message.thread.thread_ts == THREAD_TS
+    assert message.message_ts == event["ts"] != THREAD_TS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"<@{BOT_USER}> summarise the incident",
+        f"<@{BOT_USER}|threadwork>   summarise the incident  ",
+        f"summarise the incident <@{BOT_USER}>",
+    ],
+)
+def test_mention_text_is_stripped_of_the_bot_token(text: str) -> None:
+    message = payloads.mention(app_mention(text), team_id=TEAM_ID)
+    assert message is not None
+    assert message.text == "summarise the incident"
+
+
+@pytest.mark.xfail(
+    reason="bot.payloads._strip_mentions removes every user mention, not only the bot's, so "
+    "'ask <@U0BOB> to approve' reaches the model as 'ask  to approve'",
+    strict=True,
+)
+def test_other_peoples_mentions_are_kept() -> None:
+    message = payloads.mention(
+        app_mention(f"<@{BOT_USER}> ask <@U0BOB> to approve"), team_id=TEAM_ID
+    )
+    assert message is not None
+    assert message.text == "ask <@U0BOB> to approve"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"bot_id": "B0OTHER"},
+        {"subtype": "bot_message"},
+        {"user": None},
+    ],
+)
+def test_mentions_from_bots_and_system_messages_are_ignored(change: dict[str, Any]) -> None:
+    event = app_mention("do something") | change
+    assert payloads.mention(event, team_id=TEAM_ID) is None
+
+
+def test_a_malformed_mention_is_ignored_not_a_crash() -> None:
+    event = app_mention("hello")
+    del event["ts"]
+    assert payloads.mention(event, team_id=TEAM_ID) is None
+    assert payloads.mention({"type": "app_mention"}, team_id=TEAM_ID) is None
+
+
+def test_a_thread_reply_becomes_a_follow_up() -> None:
+    event = thread_message("  shorter please ", thread_ts=THREAD_TS, user="U0BOB")
+    message = reply(event)
+    assert message is not None
+    assert message.thread.thread_ts == THREAD_TS
+    assert message.text == "shorter please"
+    assert message.user_id == "U0BOB"
+    assert message.mention is False
+
+
+def test_the_bots_own_messages_are_ignored() -> None:
+    assert reply(thread_message("my own answer", thread_ts=THREAD_TS, user=BOT_USER)) is None
+    bot_post = thread_message("answer", thread_ts=THREAD_TS) | {"bot_id": "BBOT"}
+    assert reply(bot_post) is None
+
+
+@pytest.mark.parametrize(
+    "subtype",
+    [
+        "message_changed",
+        "message_deleted",
+        "channel_join",
+        "channel_leave",
+        "thread_broadcast",
+        "bot_message",
+    ],
+)
+def test_edits_deletes_and_system_subtypes_are_ignored(subtype: str) -> None:
+    event = thread_message("edited text", thread_ts=THREAD_TS) | {"subtype": subtype}
+    assert reply(event) is None
+
+
+def test_a_reply_that_mentions_the_bot_is_left_to_the_mention_listener() -> None:
+    # Slack sends both `app_mention` and `message` for it; only one may become a job.
+    event = thread_message(f"<@{BOT_USER}> one more thing", thread_ts=THREAD_TS)
+    assert reply(event) is None
+    assert payloads.mention(app_mention(f"<@{BOT_USER}> one more thing"), team_id=TEAM_ID)
+
+
+def test_a_message_outside_any_thread_is_ignored() -> None:
+    event = thread_message("just chatting", thread_ts=THREAD_TS)
+    del event["thread_ts"]
+    assert reply(event) is None
+
+
+def test_a_malformed_message_is_ignored_not_a_crash() -> None:
+    assert reply({"type": "message", "text": "no channel or ts"}) is None
+    malformed = {"type": "message", "user": "U1", "ts": "1.0", "channel": "C1", "thread_ts": "1.0"}
+    assert reply(malformed | {"text": 42}) is None
