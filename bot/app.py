@@ -34,7 +34,9 @@ def build_app(
 
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], context: AsyncBoltContext) -> None:
-        message = payloads.mention(event, team_id=_team(context, event))
+        message = payloads.mention(
+            event, team_id=_team(context, event), bot_user_id=context.bot_user_id
+        )
         if message is not None:
             await orchestrator.submit(message)
 

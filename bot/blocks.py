@@ -1,7 +1,8 @@
 """Block Kit renderers: pure functions from orchestrator views to (fallback text, blocks).
 
-No client calls, no clock reads. Output always fits Slack's limits (50 blocks, 3,000 characters
-per section, 40,000 per message), so a long answer is split or cut with a note, never rejected.
+No client calls, no clock reads. Output always fits Slack's limits (3,000 characters
+per section, about 12,000 of block text per message), so a long answer is split into sections
+and cut with a note past that, never rejected.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from orchestrator import Answer, Failure, Progress, View
 Rendered = tuple[str, list[dict[str, Any]]]
 
 SECTION_LIMIT = 3000
-MAX_BLOCKS = 50
 FALLBACK_LIMIT = 3000
+# Slack refuses a message whose blocks hold more than about 13,000 characters of text in all
+# (`msg_blocks_too_long`), well before 50 full sections.
+MESSAGE_TEXT_BUDGET = 12_000
 
 
 def render(view: View) -> Rendered:
@@ -36,11 +39,15 @@ def render_progress(view: Progress) -> Rendered:
 
 def render_answer(view: Answer) -> Rendered:
     text = view.text.strip() or messages.empty_answer()
-    chunks = _chunks(text, SECTION_LIMIT)
-    blocks = [_section(chunk) for chunk in chunks[:MAX_BLOCKS]]
-    if len(chunks) > MAX_BLOCKS:
-        cut = sum(len(c) for c in chunks[MAX_BLOCKS - 1 :])
-        blocks[-1] = _context(messages.answer_truncated(cut))
+    kept = text[:MESSAGE_TEXT_BUDGET]
+    if len(kept) < len(text):
+        # Cut at a paragraph or line boundary inside the budget when there is one.
+        boundary = max(kept.rfind("\n\n"), kept.rfind("\n"))
+        if boundary > MESSAGE_TEXT_BUDGET // 2:
+            kept = kept[:boundary]
+    blocks = [_section(chunk) for chunk in _chunks(kept, SECTION_LIMIT)]
+    if len(kept) < len(text):
+        blocks.append(_context(messages.answer_truncated(len(text) - len(kept))))
     return text[:FALLBACK_LIMIT], blocks
 
 

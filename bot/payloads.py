@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from orchestrator import ThreadRef, UserMessage
 
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_ANY_USER = r"[UW][A-Z0-9]+"
 _IGNORED_SUBTYPES = frozenset(
     {
         "bot_message",
@@ -38,7 +38,9 @@ class _MessageEvent(BaseModel):
     bot_id: str | None = None
 
 
-def mention(event: dict[str, Any], *, team_id: str) -> UserMessage | None:
+def mention(
+    event: dict[str, Any], *, team_id: str, bot_user_id: str | None = None
+) -> UserMessage | None:
     """An `app_mention`: opens a task on the message's thread (or the message itself)."""
     parsed = _parse(event)
     if parsed is None or parsed.user is None or parsed.bot_id or parsed.subtype:
@@ -48,7 +50,7 @@ def mention(event: dict[str, Any], *, team_id: str) -> UserMessage | None:
             team_id=team_id, channel_id=parsed.channel, thread_ts=parsed.thread_ts or parsed.ts
         ),
         user_id=parsed.user,
-        text=_strip_mentions(parsed.text),
+        text=_strip_bot_mentions(parsed.text, bot_user_id),
         message_ts=parsed.ts,
         mention=True,
     )
@@ -81,5 +83,12 @@ def _parse(event: dict[str, Any]) -> _MessageEvent | None:
         return None
 
 
-def _strip_mentions(text: str) -> str:
-    return _MENTION.sub("", text).strip()
+def _strip_bot_mentions(text: str, bot_user_id: str | None) -> str:
+    """Drop the bot's own mention; other people's mentions are part of the request."""
+    if bot_user_id:
+        token = rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>"
+        return re.sub(r"\s{2,}", " ", re.sub(token, "", text)).strip()
+    # Bot id unknown: the bot is the one addressed at the start or the end of the message.
+    token = rf"<@{_ANY_USER}(?:\|[^>]*)?>"
+    text = re.sub(rf"^\s*(?:{token}\s*)+", "", text)
+    return re.sub(rf"(?:\s*{token})+\s*$", "", text).strip()

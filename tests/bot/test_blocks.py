@@ -68,11 +68,6 @@ def test_an_answer_beyond_fifty_sections_ends_with_a_cut_note() -> None:
 MESSAGE_BLOCK_TEXT_BUDGET = 12_000
 
 
-@pytest.mark.xfail(
-    reason="bot.blocks.render_answer fills up to 50 sections of 3,000 characters (150k) and "
-    "only cuts beyond that; Slack rejects such a message with msg_blocks_too_long",
-    strict=True,
-)
 def test_a_100k_answer_is_cut_to_what_one_slack_message_accepts() -> None:
     _, blocks = render(Answer(text=paragraphs(100_000)))
     assert len(all_text(blocks)) <= MESSAGE_BLOCK_TEXT_BUDGET

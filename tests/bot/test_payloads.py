@@ -49,11 +49,6 @@ def test_mention_text_is_stripped_of_the_bot_token(text: str) -> None:
     assert message.text == "summarise the incident"
 
 
-@pytest.mark.xfail(
-    reason="bot.payloads._strip_mentions removes every user mention, not only the bot's, so "
-    "'ask <@U0BOB> to approve' reaches the model as 'ask  to approve'",
-    strict=True,
-)
 def test_other_peoples_mentions_are_kept() -> None:
     message = payloads.mention(
         app_mention(f"<@{BOT_USER}> ask <@U0BOB> to approve"), team_id=TEAM_ID
