@@ -33,13 +33,15 @@ ARGS = {"timezone": "UTC"}
 
 
 def time_spec() -> StdioSpec:
-    return StdioSpec(name="time", command=str(VENV_BIN / "mcp-server-time"),
-                     args=("--local-timezone", "UTC"))
+    return StdioSpec(
+        name="time", command=str(VENV_BIN / "mcp-server-time"), args=("--local-timezone", "UTC")
+    )
 
 
 async def bare_sdk() -> list[float]:
-    params = StdioServerParameters(command=str(VENV_BIN / "mcp-server-time"),
-                                   args=["--local-timezone", "UTC"])
+    params = StdioServerParameters(
+        command=str(VENV_BIN / "mcp-server-time"), args=["--local-timezone", "UTC"]
+    )
     async with Client(params, read_timeout_seconds=60) as client:
         await client.list_tools()
         samples = []
@@ -66,13 +68,18 @@ def five_servers(tmp: Path) -> list[StdioSpec]:
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     return [
         time_spec(),
-        StdioSpec(name="git", command=str(VENV_BIN / "mcp-server-git"),
-                  args=("--repository", str(repo))),
-        StdioSpec(name="everything", command=str(NPM_BIN / "mcp-server-everything"),
-                  args=("stdio",)),
+        StdioSpec(
+            name="git", command=str(VENV_BIN / "mcp-server-git"), args=("--repository", str(repo))
+        ),
+        StdioSpec(
+            name="everything", command=str(NPM_BIN / "mcp-server-everything"), args=("stdio",)
+        ),
         StdioSpec(name="fs", command=str(NPM_BIN / "mcp-server-filesystem"), args=(str(tmp),)),
-        StdioSpec(name="memory", command=str(NPM_BIN / "mcp-server-memory"),
-                  env={"MEMORY_FILE_PATH": str(tmp / "memory.jsonl")}),
+        StdioSpec(
+            name="memory",
+            command=str(NPM_BIN / "mcp-server-memory"),
+            env={"MEMORY_FILE_PATH": str(tmp / "memory.jsonl")},
+        ),
     ]
 
 

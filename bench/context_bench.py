@@ -29,7 +29,9 @@ from plugins import AdminConfig, PluginRegistry  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "fixtures" / "real-plugins"
 SOURCES = [REAL / "sales", REAL / "brand-voice", REAL / "pdf-viewer", ROOT / "examples" / "plugins"]
-QUESTION = [{"role": "user", "content": [{"type": "text", "text": "prep me for my call with Acme"}]}]
+QUESTION = [
+    {"role": "user", "content": [{"type": "text", "text": "prep me for my call with Acme"}]}
+]
 
 
 def tokens(request: dict[str, object]) -> int:

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 
 from anthropic import AsyncAnthropic
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -106,7 +106,12 @@ def build_runtime(settings: Settings) -> Runtime:
     for item in unavailable:
         log.warning("connector %s is off: %s", item.server, item.reason)
     pool = ConnectorPool(specs)
-    redis = Redis.from_url(settings.redis_url)
+    # A blocking pool: a burst of requests waits for a free connection instead of failing.
+    redis = Redis(
+        connection_pool=BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=settings.redis_max_connections, timeout=10
+        )
+    )
     keys = Keys(settings.redis_prefix)
     engine = make_engine(settings.database_url)
     store = RedisTaskStore(redis, keys=keys, ttl_s=settings.task_ttl_s)

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     )
     """Admin config file (plugins, channels, connectors, approvals, limits); absent = no plugins."""
 
+    redis_max_connections: int = Field(default=64, ge=4, alias="THREADWORK_REDIS_CONNECTIONS")
+    """Redis connections per process; requests beyond that wait for one to be free."""
     redis_prefix: str = Field(default="tw", alias="THREADWORK_REDIS_PREFIX")
     """Prefix of every Redis key, so several deployments can share one Redis."""
     workers: int = Field(default=4, ge=1, alias="THREADWORK_WORKERS")

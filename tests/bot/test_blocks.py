@@ -16,7 +16,8 @@ FALLBACK_MAX = 3000
 
 def paragraphs(total: int) -> str:
     """Realistic long model output: numbered paragraphs of a few hundred characters."""
-    out, n = [], 0
+    out: list[str] = []
+    n = 0
     while sum(len(p) + 2 for p in out) < total:
         n += 1
         out.append(f"Paragraph {n}. " + " ".join(["The deployment went out and passed."] * 8))
@@ -50,7 +51,7 @@ def test_a_100k_answer_renders_within_slack_block_limits() -> None:
     assert len(fallback) <= FALLBACK_MAX
 
 
-def test_an_answer_beyond_fifty_sections_ends_with_a_cut_note() -> None:
+def test_a_cut_note_counts_what_was_left_out() -> None:
     text = paragraphs(200_000)
     fallback, blocks = render(Answer(text=text))
     assert block_errors(blocks) == []

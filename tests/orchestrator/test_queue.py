@@ -59,7 +59,7 @@ async def owner(redis: Redis, keys: Keys, delivery_id: str) -> str | None:
     if not pending:
         return None
     name = pending[0]["consumer"]
-    return name.decode() if isinstance(name, bytes) else name
+    return name.decode() if isinstance(name, bytes) else str(name)
 
 
 async def test_a_job_is_delivered_to_one_worker_only(queue: RedisJobQueue) -> None:
