@@ -4,7 +4,6 @@ and a body that loses its lease is stopped with LeaseLost."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -12,18 +11,6 @@ from redis.asyncio import Redis
 from orchestrator.errors import LeaseLost
 from orchestrator.keys import Keys
 from orchestrator.lease import Leases
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-def keys(redis_prefix: str) -> Keys:
-    return Keys(redis_prefix)
 
 
 @pytest.fixture
