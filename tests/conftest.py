@@ -13,22 +13,22 @@ import pytest
 from bot.settings import Settings
 from tests.harness.fake_anthropic import FakeAnthropic
 from tests.harness.fake_slack import FakeSlack
+from tests.harness.fixtures import (
+    fake_anthropic,
+    fake_slack,
+    postgres_url,
+    redis_prefix,
+    redis_url,
+)
 from tests.harness.services import (
-    REDIS_URL,
-    delete_prefix,
     drop_database,
     ensure_postgres,
-    ensure_redis,
     free_port,
     fresh_postgres_database,
-    unique_redis_prefix,
 )
 from tests.stack import SIGNING_SECRET, Stack
 
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    return ensure_redis(REDIS_URL)
+__all__ = ["fake_anthropic", "fake_slack", "postgres_url", "redis_prefix", "redis_url"]
 
 
 @pytest.fixture(scope="session")
@@ -40,41 +40,23 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def redis_prefix(redis_url: str) -> Iterator[str]:
-    prefix = unique_redis_prefix()
-    yield prefix
-    delete_prefix(redis_url, prefix)
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    # Edits may go out as fast as the bot is configured to send them (see `settings`).
-    with FakeSlack(update_interval_s=0.05) as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake_model() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic() as fake:
-        yield fake
-
-
-@pytest.fixture
 def settings(
     redis_url: str,
     redis_prefix: str,
     database_url: str,
     fake_slack: FakeSlack,
-    fake_model: FakeAnthropic,
+    fake_anthropic: FakeAnthropic,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
+    # The fake enforces the same edit interval the bot is configured with below.
+    fake_slack.update_interval_s = 0.05
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake_slack.url,
         ANTHROPIC_API_KEY="sk-ant-test",
-        ANTHROPIC_BASE_URL=fake_model.url,
+        ANTHROPIC_BASE_URL=fake_anthropic.url,
         THREADWORK_MODEL="claude-test",
         REDIS_URL=redis_url,
         DATABASE_URL=database_url,
@@ -88,9 +70,9 @@ def settings(
 
 @pytest.fixture
 async def stack(
-    settings: Settings, fake_slack: FakeSlack, fake_model: FakeAnthropic
+    settings: Settings, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
 ) -> AsyncIterator[Stack]:
-    running = Stack(settings=settings, slack=fake_slack, model=fake_model, port=free_port())
+    running = Stack(settings=settings, slack=fake_slack, model=fake_anthropic, port=free_port())
     await running.start()
     try:
         yield running

@@ -58,9 +58,9 @@ def test_worker_with_unreachable_redis_says_so(tmp_path: object) -> None:
 
 
 def test_doctor_reports_every_check_ok(
-    settings: Settings, fake_slack: object, fake_model: object
+    settings: Settings, fake_slack: object, fake_anthropic: object
 ) -> None:
-    env = SubprocessStack(settings=settings, slack=fake_slack, model=fake_model, port=0).env()  # type: ignore[arg-type]
+    env = SubprocessStack(settings=settings, slack=fake_slack, model=fake_anthropic, port=0).env()  # type: ignore[arg-type]
     result = run_cli("doctor", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     for name in ("config", "credentials", "redis", "database", "slack", "model"):
@@ -70,9 +70,9 @@ def test_doctor_reports_every_check_ok(
 
 
 def test_doctor_says_what_to_fix(
-    settings: Settings, fake_slack: object, fake_model: object
+    settings: Settings, fake_slack: object, fake_anthropic: object
 ) -> None:
-    env = SubprocessStack(settings=settings, slack=fake_slack, model=fake_model, port=0).env()  # type: ignore[arg-type]
+    env = SubprocessStack(settings=settings, slack=fake_slack, model=fake_anthropic, port=0).env()  # type: ignore[arg-type]
     env |= {"REDIS_URL": "redis://127.0.0.1:1/0", "SLACK_BOT_TOKEN": "not-a-bot-token"}
     result = run_cli("doctor", env=env)
     assert result.returncode == 1

@@ -18,12 +18,12 @@ RECLAIM_AFTER_S = 2.0
 
 @pytest.fixture
 async def process(
-    settings: Settings, fake_slack: FakeSlack, fake_model: FakeAnthropic
+    settings: Settings, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
 ) -> AsyncIterator[SubprocessStack]:
     running = SubprocessStack(
         settings=settings.model_copy(update={"reclaim_after_s": RECLAIM_AFTER_S}),
         slack=fake_slack,
-        model=fake_model,
+        model=fake_anthropic,
         port=free_port(),
     )
     await running.start()

@@ -37,7 +37,7 @@ def fake_anthropic() -> Iterator[FakeAnthropic]:
         yield fake
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def redis_url() -> str:
     """URL of the real local Redis, started if it was not running."""
     return ensure_redis()

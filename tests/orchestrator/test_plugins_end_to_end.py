@@ -29,7 +29,7 @@ CALL_PREP_LINE = "Prepare for a sales call with account context"
 
 @pytest.fixture
 async def plugin_stack(
-    settings: Settings, fake_slack: FakeSlack, fake_model: FakeAnthropic, tmp_path: Path
+    settings: Settings, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
 ) -> AsyncIterator[Stack]:
     notes = tmp_path / "notes.json"
     notes.write_text(
@@ -59,7 +59,7 @@ connectors:
       OPS_NOTES_FILE: "${{OPS_NOTES_FILE_FOR_TESTS:-{notes}}}"
 """
     )
-    stack = Stack(settings=settings, slack=fake_slack, model=fake_model, port=free_port())
+    stack = Stack(settings=settings, slack=fake_slack, model=fake_anthropic, port=free_port())
     await stack.start()
     try:
         yield stack
@@ -172,7 +172,7 @@ async def test_side_effecting_tool_does_not_run_without_approval(
 
 
 async def test_a_connector_that_cannot_start_is_explained_in_the_thread(
-    settings: Settings, fake_slack: FakeSlack, fake_model: FakeAnthropic
+    settings: Settings, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
 ) -> None:
     settings.config_path.write_text(
         f"""
@@ -183,10 +183,10 @@ connectors:
     command: /nonexistent/notes-server
 """
     )
-    stack = Stack(settings=settings, slack=fake_slack, model=fake_model, port=free_port())
+    stack = Stack(settings=settings, slack=fake_slack, model=fake_anthropic, port=free_port())
     await stack.start()
     try:
-        fake_model.script(
+        fake_anthropic.script(
             "any notes",
             [Turn([ToolUse("find_tools", {"query": "notes"})]), Reply("The notes server is down.")],
         )
@@ -194,7 +194,7 @@ connectors:
         thread = await stack.slack.until_thread(OPS, mention["ts"], "is unavailable")
         notice = next(m.all_text for m in thread if "is unavailable" in m.all_text)
         assert "ops-notes/notes" in notice and "/nonexistent/notes-server" in notice
-        (result,) = tool_results(fake_model.requests[1].body)
+        (result,) = tool_results(fake_anthropic.requests[1].body)
         assert "Unavailable: ops-notes/notes" in json.dumps(result)
     finally:
         await stack.stop()
