@@ -24,7 +24,7 @@ from orchestrator.prompt import system_blocks
 from orchestrator.store import TaskStore
 from orchestrator.task import Agent, Failure, Task, ToolCall
 from orchestrator.tools import Toolbox
-from orchestrator.views import Answer, Progress
+from orchestrator.views import Answer, Progress, ProgressState
 from orchestrator.views import Failure as FailureView
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class Runner:
                 *self._toolbox.catalogue(task, agent),
             ),
             messages=agent.messages,
-            tools=self._toolbox.definitions(task, agent),
+            tools=await self._toolbox.definitions(task, agent),
             max_tokens=self._limits.max_output_tokens,
         )
         try:
@@ -212,7 +212,7 @@ class Runner:
             return
         await self._store.save(task)
 
-    async def _show_progress(self, task: Task, state: str) -> None:
+    async def _show_progress(self, task: Task, state: ProgressState) -> None:
         if task.progress_ts is None:
             return
         try:
@@ -221,9 +221,9 @@ class Runner:
             log.warning("could not update progress for task %s", task.id)
 
     @staticmethod
-    def _progress(task: Task, state: str) -> Progress:
+    def _progress(task: Task, state: ProgressState) -> Progress:
         return Progress(
-            state=state,  # type: ignore[arg-type]
+            state=state,
             lines=tuple(task.progress_lines),
             steps=task.steps - task.turn_first_step,
             tokens=task.usage.total - task.turn_first_tokens,

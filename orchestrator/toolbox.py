@@ -88,7 +88,10 @@ class PluginToolbox:
     def catalogue(self, task: Task, agent: Agent) -> list[str]:
         return self._channel(task).prompt_sections()
 
-    def definitions(self, task: Task, agent: Agent) -> list[dict[str, Any]]:
+    async def definitions(self, task: Task, agent: Agent) -> list[dict[str, Any]]:
+        if any(name not in self._known for name in agent.active_tools):
+            # Activated before this process started (the task outlived a worker).
+            await self._channel_tools(task)
         active = [self._known[n].schema_for_model() for n in agent.active_tools if n in self._known]
         return [*_CORE_TOOLS, *active]
 
@@ -108,7 +111,9 @@ class PluginToolbox:
                 await self._core(task, agent, call)
             else:
                 connector_calls.append(call)
-        await asyncio.gather(*(self._connector(task, agent, c) for c in connector_calls))
+        if connector_calls:
+            tools = {t.model_name: t for t in await self._channel_tools(task)}
+            await asyncio.gather(*(self._connector(task, agent, c, tools) for c in connector_calls))
 
     def _channel(self, task: Task) -> ChannelCatalog:
         return self._catalog.for_channel(task.thread.channel_id)
@@ -164,8 +169,9 @@ class PluginToolbox:
                 task.progress_lines = [*task.progress_lines, line][-12:]
         return down
 
-    async def _connector(self, task: Task, agent: Agent, call: ToolCall) -> None:
-        tools = {t.model_name: t for t in await self._channel_tools(task)}
+    async def _connector(
+        self, task: Task, agent: Agent, call: ToolCall, tools: dict[str, ToolInfo]
+    ) -> None:
         info = tools.get(call.name)
         if info is None or call.name not in agent.active_tools:
             call.finish(

@@ -12,7 +12,7 @@ from orchestrator.task import Agent, Task, ToolCall
 
 
 class Toolbox(Protocol):
-    def definitions(self, task: Task, agent: Agent) -> list[dict[str, Any]]:
+    async def definitions(self, task: Task, agent: Agent) -> list[dict[str, Any]]:
         """Tool definitions (Messages API `tools`) the agent may use on its next turn."""
         ...
 
@@ -36,7 +36,7 @@ class Toolbox(Protocol):
 class NoTools:
     """The toolbox of a deployment without plugins: the model can only talk."""
 
-    def definitions(self, task: Task, agent: Agent) -> list[dict[str, Any]]:
+    async def definitions(self, task: Task, agent: Agent) -> list[dict[str, Any]]:
         return []
 
     def catalogue(self, task: Task, agent: Agent) -> list[str]:

@@ -198,3 +198,22 @@ connectors:
         assert "Unavailable: ops-notes/notes" in json.dumps(result)
     finally:
         await stack.stop()
+
+
+async def test_found_tools_stay_callable_after_a_restart(plugin_stack: Stack) -> None:
+    model = plugin_stack.model
+    model.script(
+        "find the notes tool",
+        [Turn([ToolUse("find_tools", {"query": "search notes"})]), Reply("Found it.")],
+    )
+    mention = await plugin_stack.mention("find the notes tool", channel=OPS)
+    await plugin_stack.slack.until_thread(OPS, mention["ts"], "Found it.")
+    await plugin_stack.slack.until_thread(OPS, mention["ts"], "Done")
+
+    await plugin_stack.restart()
+
+    model.script(lambda b: "use it now" in json.dumps(b["messages"][-1]), [Reply("Used.")])
+    await plugin_stack.reply("use it now", thread_ts=mention["ts"], channel=OPS)
+    await plugin_stack.slack.until_thread(OPS, mention["ts"], "Used.")
+    names = [t["name"] for t in model.requests[-1].body.get("tools", [])]
+    assert "ops-notes__notes__search_notes" in names
