@@ -77,8 +77,10 @@ def _settings() -> Settings | None:
 
 
 def _missing(settings: Settings, *, listener: bool, http: bool) -> list[str]:
-    needed = [("SLACK_BOT_TOKEN", settings.slack_bot_token)]
-    needed.append(("ANTHROPIC_API_KEY", settings.anthropic_api_key))
+    needed = [
+        ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+        ("ANTHROPIC_API_KEY", settings.anthropic_api_key),
+    ]
     if listener and http:
         needed.append(("SLACK_SIGNING_SECRET", settings.slack_signing_secret))
     elif listener:

@@ -163,7 +163,6 @@ class Runner:
 
     async def _answer(self, task: Task, text: str) -> None:
         # Saved before posting: a worker that dies after this save never asks the model again.
-        task.answered_turns += 1
         await self._store.save(task)
         await self._notifier.post(task.thread, Answer(text=text))
 

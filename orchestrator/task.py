@@ -202,7 +202,6 @@ class Task(_Model):
     applied_messages: list[str] = Field(default_factory=list)
     progress_ts: str | None = None
     progress_lines: list[str] = Field(default_factory=list)
-    answered_turns: int = 0
     turn_first_step: int = 0
     """`steps` when the current turn of the thread began (progress counts this turn only)."""
     turn_first_tokens: int = 0
