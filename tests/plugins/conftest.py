@@ -17,8 +17,8 @@ Writer = Callable[[str, object], Path]
 
 @pytest.fixture
 def real_plugins() -> Path:
-    if not REAL_PLUGINS.is_dir():
-        pytest.skip("../shared/fixtures/real-plugins is not beside the repository")
+    # A missing fixture folder must fail loudly, not pass the suite by skipping it.
+    assert REAL_PLUGINS.is_dir(), "put the shared folder (with fixtures/real-plugins) beside the repo"
     return REAL_PLUGINS
 
 
