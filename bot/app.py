@@ -8,14 +8,15 @@ before they run, so Slack's 3-second budget is never at risk.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import payloads
+from bot import blocks, payloads
 from orchestrator import Orchestrator
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ def build_app(
         process_before_response=False,
     )
     app.middleware(_drop_redeliveries(orchestrator))
+    app.middleware(_refuse_malformed_interactions)
 
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -48,7 +50,54 @@ def build_app(
         if message is not None:
             await orchestrator.submit(message)
 
+    @app.action(re.compile(r"^checkpoint\.(approve|retry|mark_done|abort)$"))
+    async def on_decision(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        click = payloads.checkpoint_click(body)
+        if click is None:
+            log.warning("ignored a malformed checkpoint click from %s", _clicker(body))
+            return
+        await orchestrator.decide(click)
+
+    @app.action("checkpoint.reject")
+    async def on_reject(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        click = payloads.checkpoint_click(body)
+        if click is None:
+            log.warning("ignored a malformed checkpoint click from %s", _clicker(body))
+            return
+        if await orchestrator.may_decide(click):
+            dialog = blocks.reject_dialog(
+                click.checkpoint_id, channel_id=click.channel_id, thread_ts=click.thread_ts
+            )
+            await client.views_open(trigger_id=body["trigger_id"], view=dialog)
+
+    @app.view(blocks.REJECT_CALLBACK)
+    async def on_reject_reason(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        click = payloads.rejection(body, reason_block=blocks.REASON_BLOCK)
+        if click is None:
+            log.warning("ignored a malformed reject dialog from %s", _clicker(body))
+            return
+        await orchestrator.decide(click)
+
     return app
+
+
+def _clicker(body: dict[str, Any]) -> str:
+    user = body.get("user")
+    return str(user.get("id")) if isinstance(user, dict) else "an unknown user"
+
+
+async def _refuse_malformed_interactions(
+    body: dict[str, Any], next: Callable[[], Awaitable[None]]
+) -> BoltResponse | None:
+    """A signed payload whose shape Slack never sends is refused before listeners see it."""
+    if payloads.malformed_interaction(body):
+        log.warning("refused a malformed %s payload from %s", body.get("type"), _clicker(body))
+        return BoltResponse(status=400, body="malformed payload")
+    await next()
+    return None
 
 
 def _drop_redeliveries(

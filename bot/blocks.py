@@ -7,10 +7,11 @@ and cut with a note past that, never rejected.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot import messages
-from orchestrator import Answer, Failure, Progress, View
+from orchestrator import Answer, Checkpoint, CheckpointCard, Failure, Notice, Progress, View
 
 Rendered = tuple[str, list[dict[str, Any]]]
 
@@ -21,11 +22,21 @@ FALLBACK_LIMIT = 3000
 MESSAGE_TEXT_BUDGET = 12_000
 
 
+ARGUMENTS_LIMIT = 2500
+REJECT_CALLBACK = "checkpoint.reject"
+REASON_BLOCK = "reason"
+REASON_LIMIT = 500
+
+
 def render(view: View) -> Rendered:
     if isinstance(view, Progress):
         return render_progress(view)
     if isinstance(view, Answer):
         return render_answer(view)
+    if isinstance(view, CheckpointCard):
+        return render_card(view.checkpoint)
+    if isinstance(view, Notice):
+        return render_notice(view)
     return render_failure(view)
 
 
@@ -54,6 +65,146 @@ def render_answer(view: Answer) -> Rendered:
 def render_failure(view: Failure) -> Rendered:
     text = messages.failure(view.code, view.correlation_id, view.attempts)
     return text, [_section(text)]
+
+
+def render_card(cp: Checkpoint) -> Rendered:
+    """The approval card: what will run, why, risks, who asked and may decide, then its state."""
+    title = messages.card_title(cp.tool, cp.server)
+    blocks: list[dict[str, Any]] = [_section(title)]
+    if cp.why:
+        blocks.append(_section(messages.card_why(escape(cp.why))))
+    blocks.append(_section(_code(arguments_text(cp.arguments))))
+    risk = cp.risk
+    blocks.append(_context(messages.card_risks(risk.destructive, risk.open_world, risk.idempotent)))
+    who_may = _who_may(cp)
+    blocks.append(_context(messages.card_people(cp.requester, who_may, cp.expires_at)))
+    if cp.status == "pending":
+        blocks.append(_buttons(cp, ("approve", "reject")))
+    else:
+        blocks.append(_section(_status_line(cp)))
+        if cp.status == "unknown":
+            blocks.append(_buttons(cp, ("retry", "mark_done", "abort")))
+    return f"{title} ({cp.status})".replace("*", ""), blocks
+
+
+def render_notice(view: Notice) -> Rendered:
+    cp = view.checkpoint
+    text = messages.notice(
+        view.code,
+        tool=cp.tool if cp else "",
+        who_may=_who_may(cp) if cp else "",
+        status=cp.status if cp else "",
+        by=cp.decided_by if cp else None,
+        expires_at=cp.expires_at if cp else None,
+        started_at=cp.started_at if cp else None,
+        executed_by=cp.executed_by if cp else None,
+        attempts=cp.attempts if cp else 0,
+    )
+    return text, [_section(text)]
+
+
+def reject_dialog(checkpoint_id: str, *, channel_id: str, thread_ts: str | None) -> dict[str, Any]:
+    """The modal asking why a request is rejected; its metadata names the checkpoint only."""
+    title, label, hint, submit = messages.reject_dialog()
+    metadata = {"checkpoint": checkpoint_id, "channel": channel_id, "thread_ts": thread_ts}
+    return {
+        "type": "modal",
+        "callback_id": REJECT_CALLBACK,
+        "private_metadata": json.dumps(metadata),
+        "title": _plain(title),
+        "submit": _plain(submit),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "optional": True,
+                "label": _plain(label),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON_BLOCK,
+                    "multiline": True,
+                    "max_length": REASON_LIMIT,
+                    "placeholder": _plain(hint),
+                },
+            }
+        ],
+    }
+
+
+def arguments_text(arguments: dict[str, Any]) -> str:
+    """The exact arguments, pretty-printed; cut with a note when too long for a card."""
+    text = json.dumps(arguments, indent=2, ensure_ascii=False, sort_keys=True)
+    if len(text) > ARGUMENTS_LIMIT:
+        text = text[:ARGUMENTS_LIMIT] + f"\n… {len(text) - ARGUMENTS_LIMIT:,} more characters"
+    return text
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, so model or tool text can't mention or link anyone."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code(text: str) -> str:
+    return "```" + escape(text).replace("```", "`\u200b``") + "```"
+
+
+def _who_may(cp: Checkpoint) -> str:
+    a = cp.approvers
+    requester = None if a.requester_excluded else a.requester
+    return messages.approvers(requester, a.users, a.groups)
+
+
+def _status_line(cp: Checkpoint) -> str:
+    outcome = _first_line(cp.result)
+    return messages.card_status(
+        cp.status,
+        by=cp.decided_by,
+        at=cp.decided_at,
+        reason=escape(cp.reason) if cp.reason else None,
+        outcome=escape(outcome),
+        duration_ms=cp.duration_ms,
+        attempts=cp.attempts,
+        started_at=cp.started_at,
+    )
+
+
+def _buttons(cp: Checkpoint, verdicts: tuple[str, ...]) -> dict[str, Any]:
+    elements = []
+    for verdict in verdicts:
+        button: dict[str, Any] = {
+            "type": "button",
+            "action_id": f"checkpoint.{verdict}",
+            "text": _plain(messages.button(verdict)),
+            "value": cp.id,
+        }
+        if verdict in ("approve", "retry"):
+            button["style"] = "primary"
+        elif verdict in ("reject", "abort"):
+            button["style"] = "danger"
+        if verdict == "approve" and cp.risk.destructive:
+            title, text, confirm, deny = messages.confirm_destructive(cp.tool)
+            button["confirm"] = {
+                "title": _plain(title),
+                "text": {"type": "mrkdwn", "text": text},
+                "confirm": _plain(confirm),
+                "deny": _plain(deny),
+                "style": "danger",
+            }
+        elements.append(button)
+    return {"type": "actions", "block_id": f"checkpoint:{cp.status}", "elements": elements}
+
+
+def _first_line(result: object, limit: int = 200) -> str:
+    if isinstance(result, list):
+        result = " ".join(str(b.get("text", "")) for b in result if isinstance(b, dict))
+    text = str(result or "").strip()
+    line = text.splitlines()[0] if text else "(no output)"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text[:150], "emoji": True}
 
 
 def _section(text: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from bot import cli_connectors, cli_plugins, messages
+from bot import cli_connectors, cli_plugins, cli_runs, messages
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 from plugins import ConfigError
@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_plugins.register(sub)
     cli_connectors.register(sub)
+    cli_runs.register(sub)
     return parser
 
 

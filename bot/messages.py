@@ -6,6 +6,8 @@ also in the log, never a stack trace.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 README = "README.md"
 
 _FAILURES = {
@@ -84,3 +86,206 @@ def _compact(n: int) -> str:
     if n >= 1_000:
         return f"{n / 1_000:.1f}k"
     return str(n)
+
+
+def no_runs(channel: str | None = None) -> str:
+    where = f" in channel {channel}" if channel else ""
+    return (
+        f"No runs are recorded{where} yet: `threadwork serve` records every task it works on,"
+        " and they show up here."
+    )
+
+
+def unknown_run(task_id: str) -> str:
+    return (
+        f"No run with id {task_id!r} is recorded. `threadwork runs list` shows the recorded runs"
+        " and their ids."
+    )
+
+
+def run_not_summarised() -> str:
+    return "(no summary recorded yet: the task is still in its first turn)"
+
+
+def run_has_no_activity() -> str:
+    return "(no activity recorded for this task)"
+
+
+def activity_log_unreachable(where: str, detail: str) -> str:
+    return (
+        f"Threadwork can't read the activity log: the database at {where} did not answer"
+        f" ({detail}). Check that it is running and that DATABASE_URL points at it."
+    )
+
+
+def setting_invalid(name: str, problem: str) -> str:
+    return f"threadwork: setting {name}: {problem}"
+
+
+def not_a_positive_number(text: str) -> str:
+    return f"{text!r} is not a positive whole number"
+
+
+# -- checkpoints -----------------------------------------------------------------------------------
+
+_RISKS = {
+    "destructive": ":warning: may delete or overwrite data",
+    "open_world": ":globe_with_meridians: reaches systems outside this workspace",
+    "idempotent": ":repeat: safe to repeat",
+}
+
+
+def when(epoch: float) -> str:
+    """A Slack date token: shown in each reader's time zone, UTC text as the fallback."""
+    fallback = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(epoch)}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def approvers(requester: str | None, users: tuple[str, ...], groups: tuple[str, ...]) -> str:
+    names = [f"<@{u}>" for u in users] + [f"<!subteam^{g}>" for g in groups]
+    if requester:
+        names.insert(0, f"<@{requester}> (who asked)")
+    if not names:
+        return "nobody (ask an admin to set `approvals.approvers` in threadwork.yaml)"
+    return ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
+
+
+def card_title(tool: str, server: str) -> str:
+    return f":raised_hand: *Approval needed* to run `{tool}` on `{server}`"
+
+
+def card_why(why: str) -> str:
+    return f"*Why:* {why}"
+
+
+def card_risks(destructive: bool, open_world: bool, idempotent: bool) -> str:
+    flags = {"destructive": destructive, "open_world": open_world, "idempotent": idempotent}
+    return "  ·  ".join(_RISKS[k] for k, on in flags.items() if on) or "No risk hints"
+
+
+def card_people(requester: str, who_may: str, expires_at: float) -> str:
+    return f"Asked by <@{requester}> · Approvers: {who_may} · Expires {when(expires_at)}"
+
+
+def card_status(
+    status: str,
+    *,
+    by: str | None,
+    at: float | None,
+    reason: str | None,
+    outcome: str,
+    duration_ms: int | None,
+    attempts: int,
+    started_at: float | None,
+) -> str:
+    by_at = f"<@{by}> at {when(at)}" if by and at else "a person"
+    approved = f":white_check_mark: Approved by {by_at}"
+    took = f" in {duration_ms:,} ms" if duration_ms is not None else ""
+    lines = {
+        "approved": f"{approved}\n:hourglass_flowing_sand: Starting…",
+        "executing": f"{approved}\n:hourglass_flowing_sand: Running…",
+        "done": f"{approved}\n:heavy_check_mark: Ran{took}: {outcome}",
+        "failed": f"{approved}\n:x: Failed{took}: {outcome}",
+        "rejected": f":no_entry: Rejected by {by_at}"
+        + (f": {reason}" if reason else " (no reason given)"),
+        "expired": f":hourglass: Expired at {when(at) if at else 'its deadline'}; nothing was run.",
+        "cancelled": f":heavy_multiplication_x: Withdrawn: {reason or 'no longer needed'}. Nothing was run.",
+        "unknown": (
+            f":grey_question: Outcome unknown: it started"
+            f"{' at ' + when(started_at) if started_at else ''} (attempt {attempts}) and the"
+            " worker running it stopped before recording a result. Check the target system, then"
+            " choose *Retry*, *Mark done* or *Abort*."
+        ),
+    }
+    return lines.get(status, status)
+
+
+def button(label: str) -> str:
+    return {
+        "approve": "Approve",
+        "reject": "Reject",
+        "retry": "Retry",
+        "mark_done": "Mark done",
+        "abort": "Abort",
+    }[label]
+
+
+def confirm_destructive(tool: str) -> tuple[str, str, str, str]:
+    """(title, text, confirm, deny) of the dialog before approving a destructive call."""
+    return (
+        "Approve a destructive action?",
+        f"`{tool}` may delete or overwrite data, and it cannot be undone from here.",
+        "Approve and run",
+        "Cancel",
+    )
+
+
+def reject_dialog() -> tuple[str, str, str, str]:
+    """(title, label, hint, submit) of the reject reason dialog."""
+    return (
+        "Reject request",
+        "Reason (the model sees it and re-plans)",
+        "For example: use the staging project instead",
+        "Reject",
+    )
+
+
+def notice(
+    code: str,
+    *,
+    tool: str = "",
+    who_may: str = "",
+    status: str = "",
+    by: str | None = None,
+    expires_at: float | None = None,
+    started_at: float | None = None,
+    executed_by: str | None = None,
+    attempts: int = 0,
+) -> str:
+    decided = f" by <@{by}>" if by else ""
+    texts = {
+        "not_an_approver": (
+            f"You can't approve or reject `{tool}`: only {who_may} can. Ask one of them to"
+            " decide on the card; nothing has changed."
+        ),
+        "own_destructive_action": (
+            f"`{tool}` is destructive and you asked for it, so someone else must approve it:"
+            f" {who_may}. Nothing has changed."
+        ),
+        "wrong_place": (
+            "This approval card belongs to another conversation, so this click did nothing."
+            " Decide on the card in its own thread."
+        ),
+        "unknown_checkpoint": (
+            "I can't find this approval request: it was cleaned up or never existed. Nothing was"
+            " run. Ask me again in the thread if it is still needed."
+        ),
+        "already_decided": f"{_already(status, decided)} Your click changed nothing.",
+        "reminder": (
+            f":bell: Reminder for {who_may}: `{tool}` is still waiting for approval on the card"
+            f" above{'; it expires ' + when(expires_at) if expires_at else ''}."
+        ),
+        "outcome_unknown": (
+            f":grey_question: I can't tell whether `{tool}` ran: it started"
+            f"{' at ' + when(started_at) if started_at else ''} (attempt {attempts}"
+            f"{', on ' + executed_by if executed_by else ''}) and that worker stopped before"
+            f" recording a result. It was not run again. {who_may}: check the target system,"
+            " then choose Retry, Mark done or Abort on the card above."
+        ),
+    }
+    return texts[code]
+
+
+def _already(status: str, decided: str) -> str:
+    states = {
+        "approved": f"This request was already approved{decided}.",
+        "executing": f"This request was already approved{decided} and is running.",
+        "done": f"This request was already approved{decided} and has run.",
+        "failed": f"This request was already approved{decided}; it ran and failed.",
+        "rejected": f"This request was already rejected{decided}.",
+        "expired": "This request already expired; nothing was run.",
+        "cancelled": "This request was already cancelled (withdrawn); nothing was run.",
+        "unknown": "This request is waiting for Retry, Mark done or Abort after an unknown outcome.",
+        "pending": "This request is still waiting for approval.",
+    }
+    return states.get(status, f"This request is already {status}.")

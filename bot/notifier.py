@@ -68,6 +68,19 @@ class SlackNotifier:
         if edit.task is None or edit.task.done():
             edit.task = asyncio.create_task(self._deliver_edits(message_id, edit))
 
+    async def tell(self, thread: ThreadRef, user_id: str, view: View) -> None:
+        text, blocks = render(view)
+        await self._call(
+            partial(
+                self._client.chat_postEphemeral,
+                channel=thread.channel_id,
+                user=user_id,
+                thread_ts=thread.thread_ts or None,
+                text=text,
+                blocks=blocks,
+            )
+        )
+
     async def flush(self) -> None:
         pending = [e.task for e in self._edits.values() if e.task and not e.task.done()]
         for task in pending:

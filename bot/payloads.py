@@ -5,12 +5,13 @@ Returns None for events the bot must ignore (its own messages, edits, joins, uno
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from orchestrator import ThreadRef, UserMessage
+from orchestrator import Click, ThreadRef, UserMessage, Verdict
 
 _ANY_USER = r"[UW][A-Z0-9]+"
 _IGNORED_SUBTYPES = frozenset(
@@ -92,3 +93,112 @@ def _strip_bot_mentions(text: str, bot_user_id: str | None) -> str:
     token = rf"<@{_ANY_USER}(?:\|[^>]*)?>"
     text = re.sub(rf"^\s*(?:{token}\s*)+", "", text)
     return re.sub(rf"(?:\s*{token})+\s*$", "", text).strip()
+
+
+_VERDICTS = frozenset(get_args(Verdict))
+_OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class _Id(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+
+
+class _Container(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    message_ts: str | None = None
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    action_id: str
+    value: str = ""
+
+
+class _BlockActions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    user: _Id
+    team: _Id | None = None
+    channel: _Id | None = None
+    container: _Container = _Container()
+    actions: list[_Action]
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    private_metadata: str = ""
+    state: dict[str, Any] = {}
+
+
+class _ViewSubmission(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    user: _Id
+    team: _Id | None = None
+    view: _View
+
+
+def malformed_interaction(body: dict[str, Any]) -> bool:
+    """True for a `block_actions` or `view_submission` payload missing the parts listeners read."""
+    if body.get("type") == "block_actions":
+        actions = body.get("actions")
+        return not (
+            isinstance(actions, list)
+            and actions
+            and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
+        )
+    if body.get("type") == "view_submission":
+        view = body.get("view")
+        return not (isinstance(view, dict) and isinstance(view.get("callback_id"), str))
+    return False
+
+
+def checkpoint_click(body: dict[str, Any]) -> Click | None:
+    """A press of a checkpoint button; None when the payload is not one we could have sent."""
+    try:
+        parsed = _BlockActions.model_validate(body)
+    except ValidationError:
+        return None
+    action = parsed.actions[0] if parsed.actions else None
+    verdict = action.action_id.removeprefix("checkpoint.") if action else ""
+    channel = parsed.channel.id if parsed.channel else parsed.container.channel_id
+    if action is None or verdict not in _VERDICTS or not channel or parsed.team is None:
+        return None
+    if not _OPAQUE_ID.match(action.value):
+        return None
+    return Click(
+        checkpoint_id=action.value,
+        verdict=verdict,  # type: ignore[arg-type]
+        user_id=parsed.user.id,
+        team_id=parsed.team.id,
+        channel_id=channel,
+        thread_ts=parsed.container.thread_ts or parsed.container.message_ts,
+    )
+
+
+def rejection(body: dict[str, Any], *, reason_block: str) -> Click | None:
+    """The submitted reject dialog; its metadata names the checkpoint and where it was opened."""
+    try:
+        parsed = _ViewSubmission.model_validate(body)
+        metadata = json.loads(parsed.view.private_metadata or "{}")
+    except (ValidationError, ValueError):
+        return None
+    checkpoint = metadata.get("checkpoint") if isinstance(metadata, dict) else None
+    channel = metadata.get("channel") if isinstance(metadata, dict) else None
+    if not isinstance(checkpoint, str) or not _OPAQUE_ID.match(checkpoint) or parsed.team is None:
+        return None
+    if not isinstance(channel, str):
+        return None
+    field = parsed.view.state.get("values", {}).get(reason_block, {}).get(reason_block, {})
+    reason = str(field.get("value") or "").strip() if isinstance(field, dict) else ""
+    thread_ts = metadata.get("thread_ts")
+    return Click(
+        checkpoint_id=checkpoint,
+        verdict="reject",
+        user_id=parsed.user.id,
+        team_id=parsed.team.id,
+        channel_id=channel,
+        thread_ts=thread_ts if isinstance(thread_ts, str) else None,
+        reason=reason or None,
+    )

@@ -15,12 +15,15 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.directory import SlackDirectory
 from bot.notifier import SlackNotifier
 from bot.settings import Settings
 from connectors import ConnectorPool
 from orchestrator import Orchestrator
 from orchestrator.activity import SqlActivityLog, make_engine
+from orchestrator.approvals import Approvals
 from orchestrator.catalog import Catalog
+from orchestrator.checkpoints import RedisCheckpointStore
 from orchestrator.connections import Unavailable, server_specs
 from orchestrator.keys import Keys
 from orchestrator.lease import Leases
@@ -63,6 +66,7 @@ class Runtime:
     leases: Leases
     store: RedisTaskStore
     activity: SqlActivityLog
+    approvals: Approvals
     config: AdminConfig
     registry: PluginRegistry
     pool: ConnectorPool
@@ -85,6 +89,7 @@ class Runtime:
             model=self.settings.model,
             concurrency=self.settings.workers,
             reclaim_after_s=self.settings.reclaim_after_s,
+            sweep=self.approvals.sweep,
         )
 
     async def aclose(self) -> None:
@@ -124,13 +129,25 @@ def build_runtime(settings: Settings) -> Runtime:
         max_attempts=settings.model_max_attempts,
         retry_base_s=settings.model_retry_base_s,
     )
+    approvals = Approvals(
+        store=RedisCheckpointStore(redis, keys=keys, ttl_s=settings.task_ttl_s),
+        queue=queue,
+        notifier=notifier,
+        directory=SlackDirectory(slack),
+        activity=activity,
+        config=config.approvals,
+    )
     runner = Runner(
         store=store,
         model=model,
         notifier=notifier,
         activity=activity,
         toolbox=PluginToolbox(
-            catalog=Catalog(registry, config), config=config, tools=pool, activity=activity
+            catalog=Catalog(registry, config),
+            config=config,
+            tools=pool,
+            activity=activity,
+            approvals=approvals,
         ),
         limits=RunLimits(
             max_steps=config.limits.max_steps,
@@ -144,12 +161,13 @@ def build_runtime(settings: Settings) -> Runtime:
         engine=engine,
         slack=slack,
         notifier=notifier,
-        orchestrator=Orchestrator(store=store, queue=queue),
+        orchestrator=Orchestrator(store=store, queue=queue, approvals=approvals),
         runner=runner,
         queue=queue,
         leases=Leases(redis, keys=keys, ttl_s=settings.reclaim_after_s),
         store=store,
         activity=activity,
+        approvals=approvals,
         config=config,
         registry=registry,
         pool=pool,

@@ -3,22 +3,28 @@
 Never imports `bot` or any Slack package. The Slack edge uses only the names exported here.
 """
 
-from orchestrator.commands import Job, UserMessage
+from orchestrator.checkpoint import Checkpoint, Verdict
+from orchestrator.commands import Click, Job, UserMessage
 from orchestrator.errors import DeliveryFailed, OrchestratorError
 from orchestrator.service import Accepted, Orchestrator
 from orchestrator.task import ThreadRef
-from orchestrator.views import Answer, Failure, Progress, View
+from orchestrator.views import Answer, CheckpointCard, Failure, Notice, Progress, View
 
 __all__ = [
     "Accepted",
     "Answer",
+    "Checkpoint",
+    "CheckpointCard",
+    "Click",
     "DeliveryFailed",
     "Failure",
     "Job",
+    "Notice",
     "Orchestrator",
     "OrchestratorError",
     "Progress",
     "ThreadRef",
     "UserMessage",
+    "Verdict",
     "View",
 ]

@@ -96,6 +96,17 @@ class SqlActivityLog:
             )
             return list(rows)
 
+    async def tasks_in_channel(self, channel_id: str, *, limit: int = 50) -> list[TaskRow]:
+        """The channel's most recent tasks, newest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(TaskRow)
+                .where(TaskRow.channel_id == channel_id)
+                .order_by(TaskRow.created_at.desc())
+                .limit(limit)
+            )
+            return list(rows)
+
     async def events(self, task_id: str) -> list[ActivityRow]:
         async with self._sessions() as session:
             rows = await session.scalars(

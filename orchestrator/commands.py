@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from orchestrator.checkpoint import Verdict
 from orchestrator.task import ThreadRef
 
 
@@ -22,6 +23,23 @@ class UserMessage(BaseModel):
     text: str
     message_ts: str
     mention: bool = True
+
+
+class Click(BaseModel):
+    """A person pressed a checkpoint's button (or submitted the reject dialog).
+
+    Only `checkpoint_id` comes from our own payload; everything it claims is checked against the
+    stored checkpoint before anything happens.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    checkpoint_id: str
+    verdict: Verdict
+    user_id: str
+    team_id: str
+    channel_id: str
+    thread_ts: str | None = None
+    reason: str | None = None
 
 
 class Job(BaseModel):

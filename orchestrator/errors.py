@@ -7,6 +7,7 @@ OrchestratorError
 ├── StaleTask                  a compare-and-set save lost: another worker moved the task on
 ├── LeaseLost                  this worker no longer holds the thread's lease
 ├── InvalidTransition          a status change the task model does not allow
+├── CheckpointConflict         a checkpoint changed between reading and writing it
 └── BudgetExceeded             a task or agent ran out of steps or tokens
 """
 
@@ -61,6 +62,14 @@ class InvalidTransition(OrchestratorError):
         self.kind = kind
         self.current = current
         self.target = target
+
+
+class CheckpointConflict(OrchestratorError):
+    code = "checkpoint_conflict"
+
+    def __init__(self, checkpoint_id: str) -> None:
+        super().__init__(f"checkpoint {checkpoint_id} changed concurrently")
+        self.checkpoint_id = checkpoint_id
 
 
 class BudgetExceeded(OrchestratorError):

@@ -4,6 +4,8 @@
     {p}:lease:{<task_id>}                 str   token of the worker running the task; PX = lease
     {p}:thread:<team>:<channel>:<ts>      str   thread -> task id; TTL = task TTL
     {p}:evt:<event_id>                    str   Slack event already accepted; TTL 1 h
+    {p}:checkpoint:{<checkpoint_id>}      hash  checkpoint JSON (`data`) + `version`; TTL = task TTL
+    {p}:checkpoints:due                   zset  checkpoint id -> next reminder/expiry (epoch s)
     {p}:jobs                              stream of jobs, consumer group `{p}-workers`
 
 The `{<task_id>}` hash tag keeps a task's keys in one Redis Cluster slot, so the Lua scripts that
@@ -32,6 +34,13 @@ class Keys:
 
     def event(self, event_id: str) -> str:
         return f"{self.prefix}:evt:{event_id}"
+
+    def checkpoint(self, checkpoint_id: str) -> str:
+        return f"{self.prefix}:checkpoint:{{{checkpoint_id}}}"
+
+    @property
+    def checkpoints_due(self) -> str:
+        return f"{self.prefix}:checkpoints:due"
 
     @property
     def jobs(self) -> str:

@@ -58,9 +58,19 @@ class Notifier(Protocol):
         """Replace a reply's content. May be coalesced with later updates of the same reply."""
         ...
 
+    async def tell(self, thread: ThreadRef, user_id: str, view: View) -> None:
+        """Show `view` to one person only (an ephemeral message in the thread)."""
+        ...
+
     async def flush(self) -> None:
         """Wait until every coalesced update has been delivered."""
         ...
+
+
+class Directory(Protocol):
+    """Who is in a user group (Slack `usergroups.users.list`); implementations cache."""
+
+    async def members(self, group_id: str) -> frozenset[str]: ...
 
 
 ActivityKind = Literal[
@@ -74,6 +84,9 @@ ActivityKind = Literal[
     "checkpoint.created",
     "checkpoint.decided",
     "checkpoint.executed",
+    "checkpoint.refused",
+    "checkpoint.reminded",
+    "checkpoint.unknown",
     "subagent.started",
     "subagent.finished",
 ]

@@ -61,6 +61,10 @@ class Runner:
             task.move("running")
             await self._store.save(task)
         await self._ensure_progress(task)
+        if settled := await self._toolbox.resume(task):
+            self._note_calls(task, settled)
+            await self._store.save(task)
+            await self._show_progress(task, "working")
         try:
             while (agent := _next_agent(task)) is not None:
                 self._check_budget(task)
@@ -198,6 +202,14 @@ class Runner:
 
     def expand_command(self, task: Task, text: str) -> str | None:
         return self._toolbox.expand_command(task, text)
+
+    async def withdraw(self, task: Task, reason: str) -> None:
+        """Resolve every waiting call now and close finished turns, so new input can follow."""
+        if settled := await self._toolbox.withdraw(task, reason):
+            self._note_calls(task, settled)
+        for agent in task.agents.values():
+            if agent.turn_resolved():
+                agent.close_turn()
 
     async def _ensure_progress(self, task: Task) -> None:
         if task.progress_ts is not None:

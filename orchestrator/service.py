@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.commands import Job, UserMessage
+from orchestrator.approvals import Approvals, ClickOutcome
+from orchestrator.commands import Click, Job, UserMessage
 from orchestrator.queue import JobQueue
 from orchestrator.store import TaskStore
 from orchestrator.task import new_id
@@ -20,9 +21,10 @@ class Accepted:
 
 
 class Orchestrator:
-    def __init__(self, *, store: TaskStore, queue: JobQueue) -> None:
+    def __init__(self, *, store: TaskStore, queue: JobQueue, approvals: Approvals) -> None:
         self._store = store
         self._queue = queue
+        self._approvals = approvals
 
     async def first_delivery(self, event_id: str) -> bool:
         """False when Slack redelivers an event we already accepted."""
@@ -43,3 +45,11 @@ class Orchestrator:
             task_id, created = owner, False
         await self._queue.enqueue(Job(kind="message", task_id=task_id, message=message))
         return Accepted(task_id=task_id, new_task=created)
+
+    async def decide(self, click: Click) -> ClickOutcome:
+        """Apply a checkpoint decision; a refused click is explained to the clicker privately."""
+        return await self._approvals.decide(click)
+
+    async def may_decide(self, click: Click) -> bool:
+        """Check a click before asking the clicker for more (the reject reason dialog)."""
+        return await self._approvals.check(click)

@@ -2,8 +2,8 @@
 
 Core tools are always there: `load_skill` and `read_skill_file` (lazy skills) and `find_tools`
 (lazy tool schemas: a connector tool's schema is sent only after a search activated it).
-Connector tool calls pass governance first: allowed read-only calls run concurrently; calls that
-need a human's approval never run here.
+Connector tool calls pass governance first: allowed read-only calls run concurrently; a call that
+needs a person's approval opens a checkpoint and waits; `resume` carries out the decisions.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ import re
 from typing import Any, Protocol
 
 from connectors import ServerStatus, ToolCallResult, ToolInfo
+from orchestrator.approvals import Approvals
 from orchestrator.catalog import Catalog, ChannelCatalog
+from orchestrator.checkpoint import Risk
 from orchestrator.governance import Allow, Deny, decide
 from orchestrator.ports import ActivityEvent, ActivityLog
-from orchestrator.task import Agent, Task, ToolCall
+from orchestrator.task import Agent, Task, ToolCall, move_call
 from plugins import AdminConfig, PluginError
 
 log = logging.getLogger(__name__)
@@ -78,11 +80,13 @@ class PluginToolbox:
         config: AdminConfig,
         tools: ToolProvider,
         activity: ActivityLog,
+        approvals: Approvals,
     ) -> None:
         self._catalog = catalog
         self._config = config
         self._tools = tools
         self._activity = activity
+        self._approvals = approvals
         self._known: dict[str, ToolInfo] = {}
 
     def catalogue(self, task: Task, agent: Agent) -> list[str]:
@@ -114,6 +118,39 @@ class PluginToolbox:
         if connector_calls:
             tools = {t.model_name: t for t in await self._channel_tools(task)}
             await asyncio.gather(*(self._connector(task, agent, c, tools) for c in connector_calls))
+
+    async def resume(self, task: Task) -> list[ToolCall]:
+        """Carry out decided checkpoints of waiting calls, in the order the model asked."""
+        settled = []
+        for agent in task.agents.values():
+            for call in _waiting(agent):
+                if await self._approvals.settle(call, self._executor(task, agent, call)):
+                    settled.append(call)
+        return settled
+
+    async def withdraw(self, task: Task, reason: str) -> list[ToolCall]:
+        """The person moved on: cancel pending requests, finish what was decided, close the rest."""
+        settled = []
+        for agent in task.agents.values():
+            for call in _waiting(agent):
+                if not await self._approvals.cancel(call, reason):
+                    await self._approvals.settle(call, self._executor(task, agent, call))
+                if call.status == "awaiting_approval":
+                    call.finish(f"No result: {reason}.", is_error=True)
+                settled.append(call)
+        return settled
+
+    def _executor(self, task: Task, agent: Agent, call: ToolCall) -> Any:
+        async def execute() -> tuple[str | list[dict[str, Any]], bool]:
+            tools = {t.model_name: t for t in await self._channel_tools(task)}
+            info = tools.get(call.name)
+            if info is None:
+                return f"Not run: {call.name!r} is no longer available in this channel.", True
+            result = await self._tools.call(call.name, call.input)
+            await self._log_call(task, agent, call, info, result)
+            return (result.blocks() or "(no output)"), result.is_error
+
+        return execute
 
     def _channel(self, task: Task) -> ChannelCatalog:
         return self._catalog.for_channel(task.thread.channel_id)
@@ -191,13 +228,21 @@ class PluginToolbox:
             call.finish(result.blocks() or "(no output)", is_error=result.is_error)
             await self._log_call(task, agent, call, info, result)
         else:
-            call.finish(
-                f"Not run: {decision.reason}, and it needs a person's approval. Approvals cannot"
-                " be requested in this deployment, so tell the user exactly what you would do"
-                " and let them do it.",
-                is_error=True,
+            checkpoint = await self._approvals.open(
+                task,
+                agent,
+                call,
+                server=f"{info.namespace}/{info.server}",
+                risk=Risk(
+                    destructive=info.destructive,
+                    open_world=info.open_world,
+                    idempotent=info.idempotent,
+                ),
             )
-            await self._log_call(task, agent, call, info, None)
+            call.status = move_call(call.status, "awaiting_approval")
+            call.checkpoint_id = checkpoint.id
+            if not checkpoint.waiting:  # decided before a crash lost this step's save
+                await self._approvals.settle(call, self._executor(task, agent, call))
 
     async def _log_call(
         self,
@@ -205,7 +250,7 @@ class PluginToolbox:
         agent: Agent,
         call: ToolCall,
         info: ToolInfo,
-        result: ToolCallResult | None,
+        result: ToolCallResult,
     ) -> None:
         await self._activity.record(
             ActivityEvent(
@@ -216,14 +261,16 @@ class PluginToolbox:
                     "tool": call.name,
                     "server": f"{info.namespace}/{info.server}",
                     "arguments": call.input,
-                    "outcome": "not_run_needs_approval"
-                    if result is None
-                    else ("error" if result.is_error else "ok"),
-                    "duration_ms": round(result.duration_s * 1000) if result else 0,
-                    "error": result.text[:300] if result and result.is_error else None,
+                    "outcome": "error" if result.is_error else "ok",
+                    "duration_ms": round(result.duration_s * 1000),
+                    "error": result.text[:300] if result.is_error else None,
                 },
             )
         )
+
+
+def _waiting(agent: Agent) -> list[ToolCall]:
+    return [c for c in agent.calls if c.status == "awaiting_approval"]
 
 
 def _skill(channel: ChannelCatalog, name: str) -> Any:

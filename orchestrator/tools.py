@@ -32,6 +32,14 @@ class Toolbox(Protocol):
         """
         ...
 
+    async def resume(self, task: Task) -> list[ToolCall]:
+        """Move on waiting calls whose outside event happened (a decision); returns them."""
+        ...
+
+    async def withdraw(self, task: Task, reason: str) -> list[ToolCall]:
+        """Give every waiting call a result now (a new message arrived); returns them."""
+        ...
+
 
 class NoTools:
     """The toolbox of a deployment without plugins: the model can only talk."""
@@ -49,3 +57,9 @@ class NoTools:
         for call in calls:
             if call.status == "pending":
                 call.finish(f"No tool named {call.name!r} is available here.", is_error=True)
+
+    async def resume(self, task: Task) -> list[ToolCall]:
+        return []  # nothing here ever waits
+
+    async def withdraw(self, task: Task, reason: str) -> list[ToolCall]:
+        return []

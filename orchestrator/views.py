@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from orchestrator.checkpoint import Checkpoint
+
 ProgressState = Literal["working", "waiting", "done", "failed"]
 
 
@@ -39,4 +41,30 @@ class Failure:
     detail: str = ""
 
 
-View = Progress | Answer | Failure
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckpointCard:
+    """The approval card of one checkpoint, re-rendered in place at every status change."""
+
+    checkpoint: Checkpoint
+
+
+NoticeCode = Literal[
+    "not_an_approver",
+    "own_destructive_action",
+    "wrong_place",
+    "unknown_checkpoint",
+    "already_decided",
+    "reminder",
+    "outcome_unknown",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """A short message about a checkpoint: private to a clicker, or a thread reply."""
+
+    code: NoticeCode
+    checkpoint: Checkpoint | None = None
+
+
+View = Progress | Answer | Failure | CheckpointCard | Notice

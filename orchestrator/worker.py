@@ -13,6 +13,7 @@ import contextlib
 import logging
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 
 from orchestrator.commands import Job, UserMessage
 from orchestrator.errors import LeaseLost, StaleTask
@@ -38,6 +39,8 @@ class Worker:
         model: str,
         concurrency: int,
         reclaim_after_s: float,
+        sweep: Callable[[], Awaitable[int]] | None = None,
+        sweep_every_s: float = 1.0,
         name: str | None = None,
     ) -> None:
         self._queue = queue
@@ -49,16 +52,21 @@ class Worker:
         self._slots = asyncio.Semaphore(concurrency)
         self._concurrency = concurrency
         self._reclaim_after_s = reclaim_after_s
+        self._sweep = sweep
+        self._sweep_every_s = sweep_every_s
         self.name = name or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self._running: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume jobs until `stop` is set, then wait for the jobs in hand to finish."""
-        next_reclaim = 0.0
+        next_reclaim = next_sweep = 0.0
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             await self._slots.acquire()
             self._slots.release()
+            if self._sweep is not None and loop.time() >= next_sweep:
+                next_sweep = loop.time() + self._sweep_every_s
+                await self._sweep_quietly()
             free = max(1, self._concurrency - len(self._running))
             deliveries = []
             if loop.time() >= next_reclaim:
@@ -75,6 +83,13 @@ class Worker:
                 task.add_done_callback(self._done)
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _sweep_quietly(self) -> None:
+        assert self._sweep is not None
+        try:
+            await self._sweep()
+        except Exception:  # deadlines are retried on the next sweep; the worker goes on
+            log.exception("checkpoint sweep failed")
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
@@ -111,6 +126,9 @@ class Worker:
         if task is None:
             log.warning("job for unknown task %s dropped", job.task_id)
             return
+        if job.kind == "resume" and task.status in ("completed", "failed", "cancelled"):
+            log.info("resume of finished task %s ignored (%s)", task.id, task.status)
+            return
         try:
             await self._runner.run(task)
         except (LeaseLost, StaleTask, asyncio.CancelledError):
@@ -133,6 +151,8 @@ class Worker:
         if task.has_applied(message.message_ts):
             return task
         main = task.orchestrator
+        if main.calls:
+            await self._runner.withdraw(task, "the conversation moved on before it was decided")
         command = self._runner.expand_command(task, message.text)
         main.add_user_text(_attributed(message, command))
         main.status = "ready"

@@ -1,0 +1,373 @@
+"""`threadwork runs list` and `threadwork runs show TASK_ID`: recorded tasks and their trails.
+
+Reads the SQL activity log only (DATABASE_URL), so it needs no Slack or model credentials. The
+schema is brought up to date first, so a fresh database simply has no runs yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from bot import messages
+from bot.settings import Settings, load_settings
+from orchestrator.activity import SqlActivityLog, make_engine, upgrade
+from orchestrator.records import ActivityRow, TaskRow
+
+EXIT_UNKNOWN = 1
+EXIT_UNREACHABLE = 2
+DEFAULT_LIMIT = 20
+TITLE_CHARS = 60
+VALUE_CHARS = 200
+
+T = TypeVar("T")
+Trail = tuple[TaskRow | None, list[ActivityRow]]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `runs list [--limit N] [--channel C]` and `runs show TASK_ID` to the main CLI."""
+    parser = subparsers.add_parser("runs", help="recorded tasks and what happened in them")
+    commands = parser.add_subparsers(dest="runs_command", metavar="{list,show}")
+    commands.required = True
+    listing = commands.add_parser("list", help="recent tasks, newest first")
+    listing.add_argument(
+        "--limit", type=_positive, default=DEFAULT_LIMIT, metavar="N", help="show at most N tasks"
+    )
+    listing.add_argument("--channel", metavar="C", help="only tasks in this Slack channel id")
+    listing.set_defaults(func=list_runs)
+    showing = commands.add_parser("show", help="one task and every activity recorded for it")
+    showing.add_argument("task_id", metavar="TASK_ID")
+    showing.set_defaults(func=show_run)
+
+
+def list_runs(args: argparse.Namespace) -> int:
+    """Print one line per task, newest first; a hint when nothing is recorded yet."""
+    channel: str | None = args.channel
+    limit: int = args.limit
+    try:
+        tasks = _read(lambda log: _recent(log, limit=limit, channel=channel))
+    except _Unreadable as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_UNREACHABLE
+    if not tasks:
+        print(messages.no_runs(channel))
+        return 0
+    for line in _table(tasks):
+        print(line)
+    return 0
+
+
+def show_run(args: argparse.Namespace) -> int:
+    """Print the task's header and its activity trail; 1 if no such task is recorded."""
+    task_id: str = args.task_id
+    try:
+        task, events = _read(lambda log: _trail(log, task_id))
+    except _Unreadable as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_UNREACHABLE
+    if task is None and not events:
+        print(messages.unknown_run(task_id), file=sys.stderr)
+        return EXIT_UNKNOWN
+    for line in _header(task_id, task):
+        print(line)
+    print()
+    for line in _trail_lines(events):
+        print(line)
+    return 0
+
+
+# Reading
+
+
+def _read(query: Callable[[SqlActivityLog], Awaitable[T]]) -> T:
+    settings = _settings()
+    try:
+        return asyncio.run(_query(settings.database_url, query))
+    except Exception as exc:  # reported as one sentence, not a traceback
+        where = settings.database_url.split("@")[-1]
+        raise _Unreadable(messages.activity_log_unreachable(where, _detail(exc))) from exc
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        problems = (
+            messages.setting_invalid(".".join(str(p) for p in error["loc"]), error["msg"])
+            for error in exc.errors()
+        )
+        raise _Unreadable("\n".join(problems)) from exc
+
+
+async def _query(url: str, query: Callable[[SqlActivityLog], Awaitable[T]]) -> T:
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+        return await query(SqlActivityLog(engine))
+    finally:
+        await engine.dispose()
+
+
+async def _recent(log: SqlActivityLog, *, limit: int, channel: str | None) -> list[TaskRow]:
+    if channel:
+        return await log.tasks_in_channel(channel, limit=limit)
+    return await log.tasks(limit=limit)
+
+
+async def _trail(log: SqlActivityLog, task_id: str) -> Trail:
+    return await log.task(task_id), await log.events(task_id)
+
+
+def _detail(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    return _cut(str(cause) or type(cause).__name__, VALUE_CHARS)
+
+
+class _Unreadable(Exception):
+    pass
+
+
+# `runs list`
+
+_COLUMNS = ("ID", "STATUS", "CHANNEL", "CREATED (UTC)", "REQUESTER", "TOKENS IN/OUT", "TITLE")
+
+
+def _table(tasks: Sequence[TaskRow]) -> list[str]:
+    rows = [_COLUMNS, *(_row(task) for task in tasks)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS) - 1)]
+    return [
+        "  ".join(
+            [*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def _row(task: TaskRow) -> tuple[str, ...]:
+    return (
+        task.id,
+        task.status,
+        task.channel_id,
+        _utc(task.created_at).strftime("%Y-%m-%dT%H:%MZ"),
+        task.requester,
+        f"{task.input_tokens:,}/{task.output_tokens:,}",
+        _cut(task.title, TITLE_CHARS),
+    )
+
+
+# `runs show`
+
+
+def _header(task_id: str, task: TaskRow | None) -> list[str]:
+    if task is None:
+        return [f"task       {task_id}", f"           {messages.run_not_summarised()}"]
+    return [
+        f"task       {task.id}",
+        f"status     {task.status}",
+        f"where      channel {task.channel_id}, thread {task.thread_ts} (team {task.team_id})",
+        f"requester  {task.requester}",
+        f"created    {_stamp(task.created_at)}",
+        f"updated    {_stamp(task.updated_at)}",
+        f"title      {_cut(task.title, 200)}",
+        f"tokens     {task.input_tokens:,} in / {task.output_tokens:,} out",
+    ]
+
+
+def _trail_lines(events: Sequence[ActivityRow]) -> list[str]:
+    if not events:
+        return [messages.run_has_no_activity()]
+    kind_width = max(len(event.kind) for event in events)
+    agent_width = max(len(event.agent_id or "") for event in events)
+    lines = []
+    for event in events:
+        when = _utc(event.at).strftime("%H:%M:%S.%f")[:-3]
+        agent = (event.agent_id or "").ljust(agent_width)
+        line = f"{when}  {event.kind.ljust(kind_width)}  {agent}  {_summary(event)}"
+        lines.append(line.rstrip())
+    return lines
+
+
+def _summary(event: ActivityRow) -> str:
+    data = event.data if isinstance(event.data, dict) else {"data": event.data}
+    summarise = _SUMMARIES.get(event.kind)
+    if summarise is not None:
+        try:
+            return summarise(data, event)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # an older or newer shape of this kind: show it as it is
+    return _generic(data)
+
+
+def _generic(data: dict[str, Any]) -> str:
+    return " ".join(f"{key}={_value(value)}" for key, value in data.items() if value is not None)
+
+
+def _task_created(d: dict[str, Any], event: ActivityRow) -> str:
+    return f"started by {d['user']}"
+
+
+def _task_message(d: dict[str, Any], event: ActivityRow) -> str:
+    text = f"{d['user']} wrote {_plural(d['chars'], 'char')}"
+    return text + (f" (ts {d['ts']})" if d.get("ts") else "")
+
+
+def _task_completed(d: dict[str, Any], event: ActivityRow) -> str:
+    return f"done after {_plural(d['steps'], 'step')}"
+
+
+def _task_failed(d: dict[str, Any], event: ActivityRow) -> str:
+    parts = [str(d["code"])]
+    if d.get("detail"):
+        parts[0] += f": {_cut(str(d['detail']), VALUE_CHARS)}"
+    if d.get("attempts"):
+        parts.append(f"after {_plural(d['attempts'], 'attempt')}")
+    if event.correlation_id:
+        parts.append(f"ref {event.correlation_id}")
+    return ", ".join(parts)
+
+
+def _model_call(d: dict[str, Any], event: ActivityRow) -> str:
+    text = (
+        f"{d['model']}: {d['input_tokens']:,} in / {d['output_tokens']:,} out,"
+        f" stop {d.get('stop_reason')}"
+    )
+    attempts = d.get("attempts") or 1
+    return text + (f", {attempts} attempts" if attempts > 1 else "")
+
+
+def _model_error(d: dict[str, Any], event: ActivityRow) -> str:
+    text = str(d["code"])
+    if d.get("status"):
+        text += f" (HTTP {d['status']})"
+    if d.get("attempts"):
+        text += f" after {_plural(d['attempts'], 'attempt')}"
+    return text
+
+
+def _tool_call(d: dict[str, Any], event: ActivityRow) -> str:
+    text = f"{d['tool']} on {d.get('server') or '?'}: {d['outcome']}"
+    if d.get("duration_ms"):
+        text += f" in {d['duration_ms']:,} ms"
+    text += f", args {_json(d.get('arguments') or {})}"
+    if d.get("error"):
+        text += f", error: {_cut(str(d['error']), VALUE_CHARS)}"
+    return text
+
+
+def _checkpoint_created(d: dict[str, Any], event: ActivityRow) -> str:
+    text = f"{d['checkpoint']}: {d['tool']}"
+    if d.get("server"):
+        text += f" on {d['server']}"
+    text += f", args {_json(d.get('arguments') or {})}"
+    if approvers := _approvers(d.get("approvers")):
+        text += f", approvers {approvers}"
+    if d.get("expires_at") is not None:
+        text += f", expires {_when(d['expires_at'])}"
+    return text
+
+
+def _checkpoint_decided(d: dict[str, Any], event: ActivityRow) -> str:
+    text = f"{d['checkpoint']} {d['decision']}"
+    if d.get("by"):
+        text += f" by {d['by']}"
+    if d.get("reason"):
+        text += f": {_cut(str(d['reason']), VALUE_CHARS)}"
+    return text
+
+
+def _checkpoint_executed(d: dict[str, Any], event: ActivityRow) -> str:
+    text = f"{d['checkpoint']}: {d['outcome']}"
+    if d.get("duration_ms") is not None:
+        text += f" in {d['duration_ms']:,} ms"
+    if d.get("attempt"):
+        text += f" (attempt {d['attempt']})"
+    return text
+
+
+def _checkpoint_refused(d: dict[str, Any], event: ActivityRow) -> str:
+    asked = f"{d['verdict']} from " if d.get("verdict") else ""
+    text = f"{d['checkpoint']}: refused {asked}{d['user']}"
+    return text + (f": {_cut(str(d['why']), VALUE_CHARS)}" if d.get("why") else "")
+
+
+_SUMMARIES: dict[str, Callable[[dict[str, Any], ActivityRow], str]] = {
+    "task.created": _task_created,
+    "task.message": _task_message,
+    "task.completed": _task_completed,
+    "task.failed": _task_failed,
+    "model.call": _model_call,
+    "model.error": _model_error,
+    "tool.call": _tool_call,
+    "checkpoint.created": _checkpoint_created,
+    "checkpoint.decided": _checkpoint_decided,
+    "checkpoint.executed": _checkpoint_executed,
+    "checkpoint.refused": _checkpoint_refused,
+}
+
+
+# Formatting
+
+
+def _approvers(value: Any) -> str:
+    if not value:
+        return ""
+    if isinstance(value, dict):
+        names = [*value.get("users", ()), *(f"group {g}" for g in value.get("groups", ()))]
+        if value.get("requester") and not value.get("requester_excluded"):
+            names.append(f"requester {value['requester']}")
+        return ", ".join(str(name) for name in names) or _json(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(name) for name in value)
+    return _value(value)
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str) and value and not any(c.isspace() for c in value):
+        return _cut(value, VALUE_CHARS)
+    return _json(value)
+
+
+def _json(value: Any) -> str:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _cut(text, VALUE_CHARS)
+
+
+def _cut(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _stamp(moment: datetime) -> str:
+    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything this log writes is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(messages.not_a_positive_number(text))
+    return number

@@ -1,0 +1,228 @@
+"""`threadwork runs`: recorded tasks newest first, one task's full trail, clear refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from orchestrator.activity import SqlActivityLog, make_engine, upgrade
+from orchestrator.ports import ActivityEvent, TaskRecord
+from orchestrator.task import ThreadRef, Usage
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(autouse=True)
+def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "ANTHROPIC_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no stray .env file
+
+
+@pytest.fixture
+def database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return database_url
+
+
+async def runs(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+    capsys.readouterr()
+    code = await asyncio.to_thread(main, ["runs", *args])
+    captured = capsys.readouterr()
+    return Result(code, captured.out, captured.err)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10].upper()}"
+
+
+def task(task_id: str, channel: str, *, title: str = "Restart the web tier") -> TaskRecord:
+    return TaskRecord(
+        id=task_id,
+        thread=ThreadRef(team_id="T1", channel_id=channel, thread_ts="1700000000.000100"),
+        requester="U_ASKER",
+        status="completed",
+        title=title,
+        usage=Usage(input_tokens=12_345, output_tokens=678),
+    )
+
+
+async def record(url: str, tasks: list[TaskRecord], events: list[ActivityEvent]) -> None:
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+        log = SqlActivityLog(engine)
+        for item in tasks:
+            await log.upsert_task(item)
+        for event in events:
+            await log.record(event)
+    finally:
+        await engine.dispose()
+
+
+def event(task_id: str, kind: Any, agent: str | None = "main", /, **data: Any) -> ActivityEvent:
+    return ActivityEvent(task_id=task_id, kind=kind, agent_id=agent, data=data)
+
+
+async def test_list_shows_tasks_newest_first(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    channel = unique("C")
+    older, newer = unique("t_"), unique("t_")
+    long_title = "Please restart the web tier and then " + "check every health endpoint " * 5
+    await record(database, [task(older, channel), task(newer, channel, title=long_title)], [])
+
+    result = await runs(capsys, "list", "--channel", channel)
+
+    assert result.code == 0, result.err
+    lines = [line for line in result.out.splitlines() if older in line or newer in line]
+    assert [newer in lines[0], older in lines[1]] == [True, True], result.out
+    for expected in ("completed", channel, "U_ASKER", "12,345/678", "Restart the web tier"):
+        assert expected in lines[1]
+    assert "Please restart the web tier" in lines[0] and long_title not in lines[0]
+    assert "…" in lines[0]
+
+    limited = await runs(capsys, "list", "--channel", channel, "--limit", "1")
+    assert newer in limited.out and older not in limited.out
+
+
+async def test_list_in_a_quiet_channel_says_how_runs_get_recorded(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = await runs(capsys, "list", "--channel", unique("C"))
+    assert result.code == 0
+    assert "No runs are recorded" in result.out and "threadwork serve" in result.out
+
+
+def test_an_empty_database_has_no_runs_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert main(["runs", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "No runs are recorded yet" in out and "threadwork serve" in out
+
+
+async def test_show_prints_the_header_and_the_whole_trail_in_order(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    task_id, channel = unique("t_"), unique("C")
+    arguments = {"service": "web", "note": "restart after deploy"}
+    big = {"query": "x" * 500}
+    trail = [
+        event(task_id, "task.created", None, user="U_ASKER"),
+        event(task_id, "task.message", None, user="U_ASKER", ts="1700000000.000100", chars=42),
+        event(
+            task_id,
+            "model.call",
+            model="claude-test",
+            stop_reason="tool_use",
+            attempts=1,
+            input_tokens=1200,
+            output_tokens=80,
+        ),
+        event(
+            task_id,
+            "tool.call",
+            tool="ops__search",
+            server="ops/notes",
+            arguments=big,
+            outcome="ok",
+            duration_ms=12,
+            error=None,
+        ),
+        event(
+            task_id,
+            "checkpoint.created",
+            checkpoint="cp_1",
+            tool="ops__restart",
+            server="ops/deploy",
+            arguments=arguments,
+            approvers={"users": ["U_BOSS"], "groups": [], "requester": None},
+            expires_at=1_700_003_600.0,
+        ),
+        event(
+            task_id,
+            "checkpoint.refused",
+            None,
+            checkpoint="cp_1",
+            user="U_PASSERBY",
+            verdict="approve",
+            why="not_an_approver",
+        ),
+        event(
+            task_id,
+            "checkpoint.decided",
+            None,
+            checkpoint="cp_1",
+            decision="approved",
+            by="U_BOSS",
+            reason="go ahead",
+        ),
+        event(
+            task_id,
+            "checkpoint.executed",
+            checkpoint="cp_1",
+            outcome="ok",
+            duration_ms=30,
+            attempt=1,
+        ),
+        event(task_id, "subagent.started", name="researcher", depth=1),
+        event(task_id, "task.completed", None, steps=3),
+    ]
+    await record(database, [task(task_id, channel)], trail)
+
+    result = await runs(capsys, "show", task_id)
+
+    assert result.code == 0, result.err
+    header, _, body = result.out.partition("\n\n")
+    for expected in (task_id, "completed", channel, "1700000000.000100", "U_ASKER"):
+        assert expected in header
+    assert "Restart the web tier" in header and "12,345 in / 678 out" in header
+    lines = body.splitlines()
+    assert [line.split()[1] for line in lines] == [e.kind for e in trail]
+    by_kind = dict(zip([e.kind for e in trail], lines, strict=True))
+    assert "claude-test" in by_kind["model.call"] and "1,200 in / 80 out" in by_kind["model.call"]
+    assert "approved by U_BOSS" in by_kind["checkpoint.decided"]
+    assert "go ahead" in by_kind["checkpoint.decided"]
+    created = by_kind["checkpoint.created"]
+    assert '{"service":"web","note":"restart after deploy"}' in created and "U_BOSS" in created
+    assert "refused approve from U_PASSERBY" in by_kind["checkpoint.refused"]
+    assert "ops__search" in by_kind["tool.call"] and "…" in by_kind["tool.call"]
+    assert len(by_kind["tool.call"]) < 320
+    assert "name=researcher depth=1" in by_kind["subagent.started"]
+    assert " main " in by_kind["model.call"]
+
+
+async def test_show_an_unknown_id_points_at_the_list(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = unique("t_")
+    result = await runs(capsys, "show", missing)
+    assert result.code == 1
+    assert missing in result.err and "threadwork runs list" in result.err
+    assert result.out == ""
+
+
+def test_an_unreachable_database_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://tw:secret@127.0.0.1:1/nothing")
+    assert main(["runs", "list"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "127.0.0.1:1/nothing" in err and "DATABASE_URL" in err
+    assert "secret" not in err and "Traceback" not in err
