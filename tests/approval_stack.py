@@ -6,6 +6,7 @@ ledger file, so tests count executions exactly.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,13 @@ def executions(ledger: Path, tool: str | None = None) -> list[dict[str, Any]]:
         return []
     lines = [json.loads(line) for line in ledger.read_text().splitlines() if line.strip()]
     return [line for line in lines if tool is None or line["tool"] == tool]
+
+
+async def until_executions(ledger: Path, tool: str, count: int, timeout: float = 20) -> None:  # noqa: ASYNC109
+    """Poll the ledger file (written by another process) every 20 ms, for at most `timeout` s."""
+    async with asyncio.timeout(timeout):
+        while len(executions(ledger, tool)) < count:  # noqa: ASYNC110 - another process writes it
+            await asyncio.sleep(0.02)
 
 
 def buttons(message: SlackMessage) -> dict[str, str]:

@@ -19,22 +19,31 @@ NPM_BIN = REPO / "ci" / "npm" / "node_modules" / ".bin"
 def _npm_server(name: str) -> str:
     path = NPM_BIN / name
     if not path.exists():
-        pytest.fail(f"{path} is missing: install the npm MCP servers with "
-                    "`npm ci --prefix ci/npm` (from the repository root)", pytrace=False)
+        pytest.fail(
+            f"{path} is missing: install the npm MCP servers with "
+            "`npm ci --prefix ci/npm` (from the repository root)",
+            pytrace=False,
+        )
     return str(path)
 
 
 def _venv_server(name: str) -> str:
     path = Path(sys.executable).parent / name
     if not path.exists():
-        pytest.fail(f"{path} is missing: install the test extra with "
-                    "`.venv/bin/pip install -e '.[test]'`", pytrace=False)
+        pytest.fail(
+            f"{path} is missing: install the test extra with `.venv/bin/pip install -e '.[test]'`",
+            pytrace=False,
+        )
     return str(path)
 
 
 def _our_server(script: str, name: str | None = None, **kw: Any) -> StdioSpec:
-    return StdioSpec(name=name or Path(script).stem, command=sys.executable,
-                     args=(str(OUR_SERVERS / script),), **kw)
+    return StdioSpec(
+        name=name or Path(script).stem,
+        command=sys.executable,
+        args=(str(OUR_SERVERS / script),),
+        **kw,
+    )
 
 
 @pytest.fixture

@@ -32,8 +32,9 @@ async def http_url():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     app = http_server().streamable_http_app()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
+    )
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(BOUND):
         while not server.started:
@@ -47,8 +48,12 @@ async def http_url():
 
 
 async def test_headers_are_sent_and_redacted_from_results(http_url, caplog):
-    spec = HttpSpec(name="remote", url=http_url,
-                    headers={"Authorization": f"Bearer {TOKEN}"}, secrets=frozenset({TOKEN}))
+    spec = HttpSpec(
+        name="remote",
+        url=http_url,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        secrets=frozenset({TOKEN}),
+    )
     async with ConnectorPool([spec]) as pool:
         tools = await asyncio.wait_for(pool.list_tools(), BOUND)
         assert [t.model_name for t in tools] == ["remote__whoami"]
@@ -67,7 +72,9 @@ async def test_unreachable_url_is_reported_not_raised():
     async with ConnectorPool([spec]) as pool:
         [status] = await asyncio.wait_for(pool.check(), BOUND)
         assert not status.reachable
-        assert status.error == (f"cannot reach http://127.0.0.1:{port}/mcp — check "
-                                "connectors.down.url in threadwork.yaml and that the server runs")
+        assert status.error == (
+            f"cannot reach http://127.0.0.1:{port}/mcp — check "
+            "connectors.down.url in threadwork.yaml and that the server runs"
+        )
         result = await pool.call("down__anything", {})
         assert result.is_error and "unavailable" in result.text

@@ -11,15 +11,18 @@ def test_clean_names_stay_readable():
     assert model_tool_name("eng", "everything", "get-env") == "eng__everything__get-env"
 
 
-@pytest.mark.parametrize("triple", [
-    ("", "fs", "read.file"),
-    ("my plugin", "srv", "tool"),
-    ("", "srv", "tool/ä"),
-    ("", "s", "t" * 200),
-    ("ns" * 30, "server" * 10, "tool"),
-    ("", "a__b", "c"),
-    ("", "_x", "y"),
-])
+@pytest.mark.parametrize(
+    "triple",
+    [
+        ("", "fs", "read.file"),
+        ("my plugin", "srv", "tool"),
+        ("", "srv", "tool/ä"),
+        ("", "s", "t" * 200),
+        ("ns" * 30, "server" * 10, "tool"),
+        ("", "a__b", "c"),
+        ("", "_x", "y"),
+    ],
+)
 def test_every_name_is_accepted_by_the_model_api(triple):
     name = model_tool_name(*triple)
     assert MODEL_NAME_RE.match(name), name
@@ -28,9 +31,18 @@ def test_every_name_is_accepted_by_the_model_api(triple):
 
 def test_ambiguous_joins_do_not_collide():
     triples = [
-        ("a", "b", "c"), ("", "a__b", "c"), ("", "a", "b__c"), ("a__b", "c", "d"),
-        ("a", "b__c", "d"), ("a_", "b", "c"), ("a", "_b", "c"), ("", "a.b", "c"),
-        ("", "a_b", "c"), ("", "a-b", "c"), ("", "s", "x" * 70), ("", "s", "x" * 71),
+        ("a", "b", "c"),
+        ("", "a__b", "c"),
+        ("", "a", "b__c"),
+        ("a__b", "c", "d"),
+        ("a", "b__c", "d"),
+        ("a_", "b", "c"),
+        ("a", "_b", "c"),
+        ("", "a.b", "c"),
+        ("", "a_b", "c"),
+        ("", "a-b", "c"),
+        ("", "s", "x" * 70),
+        ("", "s", "x" * 71),
         ("", "s", "t" * 53 + "___abcdefghij"),
     ]
     names = [model_tool_name(*t) for t in triples]

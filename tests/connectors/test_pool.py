@@ -68,7 +68,8 @@ async def test_server_killed_mid_call_gives_an_error_then_restarts(our_server):
         first_pid = int((await pool.call("toolbox__pid", {})).text)
         progress = Progress()
         call = asyncio.create_task(
-            pool.call("toolbox__sleep", {"seconds": 60}, on_progress=progress))
+            pool.call("toolbox__sleep", {"seconds": 60}, on_progress=progress)
+        )
         await asyncio.wait_for(progress.seen.wait(), BOUND)
         assert progress.messages == [f"sleeping in {first_pid}"]
         os.kill(first_pid, signal.SIGKILL)
@@ -112,7 +113,8 @@ async def test_missing_command_is_reported_clearly_in_check_and_calls(our_server
         assert not statuses["jira"].reachable
         assert statuses["jira"].error == (
             "command 'jira-mcp-not-installed' not found — check connectors.jira.command in "
-            "threadwork.yaml (and that the program is installed)")
+            "threadwork.yaml (and that the program is installed)"
+        )
         assert "not found" in statuses["jira"].line()
 
         result = await pool.call("jira__create_issue", {"summary": "x"})
@@ -139,8 +141,9 @@ async def test_two_read_only_calls_run_concurrently_on_one_server(our_server):
         progress_a, progress_b = Progress(), Progress()
         a = asyncio.create_task(pool.call("toolbox__sleep", {"seconds": 1}, on_progress=progress_a))
         b = asyncio.create_task(pool.call("toolbox__sleep", {"seconds": 1}, on_progress=progress_b))
-        await asyncio.wait_for(asyncio.gather(progress_a.seen.wait(), progress_b.seen.wait()),
-                               BOUND)
+        await asyncio.wait_for(
+            asyncio.gather(progress_a.seen.wait(), progress_b.seen.wait()), BOUND
+        )
         # Both calls are inside the server at the same moment: neither has finished.
         assert not a.done() and not b.done()
         results = await asyncio.wait_for(asyncio.gather(a, b), BOUND)
@@ -227,10 +230,13 @@ async def test_images_and_resources_are_summarised_not_inlined(our_server):
     lines = result.text.splitlines()
     assert lines[0] == "here you go"
     assert lines[1] == "[image: image/png, 100 bytes; not shown]"
-    assert lines[2] == ("[resource link 'report': uri file:///tmp/report.pdf, "
-                        "type application/pdf, 2048 bytes]")
-    assert lines[3] == ("[embedded resource: uri mem://blob, type application/octet-stream, "
-                        "300 bytes] (binary; not shown)")
+    assert lines[2] == (
+        "[resource link 'report': uri file:///tmp/report.pdf, type application/pdf, 2048 bytes]"
+    )
+    assert lines[3] == (
+        "[embedded resource: uri mem://blob, type application/octet-stream, "
+        "300 bytes] (binary; not shown)"
+    )
     assert lines[4].startswith("[embedded resource: uri mem://note, type text/plain")
     assert lines[5] == "note body"
     assert "iVBOR" not in result.text and "AQEB" not in result.text

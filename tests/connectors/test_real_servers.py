@@ -28,8 +28,9 @@ def git_repo(tmp_path):
 
 async def test_git_server(git_repo, venv_server):
     repo = git_repo
-    spec = StdioSpec(name="git", command=venv_server("mcp-server-git"),
-                     args=("--repository", str(repo)))
+    spec = StdioSpec(
+        name="git", command=venv_server("mcp-server-git"), args=("--repository", str(repo))
+    )
     async with ConnectorPool([spec]) as pool:
         tools = by_name(await asyncio.wait_for(pool.list_tools(), BOUND))
         assert tools["git_status"].read_only and not tools["git_status"].destructive
@@ -41,8 +42,9 @@ async def test_git_server(git_repo, venv_server):
 
 
 async def test_time_server(venv_server):
-    spec = StdioSpec(name="time", command=venv_server("mcp-server-time"),
-                     args=("--local-timezone", "UTC"))
+    spec = StdioSpec(
+        name="time", command=venv_server("mcp-server-time"), args=("--local-timezone", "UTC")
+    )
     async with ConnectorPool([spec]) as pool:
         tools = by_name(await asyncio.wait_for(pool.list_tools(), BOUND))
         assert set(tools) == {"get_current_time", "convert_time"}
@@ -55,8 +57,13 @@ async def test_time_server(venv_server):
 
 async def test_everything_server_redacts_credentials_passed_in_env(npm_server, caplog):
     caplog.set_level(logging.DEBUG)
-    spec = StdioSpec(name="everything", command=npm_server("mcp-server-everything"),
-                     args=("stdio",), env={"GITHUB_TOKEN": SECRET}, secrets=frozenset({SECRET}))
+    spec = StdioSpec(
+        name="everything",
+        command=npm_server("mcp-server-everything"),
+        args=("stdio",),
+        env={"GITHUB_TOKEN": SECRET},
+        secrets=frozenset({SECRET}),
+    )
     async with ConnectorPool([spec]) as pool:
         tools = by_name(await asyncio.wait_for(pool.list_tools(), BOUND))
         assert tools["get-env"].read_only and tools["echo"].read_only
@@ -73,8 +80,11 @@ async def test_everything_server_redacts_credentials_passed_in_env(npm_server, c
         async def on_progress(progress, total, message):
             steps.append(progress)
 
-        done = await pool.call("everything__trigger-long-running-operation",
-                               {"duration": 0.3, "steps": 3}, on_progress=on_progress)
+        done = await pool.call(
+            "everything__trigger-long-running-operation",
+            {"duration": 0.3, "steps": 3},
+            on_progress=on_progress,
+        )
         assert not done.is_error and steps == [1.0, 2.0, 3.0]
         image = await pool.call("everything__get-tiny-image", {})
         assert "[image: image/png" in image.text
@@ -84,8 +94,7 @@ async def test_everything_server_redacts_credentials_passed_in_env(npm_server, c
 
 async def test_filesystem_server(tmp_path, npm_server):
     (tmp_path / "plan.md").write_text("# Plan\nship it\n")
-    spec = StdioSpec(name="fs", command=npm_server("mcp-server-filesystem"),
-                     args=(str(tmp_path),))
+    spec = StdioSpec(name="fs", command=npm_server("mcp-server-filesystem"), args=(str(tmp_path),))
     async with ConnectorPool([spec]) as pool:
         tools = by_name(await asyncio.wait_for(pool.list_tools(), BOUND))
         assert tools["read_text_file"].read_only
@@ -99,8 +108,11 @@ async def test_filesystem_server(tmp_path, npm_server):
 
 
 async def test_memory_server(tmp_path, npm_server):
-    spec = StdioSpec(name="memory", command=npm_server("mcp-server-memory"),
-                     env={"MEMORY_FILE_PATH": str(tmp_path / "memory.jsonl")})
+    spec = StdioSpec(
+        name="memory",
+        command=npm_server("mcp-server-memory"),
+        env={"MEMORY_FILE_PATH": str(tmp_path / "memory.jsonl")},
+    )
     async with ConnectorPool([spec]) as pool:
         tools = by_name(await asyncio.wait_for(pool.list_tools(), BOUND))
         assert tools["read_graph"].read_only

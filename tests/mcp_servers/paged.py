@@ -8,20 +8,25 @@ from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
 TOOLS = [
-    types.Tool(name=f"tool_{i}", description=f"tool number {i}",
-               input_schema={"type": "object", "properties": {}},
-               annotations=types.ToolAnnotations(read_only_hint=i % 2 == 0))
+    types.Tool(
+        name=f"tool_{i}",
+        description=f"tool number {i}",
+        input_schema={"type": "object", "properties": {}},
+        annotations=types.ToolAnnotations(read_only_hint=i % 2 == 0),
+    )
     for i in range(8)
 ]
 PAGE = 3
 
 
-async def list_tools(ctx: object, params: types.PaginatedRequestParams | None
-                     ) -> types.ListToolsResult:
+async def list_tools(
+    ctx: object, params: types.PaginatedRequestParams | None
+) -> types.ListToolsResult:
     start = int(params.cursor) if params and params.cursor else 0
     end = start + PAGE
-    return types.ListToolsResult(tools=TOOLS[start:end],
-                                 next_cursor=str(end) if end < len(TOOLS) else None)
+    return types.ListToolsResult(
+        tools=TOOLS[start:end], next_cursor=str(end) if end < len(TOOLS) else None
+    )
 
 
 async def call_tool(ctx: object, params: types.CallToolRequestParams) -> types.CallToolResult:

@@ -90,22 +90,33 @@ def shout_env(name: str) -> str:
 def media() -> CallToolResult:
     """An image, a resource link and two embedded resources."""
     png = base64.b64encode(b"\x89PNG" + b"\0" * 96).decode()
-    return CallToolResult(content=[
-        TextContent(text="here you go"),
-        ImageContent(data=png, mime_type="image/png"),
-        ResourceLink(uri="file:///tmp/report.pdf", name="report", mime_type="application/pdf",
-                     size=2048),
-        EmbeddedResource(resource=BlobResourceContents(
-            uri="mem://blob", mime_type="application/octet-stream",
-            blob=base64.b64encode(b"\1" * 300).decode())),
-        EmbeddedResource(resource=TextResourceContents(
-            uri="mem://note", mime_type="text/plain", text="note body")),
-    ])
+    return CallToolResult(
+        content=[
+            TextContent(text="here you go"),
+            ImageContent(data=png, mime_type="image/png"),
+            ResourceLink(
+                uri="file:///tmp/report.pdf", name="report", mime_type="application/pdf", size=2048
+            ),
+            EmbeddedResource(
+                resource=BlobResourceContents(
+                    uri="mem://blob",
+                    mime_type="application/octet-stream",
+                    blob=base64.b64encode(b"\1" * 300).decode(),
+                )
+            ),
+            EmbeddedResource(
+                resource=TextResourceContents(
+                    uri="mem://note", mime_type="text/plain", text="note body"
+                )
+            ),
+        ]
+    )
 
 
 @server.tool()
 async def add_tool(name: str, ctx: Context) -> str:
     """Register a new tool and announce the change."""
+
     def extra() -> str:
         return name
 

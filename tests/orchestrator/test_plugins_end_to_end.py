@@ -151,7 +151,7 @@ async def test_found_read_only_tool_runs_and_its_result_reaches_the_model(
     assert "rotate logs" in json.dumps(notes) and not notes.get("is_error")
 
 
-async def test_side_effecting_tool_does_not_run_without_approval(
+async def test_side_effecting_tool_waits_for_approval_instead_of_running(
     plugin_stack: Stack, tmp_path: Path
 ) -> None:
     model = plugin_stack.model
@@ -160,13 +160,15 @@ async def test_side_effecting_tool_does_not_run_without_approval(
         [
             Turn([ToolUse("find_tools", {"query": "add note"})]),
             Turn([ToolUse("ops-notes__notes__add_note", {"title": "x", "text": "y"})]),
-            Reply("I could not add it."),
+            Reply("Noted."),
         ],
     )
     mention = await plugin_stack.mention("write it down please", channel=OPS)
-    await plugin_stack.slack.until_thread(OPS, mention["ts"], "I could not add it.")
-    (result,) = tool_results(model.requests[2].body)
-    assert result.get("is_error") is True and "approval" in json.dumps(result)
+    thread = await plugin_stack.slack.until_thread(OPS, mention["ts"], "Approval needed")
+    card = next(m for m in thread if "Approval needed" in m.all_text)
+    assert "ops-notes__notes__add_note" in card.all_text and '"text": "y"' in card.all_text
+    await plugin_stack.slack.until_thread(OPS, mention["ts"], "Waiting for approval")
+    assert len(model.requests) == 2, "the model is not asked again until someone decides"
     notes = json.loads((tmp_path / "notes.json").read_text())
     assert len(notes) == 1, "nothing was written"
 

@@ -18,7 +18,9 @@ Writer = Callable[[str, object], Path]
 @pytest.fixture
 def real_plugins() -> Path:
     # A missing fixture folder must fail loudly, not pass the suite by skipping it.
-    assert REAL_PLUGINS.is_dir(), "put the shared folder (with fixtures/real-plugins) beside the repo"
+    assert REAL_PLUGINS.is_dir(), (
+        "put the shared folder (with fixtures/real-plugins) beside the repo"
+    )
     return REAL_PLUGINS
 
 
