@@ -146,7 +146,10 @@ def escape(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    return "```" + escape(text).replace("```", "`\u200b``") + "```"
+    body = escape(text).replace("```", "`\u200b``")
+    if len(body) > SECTION_LIMIT - 7:
+        body = body[: SECTION_LIMIT - 8] + "…"
+    return "```" + body + "```"
 
 
 def _who_may(cp: Checkpoint) -> str:
@@ -208,6 +211,8 @@ def _plain(text: str) -> dict[str, Any]:
 
 
 def _section(text: str) -> dict[str, Any]:
+    if len(text) > SECTION_LIMIT:
+        text = text[: SECTION_LIMIT - 1] + "…"
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 

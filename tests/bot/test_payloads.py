@@ -126,3 +126,66 @@ def test_a_malformed_message_is_ignored_not_a_crash() -> None:
     assert reply({"type": "message", "text": "no channel or ts"}) is None
     malformed = {"type": "message", "user": "U1", "ts": "1.0", "channel": "C1", "thread_ts": "1.0"}
     assert reply(malformed | {"text": 42}) is None
+
+
+# -- checkpoint clicks ---------------------------------------------------------------------------
+
+
+def test_an_approve_click_carries_only_the_id_and_who_clicked_where() -> None:
+    from tests.harness.slack_sender import block_action
+
+    body = block_action(
+        "checkpoint.approve",
+        "cp_abc",
+        user="U0BOB",
+        channel="C0OPS",
+        message_ts="1.2",
+        thread_ts=THREAD_TS,
+    )
+    click = payloads.checkpoint_click(body)
+    assert click is not None
+    assert (click.checkpoint_id, click.verdict, click.user_id) == ("cp_abc", "approve", "U0BOB")
+    assert (click.team_id, click.channel_id, click.thread_ts) == (TEAM_ID, "C0OPS", THREAD_TS)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"actions": []},
+        {"actions": [{"action_id": "checkpoint.launch", "value": "cp_abc"}]},
+        {"actions": [{"action_id": "checkpoint.approve", "value": "../../keys"}]},
+        {"actions": [{"action_id": "checkpoint.approve", "value": "x" * 65}]},
+        {"team": None},
+        {"user": "U0BOB"},
+    ],
+)
+def test_clicks_we_could_not_have_sent_are_dropped(change: dict[str, Any]) -> None:
+    from tests.harness.slack_sender import block_action
+
+    body = {**block_action("checkpoint.approve", "cp_abc", message_ts="1.2"), **change}
+    assert payloads.checkpoint_click(body) is None
+
+
+def test_malformed_interactions_are_recognised_before_listeners_run() -> None:
+    from tests.harness.slack_sender import block_action
+
+    assert payloads.malformed_interaction({"type": "block_actions", "actions": "nope"})
+    assert payloads.malformed_interaction({"type": "view_submission", "view": []})
+    assert not payloads.malformed_interaction(block_action("x", "y", message_ts="1.2"))
+    assert not payloads.malformed_interaction({"type": "event_callback"})
+
+
+def test_the_reject_dialog_yields_a_reject_with_its_reason() -> None:
+    import json
+
+    from tests.harness.slack_sender import view_submission
+
+    metadata = json.dumps({"checkpoint": "cp_abc", "channel": "C0OPS", "thread_ts": THREAD_TS})
+    values = {"reason": {"reason": {"type": "plain_text_input", "value": "  use staging "}}}
+    click = payloads.rejection(
+        view_submission("checkpoint.reject", metadata, values, user="U0BOB"), reason_block="reason"
+    )
+    assert click is not None
+    assert (click.verdict, click.reason, click.channel_id) == ("reject", "use staging", "C0OPS")
+    broken = view_submission("checkpoint.reject", "not json", values)
+    assert payloads.rejection(broken, reason_block="reason") is None
