@@ -86,6 +86,9 @@ class AnswerClock:
     async def update(self, thread: ThreadRef, message_id: str, view: View) -> None:
         await self._inner.update(thread, message_id, view)
 
+    async def tell(self, thread: ThreadRef, user_id: str, view: View) -> None:
+        return None  # nothing in this bench is private
+
     async def flush(self) -> None:
         await self._inner.flush()
 

@@ -11,7 +11,16 @@ import json
 from typing import Any
 
 from bot import messages
-from orchestrator import Answer, Checkpoint, CheckpointCard, Failure, Notice, Progress, View
+from orchestrator import (
+    Answer,
+    Checkpoint,
+    CheckpointCard,
+    Failure,
+    Notice,
+    Progress,
+    SubagentCard,
+    View,
+)
 
 Rendered = tuple[str, list[dict[str, Any]]]
 
@@ -33,6 +42,8 @@ def render(view: View) -> Rendered:
         return render_progress(view)
     if isinstance(view, Answer):
         return render_answer(view)
+    if isinstance(view, SubagentCard):
+        return render_subagent(view)
     if isinstance(view, CheckpointCard):
         return render_card(view.checkpoint)
     if isinstance(view, Notice):
@@ -65,6 +76,24 @@ def render_answer(view: Answer) -> Rendered:
 def render_failure(view: Failure) -> Rendered:
     text = messages.failure(view.code, view.correlation_id, view.attempts)
     return text, [_section(text)]
+
+
+SUBAGENT_RESULT_LIMIT = 1500
+
+
+def render_subagent(view: SubagentCard) -> Rendered:
+    """A sub-agent's reply: type and brief, live state, and its short result when finished."""
+    headline = messages.subagent_headline(view.type, view.state, view.steps, view.tokens)
+    blocks: list[dict[str, Any]] = [
+        _context(headline),
+        _section(messages.subagent_brief(escape(view.brief))),
+    ]
+    if view.result:
+        result = view.result.strip()
+        if len(result) > SUBAGENT_RESULT_LIMIT:
+            result = result[: SUBAGENT_RESULT_LIMIT - 1] + "…"
+        blocks.append(_section(messages.subagent_result(view.state, result)))
+    return headline, blocks
 
 
 def render_card(cp: Checkpoint) -> Rendered:

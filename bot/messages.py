@@ -289,3 +289,27 @@ def _already(status: str, decided: str) -> str:
         "pending": "This request is still waiting for approval.",
     }
     return states.get(status, f"This request is already {status}.")
+
+
+# -- sub-agents ------------------------------------------------------------------------------------
+
+
+def subagent_headline(kind: str, state: str, steps: int, tokens: int) -> str:
+    heads = {
+        "working": ":hourglass_flowing_sand: working",
+        "waiting": ":double_vertical_bar: waiting for approval",
+        "done": ":white_check_mark: done",
+        "failed": ":x: failed",
+    }
+    facts = [f"{steps} step{'s' if steps != 1 else ''}"] if steps else []
+    if tokens:
+        facts.append(f"{_compact(tokens)} tokens")
+    return " · ".join([f":robot_face: Sub-agent `{kind}`", heads.get(state, state), *facts])
+
+
+def subagent_brief(brief: str) -> str:
+    return f"*Brief:* {brief}"
+
+
+def subagent_result(state: str, text: str) -> str:
+    return f"*Why it stopped:* {text}" if state == "failed" else f"*Result:* {text}"

@@ -31,6 +31,7 @@ from orchestrator.model import AnthropicModel
 from orchestrator.queue import RedisJobQueue
 from orchestrator.runner import RunLimits, Runner
 from orchestrator.store import RedisTaskStore
+from orchestrator.subagents import SubagentLimits
 from orchestrator.toolbox import PluginToolbox
 from orchestrator.worker import Worker
 from plugins import AdminConfig, PluginRegistry, load_admin_config
@@ -148,11 +149,14 @@ def build_runtime(settings: Settings) -> Runtime:
             tools=pool,
             activity=activity,
             approvals=approvals,
+            models=settings.model_aliases,
+            subagents=SubagentLimits(max_per_task=config.limits.max_subagents),
         ),
         limits=RunLimits(
             max_steps=config.limits.max_steps,
             max_tokens=config.limits.max_tokens,
             max_output_tokens=settings.max_tokens,
+            max_concurrent_subagents=config.limits.max_concurrent_subagents,
         ),
     )
     return Runtime(

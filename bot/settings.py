@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     """Model API base URL; unset means the SDK's default."""
     model: str = Field(default=DEFAULT_MODEL, alias="THREADWORK_MODEL")
     """Model id the orchestrator plans with."""
+    model_haiku: str = Field(default="claude-haiku-4-5", alias="THREADWORK_MODEL_HAIKU")
+    """Model id for sub-agent definitions that ask for `model: haiku`."""
+    model_sonnet: str = Field(default=DEFAULT_MODEL, alias="THREADWORK_MODEL_SONNET")
+    """Model id for sub-agent definitions that ask for `model: sonnet`."""
+    model_opus: str = Field(default="claude-opus-4-1", alias="THREADWORK_MODEL_OPUS")
+    """Model id for sub-agent definitions that ask for `model: opus`."""
 
     redis_url: str = Field(default="redis://localhost:6379/0", alias="REDIS_URL")
     """Redis holding live task state, the job stream, leases and dedupe keys."""
@@ -70,6 +76,11 @@ class Settings(BaseSettings):
     )
     """Minimum seconds between two edits of one Slack message (edits in between are coalesced)."""
     log_level: str = Field(default="INFO", alias="THREADWORK_LOG_LEVEL")
+
+
+    @property
+    def model_aliases(self) -> dict[str, str]:
+        return {"haiku": self.model_haiku, "sonnet": self.model_sonnet, "opus": self.model_opus}
 
 
 def load_settings() -> Settings:

@@ -8,7 +8,15 @@ from orchestrator.commands import Click, Job, UserMessage
 from orchestrator.errors import DeliveryFailed, OrchestratorError
 from orchestrator.service import Accepted, Orchestrator
 from orchestrator.task import ThreadRef
-from orchestrator.views import Answer, CheckpointCard, Failure, Notice, Progress, View
+from orchestrator.views import (
+    Answer,
+    CheckpointCard,
+    Failure,
+    Notice,
+    Progress,
+    SubagentCard,
+    View,
+)
 
 __all__ = [
     "Accepted",
@@ -23,6 +31,7 @@ __all__ = [
     "Orchestrator",
     "OrchestratorError",
     "Progress",
+    "SubagentCard",
     "ThreadRef",
     "UserMessage",
     "Verdict",

@@ -1,17 +1,28 @@
 """The planning loop: advance one task, step by step, until no agent can make progress.
 
 A step is one of: ask the model for the next turn, resolve the turn's tool calls, or close a turn
-whose calls all have results. The task is saved after every step, so a worker that dies loses at
-most the step in flight; the next worker resumes from the last save. The loop only talks to ports.
+whose calls all have results. Each agent that can progress (the orchestrator, and its sub-agents up
+to the concurrency limit) runs its own loop of steps at the same time; the task is saved after
+every step, so a worker that dies loses at most the steps in flight and the next worker resumes
+from the last save. A sub-agent's failure ends only that sub-agent. The loop only talks to ports.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
 
-from orchestrator.errors import BudgetExceeded, DeliveryFailed, ModelError, OrchestratorError
+from orchestrator import subagents
+from orchestrator.errors import (
+    BudgetExceeded,
+    DeliveryFailed,
+    LeaseLost,
+    ModelError,
+    OrchestratorError,
+    StaleTask,
+)
 from orchestrator.ports import (
     ActivityEvent,
     ActivityLog,
@@ -24,7 +35,7 @@ from orchestrator.prompt import system_blocks
 from orchestrator.store import TaskStore
 from orchestrator.task import Agent, Failure, Task, ToolCall
 from orchestrator.tools import Toolbox
-from orchestrator.views import Answer, Progress, ProgressState
+from orchestrator.views import Answer, Progress, ProgressState, SubagentCard
 from orchestrator.views import Failure as FailureView
 
 log = logging.getLogger(__name__)
@@ -35,6 +46,11 @@ class RunLimits:
     max_steps: int = 40
     max_tokens: int = 2_000_000
     max_output_tokens: int = 8192
+    max_concurrent_subagents: int = 8
+    subagent_max_steps: int = 20
+    subagent_max_tokens: int = 500_000
+    subagent_timeout_s: float = 900.0
+    summary_chars: int = 4_000
 
 
 class Runner:
@@ -54,28 +70,95 @@ class Runner:
         self._activity = activity
         self._toolbox = toolbox
         self._limits = limits
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def run(self, task: Task) -> None:
         """Advance `task` until it completes, fails or waits; every step is saved."""
-        if task.status in ("queued", "awaiting_approval", "awaiting_input"):
-            task.move("running")
-            await self._store.save(task)
-        await self._ensure_progress(task)
-        if settled := await self._toolbox.resume(task):
-            self._note_calls(task, settled)
-            await self._store.save(task)
-            await self._show_progress(task, "working")
+        self._locks[task.id] = asyncio.Lock()
         try:
-            while (agent := _next_agent(task)) is not None:
-                self._check_budget(task)
-                await self._step(task, agent)
-                task.steps += 1
-                await self._store.save(task)
+            if task.status in ("queued", "awaiting_approval", "awaiting_input"):
+                task.move("running")
+                await self._save(task)
+            await self._ensure_progress(task)
+            if settled := await self._toolbox.resume(task):
+                self._note_calls(task, settled)
+                await self._save(task)
                 await self._show_progress(task, "working")
-        except (ModelError, BudgetExceeded) as exc:
-            await self.fail(task, exc)
+            try:
+                await self._drive(task)
+            except (ModelError, BudgetExceeded) as exc:
+                await self.fail(task, exc)
+                return
+            await self._settle(task)
+        finally:
+            del self._locks[task.id]
+
+    async def _drive(self, task: Task) -> None:
+        """Run a loop per agent that can progress until none can; raise what fails the task."""
+        running: dict[str, asyncio.Task[None]] = {}
+        try:
+            while True:
+                if subagents.collect(task, summary_chars=self._limits.summary_chars):
+                    await self._save(task)
+                for agent in self._startable(task, running):
+                    running[agent.id] = asyncio.create_task(self._agent_loop(task, agent))
+                if not running:
+                    return
+                done, _ = await asyncio.wait(running.values(), return_when=asyncio.FIRST_COMPLETED)
+                for agent_id, loop in list(running.items()):
+                    if loop in done:
+                        del running[agent_id]
+                        loop.result()  # the orchestrator's failure fails the task
+        finally:
+            for loop in running.values():
+                loop.cancel()
+            await asyncio.gather(*running.values(), return_exceptions=True)
+
+    def _startable(self, task: Task, running: dict[str, asyncio.Task[None]]) -> list[Agent]:
+        busy = sum(1 for a in running if task.agents[a].kind == "subagent")
+        free = self._limits.max_concurrent_subagents - busy
+        out = []
+        for agent in task.agents.values():
+            if agent.id in running or not _can_progress(agent):
+                continue
+            if agent.kind == "subagent":
+                if free <= 0:
+                    continue
+                free -= 1
+            out.append(agent)
+        return out
+
+    async def _agent_loop(self, task: Task, agent: Agent) -> None:
+        if agent.kind == "orchestrator":
+            await self._steps(task, agent)
             return
-        await self._settle(task)
+        await self._subagent_started(task, agent)
+        try:
+            async with asyncio.timeout(self._limits.subagent_timeout_s):
+                await self._steps(task, agent)
+        except (LeaseLost, StaleTask, asyncio.CancelledError):
+            raise
+        except TimeoutError:
+            self._subagent_failed(agent, f"timed out after {self._limits.subagent_timeout_s:g} s")
+        except Exception as exc:  # isolation: whatever stops a sub-agent stops only it
+            self._subagent_failed(agent, _reason(exc))
+            if not isinstance(exc, OrchestratorError):
+                log.exception("sub-agent %s of task %s crashed", agent.id, task.id)
+        await self._save(task)
+        await self._subagent_progress(task, agent)
+        if subagents.finished(agent):
+            await self._subagent_finished(task, agent)
+
+    async def _steps(self, task: Task, agent: Agent) -> None:
+        while _can_progress(agent):
+            self._check_budget(task, agent)
+            await self._step(task, agent)
+            task.steps += 1
+            await self._save(task)
+            if agent.kind == "orchestrator":
+                await self._show_progress(task, "working")
+            else:
+                await self._subagent_progress(task, agent)
 
     async def fail(self, task: Task, exc: Exception) -> None:
         """Mark the task failed, tell the thread (with a correlation id) and log it."""
@@ -88,7 +171,9 @@ class Runner:
         task.failure = Failure(code=code, correlation_id=correlation_id, detail=str(exc)[:500])
         if task.status != "failed":
             task.move("failed")
-        await self._store.save(task)
+        for stopped in subagents.abandon(task, "the task stopped"):
+            await self._subagent_progress(task, stopped)
+        await self._save(task)
         await self._activity.record(
             ActivityEvent(
                 task_id=task.id,
@@ -167,34 +252,52 @@ class Runner:
 
     async def _answer(self, task: Task, text: str) -> None:
         # Saved before posting: a worker that dies after this save never asks the model again.
-        await self._store.save(task)
+        await self._save(task)
         await self._notifier.post(task.thread, Answer(text=text))
 
     async def _settle(self, task: Task) -> None:
         main = task.orchestrator
         if main.status == "done":
             task.move("completed")
-            await self._store.save(task)
+            await self._save(task)
             await self._activity.record(
                 ActivityEvent(task_id=task.id, kind="task.completed", data={"steps": task.steps})
             )
             await self._show_progress(task, "done")
         elif any(c.status == "awaiting_approval" for a in task.agents.values() for c in a.calls):
             task.move("awaiting_approval")
-            await self._store.save(task)
+            await self._save(task)
             await self._show_progress(task, "waiting")
         await self._record_task(task)
         await self._notifier.flush()
 
-    def _check_budget(self, task: Task) -> None:
-        if task.steps >= self._limits.max_steps:
-            raise BudgetExceeded("steps", self._limits.max_steps)
-        if task.usage.total >= self._limits.max_tokens:
-            raise BudgetExceeded("tokens", self._limits.max_tokens)
+    def _check_budget(self, task: Task, agent: Agent) -> None:
+        limits = self._limits
+        if agent.kind == "subagent":
+            steps = min(agent.max_steps or limits.subagent_max_steps, limits.subagent_max_steps)
+            if agent.steps >= steps:
+                raise BudgetExceeded("sub-agent steps", steps)
+            if agent.usage.total >= limits.subagent_max_tokens:
+                raise BudgetExceeded("sub-agent tokens", limits.subagent_max_tokens)
+            return
+        if task.steps >= limits.max_steps:
+            raise BudgetExceeded("steps", limits.max_steps)
+        if task.usage.total >= limits.max_tokens:
+            raise BudgetExceeded("tokens", limits.max_tokens)
+
+    async def _save(self, task: Task) -> None:
+        """Saves of one task are serialised: its agents step concurrently on one object."""
+        lock = self._locks.get(task.id)
+        if lock is None:
+            await self._store.save(task)
+            return
+        async with lock:
+            await self._store.save(task)
 
     def _note_calls(self, task: Task, calls: list[ToolCall]) -> None:
+        marks = {"done": "✓", "failed": "✗", "awaiting_approval": "⏸", "awaiting_subagents": "⇉"}
         for call in calls:
-            mark = {"done": "✓", "failed": "✗", "awaiting_approval": "⏸"}.get(call.status, "…")
+            mark = marks.get(call.status, "…")
             line = f"{mark} `{call.name}`"
             if call.status == "failed":
                 line += f": {_first_line(call.result)}"
@@ -207,9 +310,88 @@ class Runner:
         """Resolve every waiting call now and close finished turns, so new input can follow."""
         if settled := await self._toolbox.withdraw(task, reason):
             self._note_calls(task, settled)
+        for stopped in subagents.abandon(task, reason):
+            await self._subagent_progress(task, stopped)
+        subagents.collect(task, summary_chars=self._limits.summary_chars)
         for agent in task.agents.values():
             if agent.turn_resolved():
                 agent.close_turn()
+
+    # -- sub-agents ----------------------------------------------------------------------------
+
+    async def _subagent_started(self, task: Task, agent: Agent) -> None:
+        if agent.progress_ts is not None:
+            return
+        try:
+            agent.progress_ts = await self._notifier.post(
+                task.thread, self._subagent_card(agent, "working")
+            )
+        except DeliveryFailed:
+            log.warning("could not post progress of sub-agent %s", agent.id)
+        await self._save(task)
+        await self._activity.record(
+            ActivityEvent(
+                task_id=task.id,
+                kind="subagent.started",
+                agent_id=agent.id,
+                data={
+                    "type": agent.definition,
+                    "brief": subagents.one_line(agent.brief or "", 300),
+                    "model": agent.model,
+                    "tools": agent.tools,
+                },
+            )
+        )
+
+    async def _subagent_finished(self, task: Task, agent: Agent) -> None:
+        await self._activity.record(
+            ActivityEvent(
+                task_id=task.id,
+                kind="subagent.finished",
+                agent_id=agent.id,
+                data={
+                    "status": agent.status,
+                    "error": agent.error,
+                    "steps": agent.steps,
+                    "input_tokens": agent.usage.input_tokens,
+                    "output_tokens": agent.usage.output_tokens,
+                    "cache_read_tokens": agent.usage.cache_read_tokens,
+                    "summary_chars": len(agent.summary or ""),
+                },
+            )
+        )
+
+    @staticmethod
+    def _subagent_failed(agent: Agent, reason: str) -> None:
+        agent.status = "failed"
+        agent.error = reason
+
+    async def _subagent_progress(self, task: Task, agent: Agent) -> None:
+        if agent.progress_ts is None:
+            return
+        state: ProgressState = "working"
+        if agent.status in ("done", "failed"):
+            state = agent.status
+        elif any(c.status == "awaiting_approval" for c in agent.calls):
+            state = "waiting"
+        try:
+            await self._notifier.update(
+                task.thread, agent.progress_ts, self._subagent_card(agent, state)
+            )
+        except DeliveryFailed:
+            log.warning("could not update progress of sub-agent %s", agent.id)
+
+    @staticmethod
+    def _subagent_card(agent: Agent, state: ProgressState) -> SubagentCard:
+        result = agent.error if state == "failed" else agent.summary if state == "done" else ""
+        return SubagentCard(
+            type=agent.definition or subagents.GENERAL,
+            brief=subagents.one_line(agent.brief or "", 300),
+            state=state,
+            steps=agent.steps,
+            tokens=agent.usage.total,
+            result=result or "",
+        )
 
     async def _ensure_progress(self, task: Task) -> None:
         if task.progress_ts is not None:
@@ -260,17 +442,20 @@ class Runner:
         )
 
 
-def _next_agent(task: Task) -> Agent | None:
-    for agent in task.agents.values():
-        if agent.status != "ready":
-            continue
-        if (
-            agent.turn_resolved()
-            or any(c.status == "pending" for c in agent.calls)
-            or agent.awaits_model()
-        ):
-            return agent
-    return None
+def _can_progress(agent: Agent) -> bool:
+    return agent.status == "ready" and (
+        agent.turn_resolved()
+        or any(c.status == "pending" for c in agent.calls)
+        or agent.awaits_model()
+    )
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ModelError):
+        return f"the model API failed ({exc.code}, {exc.attempts} attempts)"
+    if isinstance(exc, BudgetExceeded):
+        return f"it reached its {exc.what} limit of {exc.limit}"
+    return f"internal error ({type(exc).__name__})"
 
 
 def _first_line(result: object, limit: int = 120) -> str:

@@ -20,7 +20,9 @@ TaskStatus = Literal[
     "queued", "running", "awaiting_approval", "awaiting_input", "completed", "failed", "cancelled"
 ]
 AgentStatus = Literal["ready", "waiting", "done", "failed"]
-ToolCallStatus = Literal["pending", "running", "awaiting_approval", "done", "failed"]
+ToolCallStatus = Literal[
+    "pending", "running", "awaiting_approval", "awaiting_subagents", "done", "failed"
+]
 
 ORCHESTRATOR = "main"
 
@@ -38,8 +40,9 @@ _TASK_MOVES: dict[TaskStatus, frozenset[TaskStatus]] = {
 }
 
 _CALL_MOVES: dict[ToolCallStatus, frozenset[ToolCallStatus]] = {
-    "pending": frozenset({"running", "awaiting_approval", "done", "failed"}),
+    "pending": frozenset({"running", "awaiting_approval", "awaiting_subagents", "done", "failed"}),
     "awaiting_approval": frozenset({"running", "done", "failed"}),
+    "awaiting_subagents": frozenset({"done", "failed"}),
     "running": frozenset({"done", "failed"}),
     "done": frozenset(),
     "failed": frozenset(),
@@ -140,10 +143,15 @@ class Agent(_Model):
     kind: Literal["orchestrator", "subagent"] = "orchestrator"
     parent_id: str | None = None
     model: str
+    parent_call: str | None = None
+    """The `spawn_subagents` call of the parent this sub-agent reports to."""
     definition: str | None = None
     system: str | None = None
     brief: str | None = None
     tools: list[str] | None = None
+    """Allow-list of tools (plugin agent `tools`, or the subset the parent gave); None = all."""
+    denied_tools: list[str] = Field(default_factory=list)
+    max_steps: int | None = None
     active_tools: list[str] = Field(default_factory=list)
     """Connector tools found by `find_tools`: their schemas are sent from the next turn on."""
     messages: list[dict[str, Any]] = Field(default_factory=list)

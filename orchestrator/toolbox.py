@@ -19,6 +19,15 @@ from orchestrator.catalog import Catalog, ChannelCatalog
 from orchestrator.checkpoint import Risk
 from orchestrator.governance import Allow, Deny, decide
 from orchestrator.ports import ActivityEvent, ActivityLog
+from orchestrator.subagents import (
+    SPAWN_DEFINITION,
+    SPAWN_TOOL,
+    SpawnError,
+    SubagentLimits,
+    catalogue_section,
+    spawn,
+    tool_allowed,
+)
 from orchestrator.task import Agent, Task, ToolCall, move_call
 from plugins import AdminConfig, PluginError
 
@@ -59,7 +68,7 @@ _CORE_TOOLS: list[dict[str, Any]] = [
         },
     },
 ]
-_CORE_NAMES = frozenset(t["name"] for t in _CORE_TOOLS)
+_CORE_NAMES = frozenset([*(t["name"] for t in _CORE_TOOLS), SPAWN_TOOL])
 
 
 class ToolProvider(Protocol):
@@ -81,23 +90,32 @@ class PluginToolbox:
         tools: ToolProvider,
         activity: ActivityLog,
         approvals: Approvals,
+        models: dict[str, str] | None = None,
+        subagents: SubagentLimits | None = None,
     ) -> None:
         self._catalog = catalog
         self._config = config
         self._tools = tools
         self._activity = activity
         self._approvals = approvals
+        self._models = models or {}
+        self._subagents = subagents or SubagentLimits()
         self._known: dict[str, ToolInfo] = {}
 
     def catalogue(self, task: Task, agent: Agent) -> list[str]:
-        return self._channel(task).prompt_sections()
+        channel = self._channel(task)
+        sections = channel.prompt_sections()
+        if agent.kind == "orchestrator":
+            sections.append(catalogue_section(channel.agents))
+        return sections
 
     async def definitions(self, task: Task, agent: Agent) -> list[dict[str, Any]]:
         if any(name not in self._known for name in agent.active_tools):
             # Activated before this process started (the task outlived a worker).
             await self._channel_tools(task)
         active = [self._known[n].schema_for_model() for n in agent.active_tools if n in self._known]
-        return [*_CORE_TOOLS, *active]
+        spawner = [SPAWN_DEFINITION] if agent.kind == "orchestrator" else []
+        return [*_CORE_TOOLS, *spawner, *active]
 
     def expand_command(self, task: Task, text: str) -> str | None:
         """`/plugin:command args` → the command's prompt with `$ARGUMENTS`; None if not one."""
@@ -163,13 +181,22 @@ class PluginToolbox:
             elif call.name == "read_skill_file":
                 skill = _skill(channel, str(call.input.get("skill", "")))
                 call.finish(skill.read_file(str(call.input.get("path", ""))))
+            elif call.name == SPAWN_TOOL:
+                spawn(
+                    task,
+                    agent,
+                    call,
+                    definitions=channel.agents,
+                    models=self._models,
+                    limits=self._subagents,
+                )
             else:
                 call.finish(await self._find(task, agent, str(call.input.get("query", ""))))
-        except (PluginError, LookupError) as exc:
+        except (PluginError, LookupError, SpawnError) as exc:
             call.finish(str(exc), is_error=True)
 
     async def _find(self, task: Task, agent: Agent, query: str) -> str:
-        tools = await self._channel_tools(task)
+        tools = [t for t in await self._channel_tools(task) if tool_allowed(agent, t.model_name)]
         down = self._unreachable(task)
         note = "".join(f"\nUnavailable: {s.namespace}/{s.server}: {s.error}" for s in down)
         if not tools:
@@ -210,7 +237,7 @@ class PluginToolbox:
         self, task: Task, agent: Agent, call: ToolCall, tools: dict[str, ToolInfo]
     ) -> None:
         info = tools.get(call.name)
-        if info is None or call.name not in agent.active_tools:
+        if info is None or call.name not in agent.active_tools or not tool_allowed(agent, call.name):
             call.finish(
                 f"Tool {call.name!r} is not available; use find_tools to find and activate tools.",
                 is_error=True,

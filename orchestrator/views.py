@@ -42,6 +42,19 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SubagentCard:
+    """One sub-agent's reply in the thread: what it works on and how far it got."""
+
+    type: str
+    brief: str
+    state: ProgressState
+    steps: int = 0
+    tokens: int = 0
+    result: str = ""
+    """Its summary when done, or the reason when it failed."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckpointCard:
     """The approval card of one checkpoint, re-rendered in place at every status change."""
 
@@ -67,4 +80,4 @@ class Notice:
     checkpoint: Checkpoint | None = None
 
 
-View = Progress | Answer | Failure | CheckpointCard | Notice
+View = Progress | Answer | Failure | SubagentCard | CheckpointCard | Notice

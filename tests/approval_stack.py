@@ -16,7 +16,7 @@ from bot.settings import Settings
 from tests.harness.fake_anthropic import FakeAnthropic, Reply, Text, ToolUse, Turn
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.services import free_port
-from tests.harness.slack_sender import block_action, view_submission
+from tests.harness.slack_sender import TEAM_ID, block_action, view_submission
 from tests.harness.slack_workspace import SlackMessage
 from tests.stack import CHANNEL, Stack
 
@@ -132,7 +132,7 @@ async def click(
         channel=channel,
         message_ts=card.ts,
         thread_ts=thread_ts,
-        **({"team": team} if team else {}),
+        team=team or TEAM_ID,
     )
     response = await stack.sender.send_interaction(payload)
     assert response.status == 200, response
