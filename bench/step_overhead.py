@@ -87,7 +87,7 @@ class AnswerClock:
         await self._inner.update(thread, message_id, view)
 
     async def tell(self, thread: ThreadRef, user_id: str, view: View) -> None:
-        return None  # nothing in this bench is private
+        await self._inner.tell(thread, user_id, view)
 
     async def flush(self) -> None:
         await self._inner.flush()

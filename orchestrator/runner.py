@@ -280,9 +280,10 @@ class Runner:
             if agent.usage.total >= limits.subagent_max_tokens:
                 raise BudgetExceeded("sub-agent tokens", limits.subagent_max_tokens)
             return
-        if task.steps >= limits.max_steps:
+        # Per turn of the thread: the orchestrator's model calls, and every agent's tokens.
+        if agent.steps - task.turn_first_model_calls >= limits.max_steps:
             raise BudgetExceeded("steps", limits.max_steps)
-        if task.usage.total >= limits.max_tokens:
+        if task.usage.total - task.turn_first_tokens >= limits.max_tokens:
             raise BudgetExceeded("tokens", limits.max_tokens)
 
     async def _save(self, task: Task) -> None:
@@ -314,6 +315,9 @@ class Runner:
             await self._subagent_progress(task, stopped)
         subagents.collect(task, summary_chars=self._limits.summary_chars)
         for agent in task.agents.values():
+            for call in agent.calls:
+                if call.status == "pending":  # the task stopped before it got to them
+                    call.finish(f"Not run: {reason}.", is_error=True)
             if agent.turn_resolved():
                 agent.close_turn()
 

@@ -213,6 +213,8 @@ class Task(_Model):
     turn_first_step: int = 0
     """`steps` when the current turn of the thread began (progress counts this turn only)."""
     turn_first_tokens: int = 0
+    turn_first_model_calls: int = 0
+    """The orchestrator's model calls when the current turn began (the step budget counts these)."""
     usage: Usage = Field(default_factory=Usage)
     steps: int = 0
     failure: Failure | None = None

@@ -161,6 +161,7 @@ class Worker:
         task.progress_lines = []
         task.turn_first_step = task.steps
         task.turn_first_tokens = task.usage.total
+        task.turn_first_model_calls = main.steps
         task.failure = None
         if task.status in ("completed", "failed", "cancelled"):
             task.move("queued")
