@@ -31,7 +31,7 @@ from orchestrator.checkpoint import (
 from orchestrator.checkpoints import CheckpointStore
 from orchestrator.commands import Click, Job
 from orchestrator.errors import CheckpointConflict, DeliveryFailed, InvalidTransition
-from orchestrator.ports import ActivityEvent, ActivityLog, Directory, Notifier
+from orchestrator.ports import ActivityEvent, ActivityKind, ActivityLog, Directory, Notifier
 from orchestrator.queue import JobQueue
 from orchestrator.task import Agent, Task, ThreadRef, ToolCall
 from orchestrator.views import CheckpointCard, Notice, NoticeCode
@@ -376,7 +376,7 @@ class Approvals:
         except DeliveryFailed:
             log.warning("could not post %s for checkpoint %s", code, cp.id)
 
-    async def _record(self, cp: Checkpoint, kind: Any, **data: Any) -> None:
+    async def _record(self, cp: Checkpoint, kind: ActivityKind, **data: Any) -> None:
         await self._activity.record(
             ActivityEvent(
                 task_id=cp.task_id,

@@ -14,7 +14,7 @@ import re
 from typing import Any, Protocol
 
 from connectors import ServerStatus, ToolCallResult, ToolInfo
-from orchestrator.approvals import Approvals
+from orchestrator.approvals import Approvals, Execute
 from orchestrator.catalog import Catalog, ChannelCatalog
 from orchestrator.checkpoint import Risk
 from orchestrator.governance import Allow, Deny, decide
@@ -158,7 +158,7 @@ class PluginToolbox:
                 settled.append(call)
         return settled
 
-    def _executor(self, task: Task, agent: Agent, call: ToolCall) -> Any:
+    def _executor(self, task: Task, agent: Agent, call: ToolCall) -> Execute:
         async def execute() -> tuple[str | list[dict[str, Any]], bool]:
             tools = {t.model_name: t for t in await self._channel_tools(task)}
             info = tools.get(call.name)

@@ -142,6 +142,7 @@ async def test_three_subagents_work_on_their_own_briefs_and_the_parent_gets_summ
     )
     assert any("Summary B: renewal clause risky" in m.all_text for m in subagent_replies(thread))
 
+    await stack.slack.until_thread(CHANNEL, mention["ts"], "Done")  # the task is settled
     (task_id,) = await stack.task_ids_for(mention["ts"])
     finished = [e for e in await stack.events(task_id) if e.kind == "subagent.finished"]
     assert len(finished) == 3 and all(e.data["input_tokens"] > 0 for e in finished)

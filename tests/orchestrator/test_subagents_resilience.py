@@ -73,6 +73,7 @@ async def test_killed_worker_resumes_subagents_from_their_saved_steps(
     assert "lost with the process" not in str(result)
     # Resumed from saved steps: each helper re-asks only its lost turn (no repeated find_tools).
     assert len(model.requests) == before + 3 + 1
+    await process.slack.until_thread(CHANNEL, mention["ts"], "Done")  # the task is settled
     thread = process.slack.thread(CHANNEL, mention["ts"])
     assert sum("All helpers done." in m.all_text for m in thread) == 1
     assert len(await process.task_ids_for(mention["ts"])) == 1
