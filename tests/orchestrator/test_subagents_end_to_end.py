@@ -267,3 +267,39 @@ async def test_spawning_too_many_or_unknown_types_is_explained_to_the_model(
     assert too_many.get("is_error") and "At most 8 sub-agents" in json.dumps(too_many)
     (unknown,) = tool_results(third)
     assert unknown.get("is_error") and "ops-notes:notes-researcher" in json.dumps(unknown)
+
+
+async def test_a_new_message_cancels_waiting_subagents_and_the_conversation_goes_on(
+    stack: Stack, tmp_path: Path
+) -> None:
+    model = stack.model
+    model.script(
+        "file it via a helper",
+        [spawn({"type": "general-purpose", "brief": "BRIEF-W: file the ticket"})],
+    )
+    model.script(
+        "BRIEF-W",
+        [
+            Turn([ToolUse("find_tools", {"query": "ticket"})]),
+            Turn([ToolUse(CREATE, {"title": "later"})]),
+        ],
+    )
+    model.script(
+        lambda body: "forget it" in json.dumps(body["messages"][-1]), [Reply("Dropped it.")]
+    )
+    mention = await stack.mention("file it via a helper")
+    (card,) = await cards(stack.slack, mention["ts"])
+    await stack.reply("forget it", thread_ts=mention["ts"])
+    await stack.slack.until_thread(CHANNEL, mention["ts"], "Dropped it.")
+    await stack.slack.until_thread(
+        CHANNEL,
+        mention["ts"],
+        lambda ms: any(":x: failed" in m.all_text for m in subagent_replies(ms)),
+    )
+    last = model.requests[-1].body
+    (result,) = [b for b in last["messages"][-1]["content"] if b["type"] == "tool_result"]
+    assert "FAILED" in json.dumps(result) and "moved on" in json.dumps(result)
+    await click(stack, "approve", card, mention["ts"])
+    (told,) = await stack.slack.until_call("chat.postEphemeral")
+    assert "cancelled" in json.dumps(told.args)
+    assert executions(tmp_path / "ledger.jsonl") == []
