@@ -77,7 +77,6 @@ class Settings(BaseSettings):
     """Minimum seconds between two edits of one Slack message (edits in between are coalesced)."""
     log_level: str = Field(default="INFO", alias="THREADWORK_LOG_LEVEL")
 
-
     @property
     def model_aliases(self) -> dict[str, str]:
         return {"haiku": self.model_haiku, "sonnet": self.model_sonnet, "opus": self.model_opus}

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from orchestrator import subagents
 from orchestrator.errors import (
     BudgetExceeded,
-    DeliveryFailed,
     LeaseLost,
     ModelError,
     OrchestratorError,
@@ -32,10 +31,11 @@ from orchestrator.ports import (
     TaskRecord,
 )
 from orchestrator.prompt import system_blocks
+from orchestrator.reporter import ThreadReporter, note_calls
 from orchestrator.store import TaskStore
 from orchestrator.task import Agent, Failure, Task, ToolCall
 from orchestrator.tools import Toolbox
-from orchestrator.views import Answer, Progress, ProgressState, SubagentCard
+from orchestrator.views import Answer
 from orchestrator.views import Failure as FailureView
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ class Runner:
         self._store = store
         self._model = model
         self._notifier = notifier
+        self._reporter = ThreadReporter(notifier)
         self._activity = activity
         self._toolbox = toolbox
         self._limits = limits
@@ -79,11 +80,12 @@ class Runner:
             if task.status in ("queued", "awaiting_approval", "awaiting_input"):
                 task.move("running")
                 await self._save(task)
-            await self._ensure_progress(task)
-            if settled := await self._toolbox.resume(task):
-                self._note_calls(task, settled)
+            if await self._reporter.open_progress(task):
                 await self._save(task)
-                await self._show_progress(task, "working")
+            if settled := await self._toolbox.resume(task):
+                note_calls(task, settled)
+                await self._save(task)
+                await self._reporter.progress(task, "working")
             try:
                 await self._drive(task)
             except (ModelError, BudgetExceeded) as exc:
@@ -145,7 +147,7 @@ class Runner:
             if not isinstance(exc, OrchestratorError):
                 log.exception("sub-agent %s of task %s crashed", agent.id, task.id)
         await self._save(task)
-        await self._subagent_progress(task, agent)
+        await self._reporter.subagent(task, agent)
         if subagents.finished(agent):
             await self._subagent_finished(task, agent)
 
@@ -156,9 +158,9 @@ class Runner:
             task.steps += 1
             await self._save(task)
             if agent.kind == "orchestrator":
-                await self._show_progress(task, "working")
+                await self._reporter.progress(task, "working")
             else:
-                await self._subagent_progress(task, agent)
+                await self._reporter.subagent(task, agent)
 
     async def fail(self, task: Task, exc: Exception) -> None:
         """Mark the task failed, tell the thread (with a correlation id) and log it."""
@@ -172,7 +174,7 @@ class Runner:
         if task.status != "failed":
             task.move("failed")
         for stopped in subagents.abandon(task, "the task stopped"):
-            await self._subagent_progress(task, stopped)
+            await self._reporter.subagent(task, stopped)
         await self._save(task)
         await self._activity.record(
             ActivityEvent(
@@ -183,16 +185,16 @@ class Runner:
             )
         )
         await self._record_task(task)
-        await self._show_progress(task, "failed")
+        await self._reporter.progress(task, "failed")
         view = FailureView(code=code, correlation_id=correlation_id, attempts=attempts)
-        await self._deliver_quietly(task, view)
+        await self._reporter.failure(task, view)
 
     async def _step(self, task: Task, agent: Agent) -> None:
         if agent.turn_resolved():
             agent.close_turn()
         elif any(call.status == "pending" for call in agent.calls):
             await self._toolbox.resolve(task, agent, agent.calls)
-            self._note_calls(task, agent.calls)
+            note_calls(task, agent.calls)
         elif agent.awaits_model():
             await self._think(task, agent)
 
@@ -263,11 +265,11 @@ class Runner:
             await self._activity.record(
                 ActivityEvent(task_id=task.id, kind="task.completed", data={"steps": task.steps})
             )
-            await self._show_progress(task, "done")
+            await self._reporter.progress(task, "done")
         elif any(c.status == "awaiting_approval" for a in task.agents.values() for c in a.calls):
             task.move("awaiting_approval")
             await self._save(task)
-            await self._show_progress(task, "waiting")
+            await self._reporter.progress(task, "waiting")
         await self._record_task(task)
         await self._notifier.flush()
 
@@ -295,24 +297,15 @@ class Runner:
         async with lock:
             await self._store.save(task)
 
-    def _note_calls(self, task: Task, calls: list[ToolCall]) -> None:
-        marks = {"done": "✓", "failed": "✗", "awaiting_approval": "⏸", "awaiting_subagents": "⇉"}
-        for call in calls:
-            mark = marks.get(call.status, "…")
-            line = f"{mark} `{call.name}`"
-            if call.status == "failed":
-                line += f": {_first_line(call.result)}"
-            task.progress_lines = [*task.progress_lines, line][-12:]
-
     def expand_command(self, task: Task, text: str) -> str | None:
         return self._toolbox.expand_command(task, text)
 
     async def withdraw(self, task: Task, reason: str) -> None:
         """Resolve every waiting call now and close finished turns, so new input can follow."""
         if settled := await self._toolbox.withdraw(task, reason):
-            self._note_calls(task, settled)
+            note_calls(task, settled)
         for stopped in subagents.abandon(task, reason):
-            await self._subagent_progress(task, stopped)
+            await self._reporter.subagent(task, stopped)
         subagents.collect(task, summary_chars=self._limits.summary_chars)
         for agent in task.agents.values():
             for call in agent.calls:
@@ -325,13 +318,8 @@ class Runner:
 
     async def _subagent_started(self, task: Task, agent: Agent) -> None:
         if agent.progress_ts is not None:
-            return
-        try:
-            agent.progress_ts = await self._notifier.post(
-                task.thread, self._subagent_card(agent, "working")
-            )
-        except DeliveryFailed:
-            log.warning("could not post progress of sub-agent %s", agent.id)
+            return  # resumed after a restart: already announced
+        await self._reporter.open_subagent(task, agent)
         await self._save(task)
         await self._activity.record(
             ActivityEvent(
@@ -346,6 +334,11 @@ class Runner:
                 },
             )
         )
+
+    @staticmethod
+    def _subagent_failed(agent: Agent, reason: str) -> None:
+        agent.status = "failed"
+        agent.error = reason
 
     async def _subagent_finished(self, task: Task, agent: Agent) -> None:
         await self._activity.record(
@@ -364,74 +357,6 @@ class Runner:
                 },
             )
         )
-
-    @staticmethod
-    def _subagent_failed(agent: Agent, reason: str) -> None:
-        agent.status = "failed"
-        agent.error = reason
-
-    async def _subagent_progress(self, task: Task, agent: Agent) -> None:
-        if agent.progress_ts is None:
-            return
-        state: ProgressState = "working"
-        if agent.status in ("done", "failed"):
-            state = agent.status
-        elif any(c.status == "awaiting_approval" for c in agent.calls):
-            state = "waiting"
-        try:
-            await self._notifier.update(
-                task.thread, agent.progress_ts, self._subagent_card(agent, state)
-            )
-        except DeliveryFailed:
-            log.warning("could not update progress of sub-agent %s", agent.id)
-
-    @staticmethod
-    def _subagent_card(agent: Agent, state: ProgressState) -> SubagentCard:
-        result = agent.error if state == "failed" else agent.summary if state == "done" else ""
-        return SubagentCard(
-            type=agent.definition or subagents.GENERAL,
-            brief=subagents.one_line(agent.brief or "", 300),
-            state=state,
-            steps=agent.steps,
-            tokens=agent.usage.total,
-            result=result or "",
-        )
-
-    async def _ensure_progress(self, task: Task) -> None:
-        if task.progress_ts is not None:
-            return
-        try:
-            task.progress_ts = await self._notifier.post(
-                task.thread, self._progress(task, "working")
-            )
-        except DeliveryFailed:
-            log.warning("could not post progress for task %s", task.id)
-            return
-        await self._store.save(task)
-
-    async def _show_progress(self, task: Task, state: ProgressState) -> None:
-        if task.progress_ts is None:
-            return
-        try:
-            await self._notifier.update(task.thread, task.progress_ts, self._progress(task, state))
-        except DeliveryFailed:
-            log.warning("could not update progress for task %s", task.id)
-
-    @staticmethod
-    def _progress(task: Task, state: ProgressState) -> Progress:
-        return Progress(
-            state=state,
-            lines=tuple(task.progress_lines),
-            steps=task.steps - task.turn_first_step,
-            tokens=task.usage.total - task.turn_first_tokens,
-        )
-
-    async def _deliver_quietly(self, task: Task, view: FailureView) -> None:
-        try:
-            await self._notifier.post(task.thread, view)
-            await self._notifier.flush()
-        except DeliveryFailed:
-            log.warning("could not tell thread of task %s about its failure", task.id)
 
     async def _record_task(self, task: Task) -> None:
         await self._activity.upsert_task(
@@ -460,13 +385,6 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, BudgetExceeded):
         return f"it reached its {exc.what} limit of {exc.limit}"
     return f"internal error ({type(exc).__name__})"
-
-
-def _first_line(result: object, limit: int = 120) -> str:
-    if isinstance(result, list):
-        result = " ".join(str(b.get("text", "")) for b in result if isinstance(b, dict))
-    line = str(result or "").strip().splitlines()[0] if str(result or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _title(task: Task) -> str:

@@ -253,7 +253,9 @@ def report(children: list[Agent], *, summary_chars: int) -> str:
             continue
         summary = (child.summary or "").strip() or "(it finished without a summary)"
         if len(summary) > summary_chars:
-            summary = summary[:summary_chars] + f"\n[… {len(summary) - summary_chars} characters cut]"
+            summary = (
+                summary[:summary_chars] + f"\n[… {len(summary) - summary_chars} characters cut]"
+            )
         sections.append(f"{head}\nStatus: done\n{summary}")
     failed = sum(c.status == "failed" for c in children)
     header = f"{len(children) - failed} of {len(children)} sub-agents finished"

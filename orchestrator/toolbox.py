@@ -237,7 +237,11 @@ class PluginToolbox:
         self, task: Task, agent: Agent, call: ToolCall, tools: dict[str, ToolInfo]
     ) -> None:
         info = tools.get(call.name)
-        if info is None or call.name not in agent.active_tools or not tool_allowed(agent, call.name):
+        if (
+            info is None
+            or call.name not in agent.active_tools
+            or not tool_allowed(agent, call.name)
+        ):
             call.finish(
                 f"Tool {call.name!r} is not available; use find_tools to find and activate tools.",
                 is_error=True,

@@ -1,0 +1,120 @@
+"""The thread's view of a run: the task's progress reply, one reply per sub-agent, the failure note.
+
+Views are built from task state by pure functions; `ThreadReporter` hands them to the `Notifier`.
+Slack being down never stops a run: delivery failures are logged and the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from orchestrator import subagents
+from orchestrator.errors import DeliveryFailed
+from orchestrator.ports import Notifier
+from orchestrator.task import Agent, Task, ToolCall
+from orchestrator.views import Failure, Progress, ProgressState, SubagentCard
+
+log = logging.getLogger(__name__)
+
+MAX_LINES = 12
+_MARKS = {"done": "✓", "failed": "✗", "awaiting_approval": "⏸", "awaiting_subagents": "⇉"}
+
+
+class ThreadReporter:
+    def __init__(self, notifier: Notifier) -> None:
+        self._notifier = notifier
+
+    async def open_progress(self, task: Task) -> bool:
+        """Post the task's progress reply for this turn if it has none; True if it was posted."""
+        if task.progress_ts is not None:
+            return False
+        try:
+            task.progress_ts = await self._notifier.post(task.thread, progress(task, "working"))
+        except DeliveryFailed:
+            log.warning("could not post progress for task %s", task.id)
+            return False
+        return True
+
+    async def progress(self, task: Task, state: ProgressState) -> None:
+        if task.progress_ts is None:
+            return
+        try:
+            await self._notifier.update(task.thread, task.progress_ts, progress(task, state))
+        except DeliveryFailed:
+            log.warning("could not update progress for task %s", task.id)
+
+    async def open_subagent(self, task: Task, agent: Agent) -> bool:
+        """Post a sub-agent's own reply if it has none; True if it was posted."""
+        if agent.progress_ts is not None:
+            return False
+        try:
+            agent.progress_ts = await self._notifier.post(task.thread, subagent_card(agent))
+        except DeliveryFailed:
+            log.warning("could not post progress of sub-agent %s", agent.id)
+            return False
+        return True
+
+    async def subagent(self, task: Task, agent: Agent) -> None:
+        if agent.progress_ts is None:
+            return
+        try:
+            await self._notifier.update(task.thread, agent.progress_ts, subagent_card(agent))
+        except DeliveryFailed:
+            log.warning("could not update progress of sub-agent %s", agent.id)
+
+    async def failure(self, task: Task, view: Failure) -> None:
+        try:
+            await self._notifier.post(task.thread, view)
+            await self._notifier.flush()
+        except DeliveryFailed:
+            log.warning("could not tell thread of task %s about its failure", task.id)
+
+    async def flush(self) -> None:
+        await self._notifier.flush()
+
+
+def progress(task: Task, state: ProgressState) -> Progress:
+    return Progress(
+        state=state,
+        lines=tuple(task.progress_lines),
+        steps=task.steps - task.turn_first_step,
+        tokens=task.usage.total - task.turn_first_tokens,
+    )
+
+
+def subagent_card(agent: Agent) -> SubagentCard:
+    state = subagent_state(agent)
+    result = agent.error if state == "failed" else agent.summary if state == "done" else ""
+    return SubagentCard(
+        type=agent.definition or subagents.GENERAL,
+        brief=subagents.one_line(agent.brief or "", 300),
+        state=state,
+        steps=agent.steps,
+        tokens=agent.usage.total,
+        result=result or "",
+    )
+
+
+def subagent_state(agent: Agent) -> ProgressState:
+    if agent.status in ("done", "failed"):
+        return "done" if agent.status == "done" else "failed"
+    if any(c.status == "awaiting_approval" for c in agent.calls):
+        return "waiting"
+    return "working"
+
+
+def note_calls(task: Task, calls: list[ToolCall]) -> None:
+    """Add one line per call to the progress reply (the last few are kept)."""
+    for call in calls:
+        line = f"{_MARKS.get(call.status, '…')} `{call.name}`"
+        if call.status == "failed":
+            line += f": {first_line(call.result)}"
+        task.progress_lines = [*task.progress_lines, line][-MAX_LINES:]
+
+
+def first_line(result: object, limit: int = 120) -> str:
+    if isinstance(result, list):
+        result = " ".join(str(b.get("text", "")) for b in result if isinstance(b, dict))
+    text = str(result or "").strip()
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
