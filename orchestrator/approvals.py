@@ -121,8 +121,7 @@ class Approvals:
         )
         cp = await self._store.create(draft)
         if cp.message_ts is None:
-            message_ts = await self._notifier.post(cp.thread, CheckpointCard(checkpoint=cp))
-            cp = await self._set_card(cp, message_ts)
+            # Recorded before the card exists, so the trail never shows a decision first.
             await self._record(
                 cp,
                 "checkpoint.created",
@@ -133,6 +132,8 @@ class Approvals:
                 risk=cp.risk.model_dump(),
                 expires_at=cp.expires_at,
             )
+            message_ts = await self._notifier.post(cp.thread, CheckpointCard(checkpoint=cp))
+            cp = await self._set_card(cp, message_ts)
         return cp
 
     async def _set_card(self, cp: Checkpoint, message_ts: str) -> Checkpoint:

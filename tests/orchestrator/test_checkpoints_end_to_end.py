@@ -312,3 +312,37 @@ async def test_a_new_message_withdraws_a_pending_request(
     (told,) = await stack.slack.until_call("chat.postEphemeral")
     assert "already cancelled" in json.dumps(told.args)
     assert executions(ledger) == []
+
+
+async def test_runs_show_prints_the_whole_trail_of_an_approved_call(
+    make_stack: MakeStack,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    stack = await make_stack("")
+    thread_ts, card = await ask_for_ticket(stack, "audit me")
+    await click(stack, "approve", card, thread_ts)
+    await stack.slack.until_thread(CHANNEL, thread_ts, "Ticket filed.")
+    await stack.slack.until_thread(CHANNEL, thread_ts, "Done")
+    (task_id,) = await stack.task_ids_for(thread_ts)
+
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, ["runs", "show", task_id]) == 0
+    trail = capsys.readouterr().out
+    kinds = [
+        "task.created",
+        "model.call",
+        "checkpoint.created",
+        "checkpoint.decided",
+        "checkpoint.executed",
+        "tool.call",
+        "task.completed",
+    ]
+    positions = [trail.index(kind) for kind in kinds]
+    assert positions[2:5] == sorted(positions[2:5]), trail
+    assert "approved" in trail and REQUESTER in trail
+    assert "Fix <b>audit me</b>" in trail, "the exact arguments are in the trail"
