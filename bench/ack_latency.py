@@ -23,24 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-from pydantic import SecretStr
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.settings import Settings  # noqa: E402
+from bench.services import fresh_services, settings_for  # noqa: E402
 from tests.harness.fake_anthropic import FakeAnthropic  # noqa: E402
 from tests.harness.fake_slack import FakeSlack, SlackCall  # noqa: E402
 from tests.harness.services import (  # noqa: E402
-    REDIS_URL,
-    delete_prefix,
-    drop_database,
-    ensure_postgres,
-    ensure_redis,
     free_port,
-    fresh_postgres_database,
-    unique_redis_prefix,
 )
 from tests.harness.slack_sender import app_mention, event_envelope, sign  # noqa: E402
 from tests.stack import SIGNING_SECRET, Stack  # noqa: E402
@@ -101,25 +93,6 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[index]
 
 
-def settings_for(
-    slack: FakeSlack, model: FakeAnthropic, database_url: str, prefix: str
-) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        SLACK_BOT_TOKEN=SecretStr("xoxb-bench"),
-        SLACK_SIGNING_SECRET=SecretStr(SIGNING_SECRET),
-        SLACK_API_URL=slack.url,
-        ANTHROPIC_API_KEY=SecretStr("sk-ant-bench"),
-        ANTHROPIC_BASE_URL=model.url,
-        THREADWORK_MODEL="claude-bench",
-        REDIS_URL=REDIS_URL,
-        DATABASE_URL=database_url,
-        THREADWORK_CONFIG=ROOT / "bench" / "no-such-threadwork.yaml",
-        THREADWORK_REDIS_PREFIX=prefix,
-        THREADWORK_SLACK_UPDATE_INTERVAL=0.05,
-    )
-
-
 @dataclass
 class Result:
     events: int
@@ -142,26 +115,22 @@ class Result:
 async def run(events: int) -> Result:
     tally = ErrorTally()
     logging.basicConfig(level=logging.ERROR, handlers=[tally], force=True)
-    ensure_redis(REDIS_URL)
-    ensure_postgres()
-    database_url = fresh_postgres_database()
-    prefix = unique_redis_prefix()
-    try:
-        with FakeSlack(update_interval_s=0.05) as slack, FakeAnthropic() as model:
-            stack = Stack(
-                settings=settings_for(slack, model, database_url, prefix),
-                slack=slack,
-                model=model,
-                port=free_port(),
-            )
-            await stack.start()
-            try:
-                result = await measure(stack, slack, events)
-            finally:
-                await stack.stop()
-    finally:
-        drop_database(database_url)
-        delete_prefix(REDIS_URL, prefix)
+    with (
+        fresh_services() as (database_url, prefix),
+        FakeSlack(update_interval_s=0.05) as slack,
+        FakeAnthropic() as model,
+    ):
+        stack = Stack(
+            settings=settings_for(slack, model, database_url, prefix),
+            slack=slack,
+            model=model,
+            port=free_port(),
+        )
+        await stack.start()
+        try:
+            result = await measure(stack, slack, events)
+        finally:
+            await stack.stop()
     result.errors = tally.counts
     return result
 

@@ -34,14 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.services import fresh_services, settings_for  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 from connectors import ConnectorPool  # noqa: E402
 from orchestrator.checkpoints import RedisCheckpointStore  # noqa: E402
 from orchestrator.commands import Job  # noqa: E402
@@ -58,17 +56,8 @@ from tests.approval_stack import (  # noqa: E402
 )
 from tests.harness.fake_anthropic import FakeAnthropic  # noqa: E402
 from tests.harness.fake_slack import FakeSlack  # noqa: E402
-from tests.harness.services import (  # noqa: E402
-    REDIS_URL,
-    delete_prefix,
-    drop_database,
-    ensure_postgres,
-    ensure_redis,
-    fresh_postgres_database,
-    unique_redis_prefix,
-)
 from tests.harness.slack_sender import TEAM_ID, block_action  # noqa: E402
-from tests.stack import CHANNEL, SIGNING_SECRET, Stack  # noqa: E402
+from tests.stack import CHANNEL, Stack  # noqa: E402
 
 UPDATE_INTERVAL_S = 0.05
 PREPARE_BATCH = 10  # cards prepared at the same time
@@ -232,25 +221,6 @@ class ErrorTally(logging.Handler):
         self.counts[line] = self.counts.get(line, 0) + 1
 
 
-def settings_for(
-    slack: FakeSlack, model: FakeAnthropic, database_url: str, prefix: str, config: Path
-) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        SLACK_BOT_TOKEN=SecretStr("xoxb-bench"),
-        SLACK_SIGNING_SECRET=SecretStr(SIGNING_SECRET),
-        SLACK_API_URL=slack.url,
-        ANTHROPIC_API_KEY=SecretStr("sk-ant-bench"),
-        ANTHROPIC_BASE_URL=model.url,
-        THREADWORK_MODEL="claude-bench",
-        REDIS_URL=REDIS_URL,
-        DATABASE_URL=database_url,
-        THREADWORK_CONFIG=config,
-        THREADWORK_REDIS_PREFIX=prefix,
-        THREADWORK_SLACK_UPDATE_INTERVAL=UPDATE_INTERVAL_S,
-    )
-
-
 # -- the approve path -----------------------------------------------------------------------------
 
 
@@ -359,27 +329,22 @@ async def run(approvals: int) -> Figures:
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(EXECUTOR_THREADS))
     tally = ErrorTally()
     logging.basicConfig(level=logging.ERROR, handlers=[tally], force=True)
-    ensure_redis(REDIS_URL)
-    ensure_postgres()
-    database_url = fresh_postgres_database()
-    prefix = unique_redis_prefix()
-    try:
-        with (
-            tempfile.TemporaryDirectory() as tmp,
-            FakeSlack(update_interval_s=UPDATE_INTERVAL_S) as slack,
-            FakeAnthropic() as model,
-        ):
-            config = Path(tmp) / "threadwork.yaml"
-            ledger = Path(tmp) / "ledger.jsonl"
-            settings = settings_for(slack, model, database_url, prefix, config)
-            stack = await start_stack(settings, slack, model, ledger)
-            try:
-                figures = await measure(stack, ledger, approvals)
-            finally:
-                await stack.stop()
-    finally:
-        drop_database(database_url)
-        delete_prefix(REDIS_URL, prefix)
+    with (
+        fresh_services() as (database_url, prefix),
+        tempfile.TemporaryDirectory() as tmp,
+        FakeSlack(update_interval_s=UPDATE_INTERVAL_S) as slack,
+        FakeAnthropic() as model,
+    ):
+        config = Path(tmp) / "threadwork.yaml"
+        ledger = Path(tmp) / "ledger.jsonl"
+        settings = settings_for(
+            slack, model, database_url, prefix, config=config, update_interval_s=UPDATE_INTERVAL_S
+        )
+        stack = await start_stack(settings, slack, model, ledger)
+        try:
+            figures = await measure(stack, ledger, approvals)
+        finally:
+            await stack.stop()
     figures.errors = tally.counts
     return figures
 

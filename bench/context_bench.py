@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +35,7 @@ QUESTION = [
 ]
 
 
-def tokens(request: dict[str, object]) -> int:
+def tokens(request: Mapping[str, object]) -> int:
     return len(json.dumps(request)) // 4
 
 

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.services import fresh_services  # noqa: E402
 from bot.notifier import SlackNotifier  # noqa: E402
 from orchestrator.activity import SqlActivityLog, make_engine, upgrade  # noqa: E402
 from orchestrator.keys import Keys  # noqa: E402
@@ -47,12 +48,6 @@ from tests.harness.fake_anthropic import FakeAnthropic, Text, ToolUse, Turn  # n
 from tests.harness.fake_slack import FakeSlack  # noqa: E402
 from tests.harness.services import (  # noqa: E402
     REDIS_URL,
-    delete_prefix,
-    drop_database,
-    ensure_postgres,
-    ensure_redis,
-    fresh_postgres_database,
-    unique_redis_prefix,
 )
 
 MODEL = "claude-bench"
@@ -193,42 +188,37 @@ async def concurrent_steps(
 
 async def run(tasks: int, steps: int, delay_ms: float) -> Figures:
     logging.basicConfig(level=logging.ERROR)
-    ensure_redis(REDIS_URL)
-    ensure_postgres()
-    database_url = fresh_postgres_database()
-    prefix = unique_redis_prefix()
-    redis = Redis.from_url(REDIS_URL)
-    engine = make_engine(database_url)
-    try:
-        with FakeAnthropic() as fake, FakeSlack(update_interval_s=None) as slack:
-            scripted_model(fake, steps, delay_ms / 1000)
-            client = AsyncAnthropic(api_key="sk-ant-bench", base_url=fake.url, max_retries=0)
-            model = AnthropicModel(client)
-            await upgrade(engine)
-            store = RedisTaskStore(redis, keys=Keys(prefix), ttl_s=3600)
-            slack_client = AsyncWebClient(token="xoxb-bench", base_url=slack.url)
-            clock = AnswerClock(SlackNotifier(slack_client, min_update_interval_s=1.0))
-            runner = Runner(
-                store=store,
-                model=model,
-                notifier=clock,
-                activity=SqlActivityLog(engine),
-                toolbox=NoTools(),
-                limits=RunLimits(max_steps=10 * steps),
-            )
-            await runner_steps(runner, store, clock, [new_task(0, "warmup")], steps)
-            bare = await bare_calls(model, tasks, steps)
-            one_at_a_time = [new_task(i, "seq") for i in range(tasks)]
-            sequential, tail = await runner_steps(runner, store, clock, one_at_a_time, steps)
-            together = [new_task(i, "par") for i in range(tasks)]
-            concurrent = await concurrent_steps(runner, store, clock, together, steps)
-            await clock.flush()
-            await client.close()
-    finally:
-        await redis.aclose()
-        await engine.dispose()
-        drop_database(database_url)
-        delete_prefix(REDIS_URL, prefix)
+    with fresh_services() as (database_url, prefix):
+        redis = Redis.from_url(REDIS_URL)
+        engine = make_engine(database_url)
+        try:
+            with FakeAnthropic() as fake, FakeSlack(update_interval_s=None) as slack:
+                scripted_model(fake, steps, delay_ms / 1000)
+                client = AsyncAnthropic(api_key="sk-ant-bench", base_url=fake.url, max_retries=0)
+                model = AnthropicModel(client)
+                await upgrade(engine)
+                store = RedisTaskStore(redis, keys=Keys(prefix), ttl_s=3600)
+                slack_client = AsyncWebClient(token="xoxb-bench", base_url=slack.url)
+                clock = AnswerClock(SlackNotifier(slack_client, min_update_interval_s=1.0))
+                runner = Runner(
+                    store=store,
+                    model=model,
+                    notifier=clock,
+                    activity=SqlActivityLog(engine),
+                    toolbox=NoTools(),
+                    limits=RunLimits(max_steps=10 * steps),
+                )
+                await runner_steps(runner, store, clock, [new_task(0, "warmup")], steps)
+                bare = await bare_calls(model, tasks, steps)
+                one_at_a_time = [new_task(i, "seq") for i in range(tasks)]
+                sequential, tail = await runner_steps(runner, store, clock, one_at_a_time, steps)
+                together = [new_task(i, "par") for i in range(tasks)]
+                concurrent = await concurrent_steps(runner, store, clock, together, steps)
+                await clock.flush()
+                await client.close()
+        finally:
+            await redis.aclose()
+            await engine.dispose()
     return Figures(tasks, steps, delay_ms, bare, sequential, concurrent, tail)
 
 

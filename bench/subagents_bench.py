@@ -21,48 +21,20 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from pydantic import SecretStr
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.settings import Settings  # noqa: E402
+from bench.services import fresh_services, settings_for  # noqa: E402
 from tests.harness.fake_anthropic import FakeAnthropic, Reply, Text, ToolUse, Turn  # noqa: E402
 from tests.harness.fake_slack import FakeSlack  # noqa: E402
 from tests.harness.services import (  # noqa: E402
-    REDIS_URL,
-    delete_prefix,
-    drop_database,
-    ensure_postgres,
-    ensure_redis,
     free_port,
-    fresh_postgres_database,
-    unique_redis_prefix,
 )
-from tests.stack import CHANNEL, SIGNING_SECRET, Stack  # noqa: E402
+from tests.stack import CHANNEL, Stack  # noqa: E402
 
 UPDATE_INTERVAL_S = 1.0  # Slack's real edit pace; the fake enforces it with 429s
 WAIT_S = 120.0
-
-
-def settings_for(
-    slack: FakeSlack, model: FakeAnthropic, database_url: str, prefix: str, config: Path
-) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        SLACK_BOT_TOKEN=SecretStr("xoxb-bench"),
-        SLACK_SIGNING_SECRET=SecretStr(SIGNING_SECRET),
-        SLACK_API_URL=slack.url,
-        ANTHROPIC_API_KEY=SecretStr("sk-ant-bench"),
-        ANTHROPIC_BASE_URL=model.url,
-        THREADWORK_MODEL="claude-bench",
-        REDIS_URL=REDIS_URL,
-        DATABASE_URL=database_url,
-        THREADWORK_CONFIG=config,
-        THREADWORK_REDIS_PREFIX=prefix,
-        THREADWORK_SLACK_UPDATE_INTERVAL=UPDATE_INTERVAL_S,
-    )
 
 
 def script(model: FakeAnthropic, label: str, agents: int, steps: int, delay_s: float) -> None:
@@ -88,31 +60,28 @@ async def timed_task(stack: Stack, label: str) -> float:
 
 
 async def measure(concurrency: int, agents: int, steps: int, delay_s: float) -> float:
-    database_url = fresh_postgres_database()
-    prefix = unique_redis_prefix()
-    try:
-        with (
-            tempfile.TemporaryDirectory() as tmp,
-            FakeSlack(update_interval_s=UPDATE_INTERVAL_S) as slack,
-            FakeAnthropic() as model,
-        ):
-            config = Path(tmp) / "threadwork.yaml"
-            config.write_text(
-                f"limits:\n  max_concurrent_subagents: {concurrency}\n  max_subagents: {agents}\n"
-            )
-            settings = settings_for(slack, model, database_url, prefix, config)
-            stack = Stack(settings=settings, slack=slack, model=model, port=free_port())
-            await stack.start()
-            try:
-                label = f"run-{concurrency}"
-                script(model, label, agents, steps, delay_s)
-                seconds = await timed_task(stack, label)
-                throttled = len(slack.rate_limited)
-            finally:
-                await stack.stop()
-    finally:
-        drop_database(database_url)
-        delete_prefix(REDIS_URL, prefix)
+    with (
+        fresh_services() as (database_url, prefix),
+        tempfile.TemporaryDirectory() as tmp,
+        FakeSlack(update_interval_s=UPDATE_INTERVAL_S) as slack,
+        FakeAnthropic() as model,
+    ):
+        config = Path(tmp) / "threadwork.yaml"
+        config.write_text(
+            f"limits:\n  max_concurrent_subagents: {concurrency}\n  max_subagents: {agents}\n"
+        )
+        settings = settings_for(
+            slack, model, database_url, prefix, config=config, update_interval_s=UPDATE_INTERVAL_S
+        )
+        stack = Stack(settings=settings, slack=slack, model=model, port=free_port())
+        await stack.start()
+        try:
+            label = f"run-{concurrency}"
+            script(model, label, agents, steps, delay_s)
+            seconds = await timed_task(stack, label)
+            throttled = len(slack.rate_limited)
+        finally:
+            await stack.stop()
     if throttled:
         print(f"  warning: {throttled} Slack edits were throttled (429)")
     return seconds
@@ -121,8 +90,6 @@ async def measure(concurrency: int, agents: int, steps: int, delay_s: float) -> 
 async def run(agents: int, steps: int, delay_s: float) -> None:
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(16))
     logging.basicConfig(level=logging.ERROR, force=True)
-    ensure_redis(REDIS_URL)
-    ensure_postgres()
     floor = steps * delay_s
     print(f"{agents} sub-agents × {steps} model turns × {delay_s:g} s each (floor {floor:g} s)")
     parallel = await measure(agents, agents, steps, delay_s)
