@@ -26,7 +26,7 @@ from tests.harness.services import (
     free_port,
     fresh_postgres_database,
 )
-from tests.stack import SIGNING_SECRET, Stack
+from tests.stack import SIGNING_SECRET, Stack, SubprocessStack, killable, running
 
 __all__ = ["fake_anthropic", "fake_slack", "postgres_url", "redis_prefix", "redis_url"]
 
@@ -72,9 +72,15 @@ def settings(
 async def stack(
     settings: Settings, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
 ) -> AsyncIterator[Stack]:
-    running = Stack(settings=settings, slack=fake_slack, model=fake_anthropic, port=free_port())
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
+    app = Stack(settings=settings, slack=fake_slack, model=fake_anthropic, port=free_port())
+    async with running(app):
+        yield app
+
+
+@pytest.fixture
+async def process(
+    settings: Settings, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> AsyncIterator[SubprocessStack]:
+    """The app as a subprocess that a test may kill (see `tests.stack.killable`)."""
+    async with running(killable(settings, fake_slack, fake_anthropic)) as app:
+        yield app

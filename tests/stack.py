@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -23,11 +25,14 @@ from orchestrator.activity import SqlActivityLog, make_engine
 from orchestrator.records import ActivityRow, TaskRow
 from tests.harness.fake_anthropic import FakeAnthropic
 from tests.harness.fake_slack import FakeSlack
+from tests.harness.services import free_port
 from tests.harness.slack_sender import SlackSender, app_mention, thread_message
 
 SIGNING_SECRET = "test-signing-secret"
 CHANNEL = "C0GENERAL"
 READY_TIMEOUT_S = 20.0
+KILL_RECLAIM_S = 2.0
+"""Reclaim delay of stacks that tests kill: how soon another process takes a dead one's jobs."""
 
 
 async def wait_healthy(base: str, timeout: float = READY_TIMEOUT_S) -> None:  # noqa: ASYNC109
@@ -174,3 +179,29 @@ class SubprocessStack(_Base):
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.process = None
+
+
+Running = TypeVar("Running", Stack, SubprocessStack)
+
+
+@contextlib.asynccontextmanager
+async def running(stack: Running) -> AsyncIterator[Running]:
+    """Start `stack`, and stop it however the test ends."""
+    await stack.start()
+    try:
+        yield stack
+    finally:
+        await stack.stop()
+
+
+def killable(
+    settings: Settings, slack: FakeSlack, model: FakeAnthropic, **extra_env: str
+) -> SubprocessStack:
+    """`threadwork serve` as a subprocess a test may SIGKILL; its jobs move on after 2 s."""
+    return SubprocessStack(
+        settings=settings.model_copy(update={"reclaim_after_s": KILL_RECLAIM_S}),
+        slack=slack,
+        model=model,
+        port=free_port(),
+        extra_env=extra_env,
+    )

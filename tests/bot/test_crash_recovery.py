@@ -3,34 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
 
-import pytest
-
-from bot.settings import Settings
-from tests.harness.fake_anthropic import FakeAnthropic, Reply, Text, Turn
-from tests.harness.fake_slack import FakeSlack
-from tests.harness.services import free_port
-from tests.stack import CHANNEL, SubprocessStack
-
-RECLAIM_AFTER_S = 2.0
-
-
-@pytest.fixture
-async def process(
-    settings: Settings, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
-) -> AsyncIterator[SubprocessStack]:
-    running = SubprocessStack(
-        settings=settings.model_copy(update={"reclaim_after_s": RECLAIM_AFTER_S}),
-        slack=fake_slack,
-        model=fake_anthropic,
-        port=free_port(),
-    )
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
+from tests.harness.fake_anthropic import Reply, Text, Turn
+from tests.stack import CHANNEL, KILL_RECLAIM_S, SubprocessStack
 
 
 async def test_killed_mid_model_call_resumes_and_answers_exactly_once(
@@ -48,7 +23,7 @@ async def test_killed_mid_model_call_resumes_and_answers_exactly_once(
 
     await process.start()
     thread = await process.slack.until_thread(
-        CHANNEL, mention["ts"], "answer after the crash", timeout=RECLAIM_AFTER_S * 10
+        CHANNEL, mention["ts"], "answer after the crash", timeout=KILL_RECLAIM_S * 10
     )
     await process.slack.until_thread(CHANNEL, mention["ts"], "Done", timeout=10)
     assert [m for m in thread if "answer after the crash" in m.all_text][0]

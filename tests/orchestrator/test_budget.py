@@ -6,7 +6,7 @@ from bot.settings import Settings
 from tests.harness.fake_anthropic import FakeAnthropic, Reply, ToolUse, Turn
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.services import free_port
-from tests.stack import CHANNEL, Stack
+from tests.stack import CHANNEL, Stack, running
 
 
 async def test_a_runaway_turn_stops_at_the_step_limit_and_the_next_turn_starts_fresh(
@@ -16,13 +16,10 @@ async def test_a_runaway_turn_stops_at_the_step_limit_and_the_next_turn_starts_f
     loop = [Turn([ToolUse("load_skill", {"name": "x"})]) for _ in range(3)]
     fake_anthropic.script("go forever", loop)
     stack = Stack(settings=settings, slack=fake_slack, model=fake_anthropic, port=free_port())
-    await stack.start()
-    try:
+    async with running(stack):
         mention = await stack.mention("go forever")
         await stack.slack.until_thread(CHANNEL, mention["ts"], "step or token limit")
         assert len(fake_anthropic.requests) == 3
         fake_anthropic.script(lambda b: "carry on" in str(b["messages"][-1]), [Reply("resumed")])
         await stack.reply("carry on", thread_ts=mention["ts"])
         await stack.slack.until_thread(CHANNEL, mention["ts"], "resumed")
-    finally:
-        await stack.stop()

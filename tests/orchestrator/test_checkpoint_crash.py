@@ -27,33 +27,20 @@ from tests.approval_stack import (
 from tests.harness.anthropic_requests import tool_results
 from tests.harness.fake_anthropic import FakeAnthropic
 from tests.harness.fake_slack import FakeSlack
-from tests.harness.services import free_port
-from tests.stack import CHANNEL, SubprocessStack
-
-RECLAIM_AFTER_S = 2.0
+from tests.stack import CHANNEL, KILL_RECLAIM_S, SubprocessStack, killable, running
 
 
 @pytest.fixture
 async def process(
-    settings: Settings,
-    fake_slack: FakeSlack,
-    fake_anthropic: FakeAnthropic,
-    tmp_path: Path,
+    settings: Settings, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
 ) -> AsyncIterator[SubprocessStack]:
     write_config(settings, tmp_path / "ledger.jsonl")
-    running = SubprocessStack(
-        settings=settings.model_copy(update={"reclaim_after_s": RECLAIM_AFTER_S}),
-        slack=fake_slack,
-        model=fake_anthropic,
-        port=free_port(),
-        extra_env={"LEDGER_HOLD_FILE": str(tmp_path / "release")},
-    )
-    await running.start()
-    try:
-        yield running
-    finally:
-        (tmp_path / "release").touch()
-        await running.stop()
+    app = killable(settings, fake_slack, fake_anthropic, LEDGER_HOLD_FILE=str(tmp_path / "release"))
+    async with running(app):
+        try:
+            yield app
+        finally:
+            (tmp_path / "release").touch()  # a held call must finish before the app stops
 
 
 async def test_non_idempotent_call_is_not_rerun_and_a_person_decides(
@@ -72,7 +59,7 @@ async def test_non_idempotent_call_is_not_rerun_and_a_person_decides(
 
     await process.start()
     thread = await process.slack.until_thread(
-        CHANNEL, mention["ts"], "I can't tell whether", timeout=RECLAIM_AFTER_S * 10
+        CHANNEL, mention["ts"], "I can't tell whether", timeout=KILL_RECLAIM_S * 10
     )
     notice = next(m for m in thread if "I can't tell whether" in m.all_text)
     assert CREATE in notice.all_text and "attempt 1" in notice.all_text
@@ -108,9 +95,7 @@ async def test_idempotent_call_is_retried_automatically(
     (tmp_path / "release").touch()
 
     await process.start()
-    await process.slack.until_thread(
-        CHANNEL, mention["ts"], "Closed.", timeout=RECLAIM_AFTER_S * 10
-    )
+    await process.slack.until_thread(CHANNEL, mention["ts"], "Closed.", timeout=KILL_RECLAIM_S * 10)
     assert len(executions(ledger, "set_status")) == 2, "retried once after the crash"
     (result,) = tool_results(process.model.requests[-1].body)
     assert "T-1 is now closed" in json.dumps(result)

@@ -21,7 +21,7 @@ from tests.harness.fake_anthropic import Error, FakeAnthropic, Reply, Text, Tool
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.services import free_port
 from tests.harness.slack_workspace import SlackMessage
-from tests.stack import CHANNEL, Stack
+from tests.stack import CHANNEL, Stack, running
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,17 +46,10 @@ connectors:
       OPS_NOTES_FILE: "{notes}"
 """
     )
-    running = Stack(
-        settings=settings.model_copy(update={"model_max_attempts": 2}),
-        slack=fake_slack,
-        model=fake_anthropic,
-        port=free_port(),
-    )
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
+    settings = settings.model_copy(update={"model_max_attempts": 2})
+    app = Stack(settings=settings, slack=fake_slack, model=fake_anthropic, port=free_port())
+    async with running(app):
+        yield app
 
 
 def spawn(*agents: dict[str, Any]) -> Turn:

@@ -4,40 +4,18 @@ against Slack's edit rate limit (enforced by the fake with 429s)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
-
-import pytest
 
 from bot.settings import Settings
 from tests.harness.anthropic_requests import tool_results
 from tests.harness.fake_anthropic import FakeAnthropic, Reply, Text, ToolUse, Turn
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.services import free_port
-from tests.stack import CHANNEL, Stack, SubprocessStack
-
-RECLAIM_AFTER_S = 2.0
+from tests.stack import CHANNEL, KILL_RECLAIM_S, Stack, SubprocessStack, running
 
 
 def spawn(*briefs: str) -> Turn:
     agents = [{"type": "general-purpose", "brief": b} for b in briefs]
     return Turn([Text("Splitting."), ToolUse("spawn_subagents", {"agents": agents})])
-
-
-@pytest.fixture
-async def process(
-    settings: Settings, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
-) -> AsyncIterator[SubprocessStack]:
-    running = SubprocessStack(
-        settings=settings.model_copy(update={"reclaim_after_s": RECLAIM_AFTER_S}),
-        slack=fake_slack,
-        model=fake_anthropic,
-        port=free_port(),
-    )
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 async def test_killed_worker_resumes_subagents_from_their_saved_steps(
@@ -65,7 +43,7 @@ async def test_killed_worker_resumes_subagents_from_their_saved_steps(
 
     await process.start()
     await process.slack.until_thread(
-        CHANNEL, mention["ts"], "All helpers done.", timeout=RECLAIM_AFTER_S * 10
+        CHANNEL, mention["ts"], "All helpers done.", timeout=KILL_RECLAIM_S * 10
     )
     (result,) = tool_results(model.requests[-1].body)
     for n in (1, 2, 3):
@@ -99,8 +77,7 @@ async def test_eight_reporting_subagents_stay_within_slacks_edit_rate(
                 Reply(f"{brief} report"),
             ],
         )
-    await stack.start()
-    try:
+    async with running(stack):
         mention = await stack.mention("busy helpers please")
         await fake_slack.until_thread(CHANNEL, mention["ts"], "Eight reports in.", timeout=30)
         await fake_slack.until_thread(
@@ -109,8 +86,6 @@ async def test_eight_reporting_subagents_stay_within_slacks_edit_rate(
             lambda ms: sum("report" in m.all_text and "Sub-agent" in m.all_text for m in ms) == 8,
             timeout=30,
         )
-    finally:
-        await stack.stop()
     assert fake_slack.rate_limited == [], "no edit was throttled"
     updates = fake_slack.calls_to("chat.update")
     by_message: dict[str, list[float]] = {}
