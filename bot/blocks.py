@@ -20,6 +20,7 @@ from orchestrator import (
     Progress,
     SubagentCard,
     View,
+    first_line,
 )
 
 Rendered = tuple[str, list[dict[str, Any]]]
@@ -188,7 +189,7 @@ def _who_may(cp: Checkpoint) -> str:
 
 
 def _status_line(cp: Checkpoint) -> str:
-    outcome = _first_line(cp.result)
+    outcome = first_line(cp.result, 200) or "(no output)"
     return messages.card_status(
         cp.status,
         by=cp.decided_by,
@@ -225,14 +226,6 @@ def _buttons(cp: Checkpoint, verdicts: tuple[str, ...]) -> dict[str, Any]:
             }
         elements.append(button)
     return {"type": "actions", "block_id": f"checkpoint:{cp.status}", "elements": elements}
-
-
-def _first_line(result: object, limit: int = 200) -> str:
-    if isinstance(result, list):
-        result = " ".join(str(b.get("text", "")) for b in result if isinstance(b, dict))
-    text = str(result or "").strip()
-    line = text.splitlines()[0] if text else "(no output)"
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _plain(text: str) -> dict[str, Any]:

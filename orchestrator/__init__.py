@@ -7,7 +7,7 @@ from orchestrator.checkpoint import Checkpoint, Verdict
 from orchestrator.commands import Click, Job, UserMessage
 from orchestrator.errors import DeliveryFailed, OrchestratorError
 from orchestrator.service import Accepted, Orchestrator
-from orchestrator.task import ThreadRef
+from orchestrator.task import ThreadRef, first_line
 from orchestrator.views import (
     Answer,
     CheckpointCard,
@@ -34,6 +34,7 @@ __all__ = [
     "SubagentCard",
     "ThreadRef",
     "UserMessage",
+    "first_line",
     "Verdict",
     "View",
 ]

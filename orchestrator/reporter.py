@@ -11,7 +11,7 @@ import logging
 from orchestrator import subagents
 from orchestrator.errors import DeliveryFailed
 from orchestrator.ports import Notifier
-from orchestrator.task import Agent, Task, ToolCall
+from orchestrator.task import Agent, Task, ToolCall, first_line
 from orchestrator.views import Failure, Progress, ProgressState, SubagentCard
 
 log = logging.getLogger(__name__)
@@ -110,11 +110,3 @@ def note_calls(task: Task, calls: list[ToolCall]) -> None:
         if call.status == "failed":
             line += f": {first_line(call.result)}"
         task.progress_lines = [*task.progress_lines, line][-MAX_LINES:]
-
-
-def first_line(result: object, limit: int = 120) -> str:
-    if isinstance(result, list):
-        result = " ".join(str(b.get("text", "")) for b in result if isinstance(b, dict))
-    text = str(result or "").strip()
-    line = text.splitlines()[0] if text else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -105,6 +105,15 @@ class Usage(_Model):
         )
 
 
+def first_line(result: str | list[dict[str, Any]] | None, limit: int = 120) -> str:
+    """The first line of a tool result's text (cut to `limit`), for one-line summaries."""
+    if isinstance(result, list):
+        result = " ".join(str(b.get("text", "")) for b in result if isinstance(b, dict))
+    text = (result or "").strip()
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 class ToolCall(_Model):
     """One `tool_use` block of a model turn and what became of it."""
 
