@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from orchestrator.checkpoint import (
     Approvers,
@@ -57,13 +57,13 @@ Execute = Callable[[], Awaitable[tuple[str | list[dict[str, Any]], bool]]]
 @dataclass(frozen=True, slots=True)
 class Decided:
     checkpoint: Checkpoint
-    kind: str = "decided"
+    kind: Literal["decided"] = "decided"
 
 
 @dataclass(frozen=True, slots=True)
 class Refused:
     code: NoticeCode
-    kind: str = "refused"
+    kind: Literal["refused"] = "refused"
 
 
 ClickOutcome = Decided | Refused
@@ -232,11 +232,10 @@ class Approvals:
             await self._record(
                 cp, "checkpoint.refused", user=click.user_id, verdict=click.verdict, why=code
             )
-        if code == "wrong_place" and cp is not None and click.team_id != cp.thread.team_id:
+        if cp is not None and click.team_id != cp.thread.team_id:
             return Refused(code)  # another workspace: our token cannot reach it
-        thread = (cp.thread if cp is not None and code != "wrong_place" else None) or _click_thread(
-            click
-        )
+        # Told where the click happened: a click in the wrong channel is answered there.
+        thread = cp.thread if cp is not None and code != "wrong_place" else _click_thread(click)
         try:
             await self._notifier.tell(thread, click.user_id, Notice(code=code, checkpoint=cp))
         except DeliveryFailed:
