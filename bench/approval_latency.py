@@ -41,10 +41,10 @@ if str(ROOT) not in sys.path:
 from bench.services import fresh_services, settings_for  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from connectors import ConnectorPool  # noqa: E402
-from orchestrator.checkpoints import RedisCheckpointStore  # noqa: E402
-from orchestrator.commands import Job  # noqa: E402
-from orchestrator.keys import Keys  # noqa: E402
-from orchestrator.task import ThreadRef  # noqa: E402
+from orchestrator.adapters.redis.checkpoints import RedisCheckpointStore  # noqa: E402
+from orchestrator.adapters.redis.keys import Keys  # noqa: E402
+from orchestrator.domain.commands import Job  # noqa: E402
+from orchestrator.domain.task import ThreadRef  # noqa: E402
 from tests.approval_stack import (  # noqa: E402
     CREATE,
     REQUESTER,

@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from connectors import ConnectorPool  # noqa: E402
-from orchestrator.catalog import Catalog  # noqa: E402
-from orchestrator.connections import server_specs  # noqa: E402
-from orchestrator.prompt import system_blocks  # noqa: E402
-from orchestrator.toolbox import _CORE_TOOLS  # noqa: E402
+from orchestrator.engine.prompt import system_blocks  # noqa: E402
+from orchestrator.tools.catalog import Catalog  # noqa: E402
+from orchestrator.tools.connections import server_specs  # noqa: E402
+from orchestrator.tools.toolbox import _CORE_TOOLS  # noqa: E402
 from plugins import AdminConfig, PluginRegistry  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "fixtures" / "real-plugins"

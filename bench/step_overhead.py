@@ -33,17 +33,17 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.services import fresh_services  # noqa: E402
-from bot.notifier import SlackNotifier  # noqa: E402
-from orchestrator.activity import SqlActivityLog, make_engine, upgrade  # noqa: E402
-from orchestrator.keys import Keys  # noqa: E402
-from orchestrator.model import AnthropicModel  # noqa: E402
+from bot.slack.notifier import SlackNotifier  # noqa: E402
+from orchestrator.adapters.anthropic import AnthropicModel  # noqa: E402
+from orchestrator.adapters.redis.keys import Keys  # noqa: E402
+from orchestrator.adapters.redis.tasks import RedisTaskStore  # noqa: E402
+from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade  # noqa: E402
+from orchestrator.domain.task import ORCHESTRATOR, Agent, Task, ThreadRef  # noqa: E402
+from orchestrator.domain.views import Answer, View  # noqa: E402
+from orchestrator.engine.prompt import system_blocks  # noqa: E402
+from orchestrator.engine.runner import RunLimits, Runner  # noqa: E402
 from orchestrator.ports import ModelRequest  # noqa: E402
-from orchestrator.prompt import system_blocks  # noqa: E402
-from orchestrator.runner import RunLimits, Runner  # noqa: E402
-from orchestrator.store import RedisTaskStore  # noqa: E402
-from orchestrator.task import ORCHESTRATOR, Agent, Task, ThreadRef  # noqa: E402
-from orchestrator.tools import NoTools  # noqa: E402
-from orchestrator.views import Answer, View  # noqa: E402
+from orchestrator.tools.toolbox import NoTools  # noqa: E402
 from tests.harness.fake_anthropic import FakeAnthropic, Text, ToolUse, Turn  # noqa: E402
 from tests.harness.fake_slack import FakeSlack  # noqa: E402
 from tests.harness.services import (  # noqa: E402

@@ -15,25 +15,25 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.directory import SlackDirectory
-from bot.notifier import SlackNotifier
 from bot.settings import Settings
+from bot.slack.directory import SlackDirectory
+from bot.slack.notifier import SlackNotifier
 from connectors import ConnectorPool
 from orchestrator import Orchestrator
-from orchestrator.activity import SqlActivityLog, make_engine
-from orchestrator.approvals import Approvals
-from orchestrator.catalog import Catalog
-from orchestrator.checkpoints import RedisCheckpointStore
-from orchestrator.connections import Unavailable, server_specs
-from orchestrator.keys import Keys
-from orchestrator.lease import Leases
-from orchestrator.model import AnthropicModel
-from orchestrator.queue import RedisJobQueue
-from orchestrator.runner import RunLimits, Runner
-from orchestrator.store import RedisTaskStore
-from orchestrator.subagents import SubagentLimits
-from orchestrator.toolbox import PluginToolbox
-from orchestrator.worker import Worker
+from orchestrator.adapters.anthropic import AnthropicModel
+from orchestrator.adapters.redis.checkpoints import RedisCheckpointStore
+from orchestrator.adapters.redis.keys import Keys
+from orchestrator.adapters.redis.lease import RedisLeases
+from orchestrator.adapters.redis.queue import RedisJobQueue
+from orchestrator.adapters.redis.tasks import RedisTaskStore
+from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine
+from orchestrator.domain.subagents import SubagentLimits
+from orchestrator.engine.approvals import Approvals
+from orchestrator.engine.runner import RunLimits, Runner
+from orchestrator.engine.worker import Worker
+from orchestrator.tools.catalog import Catalog
+from orchestrator.tools.connections import Unavailable, server_specs
+from orchestrator.tools.toolbox import PluginToolbox
 from plugins import AdminConfig, PluginRegistry, load_admin_config
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class Runtime:
     orchestrator: Orchestrator
     runner: Runner
     queue: RedisJobQueue
-    leases: Leases
+    leases: RedisLeases
     store: RedisTaskStore
     activity: SqlActivityLog
     approvals: Approvals
@@ -168,7 +168,7 @@ def build_runtime(settings: Settings) -> Runtime:
         orchestrator=Orchestrator(store=store, queue=queue, approvals=approvals),
         runner=runner,
         queue=queue,
-        leases=Leases(redis, keys=keys, ttl_s=settings.reclaim_after_s),
+        leases=RedisLeases(redis, keys=keys, ttl_s=settings.reclaim_after_s),
         store=store,
         activity=activity,
         approvals=approvals,

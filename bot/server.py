@@ -15,9 +15,9 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
-from bot.app import build_app
 from bot.runtime import Runtime
-from orchestrator.activity import upgrade
+from bot.slack.app import build_app
+from orchestrator.adapters.sql.activity import upgrade
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Settings: every environment variable Threadwork reads, typed and documented, built once.
 
-The composition root (`bot.cli`) builds one `Settings` and passes it, or the slices it needs, down.
+The composition root (`bot.cli.main`) builds one `Settings` and passes it, or the slices it needs, down.
 Nothing else in the project reads the environment. Names are a public contract (README, manifest).
 """
 

@@ -21,8 +21,9 @@ class ConnectorError(Exception):
 
     code: ErrorCode = "protocol"
 
-    def __init__(self, message: str, *, server: str = "", tool: str = "",
-                 code: ErrorCode | None = None) -> None:
+    def __init__(
+        self, message: str, *, server: str = "", tool: str = "", code: ErrorCode | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.server = server

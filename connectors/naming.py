@@ -73,7 +73,8 @@ class NameTable:
         if existing is not None and existing != key:
             raise NameCollision(
                 f"tool name {name!r} would stand for both {existing} and {key}",
-                server=server, tool=tool,
+                server=server,
+                tool=tool,
             )
         self._by_model[name] = key
         return name

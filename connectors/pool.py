@@ -55,9 +55,14 @@ class ServerStatus:
 class ConnectorPool:
     """`async with ConnectorPool(specs) as pool:` — servers start on first use."""
 
-    def __init__(self, specs: Sequence[ServerSpec], *, backoff: Backoff | None = None,
-                 on_tools_changed: Callable[[], None] | None = None,
-                 elicitation: ElicitationHandler | None = None) -> None:
+    def __init__(
+        self,
+        specs: Sequence[ServerSpec],
+        *,
+        backoff: Backoff | None = None,
+        on_tools_changed: Callable[[], None] | None = None,
+        elicitation: ElicitationHandler | None = None,
+    ) -> None:
         keys = [s.key for s in specs]
         duplicates = sorted({f"{ns}/{n}" if ns else n for ns, n in keys if keys.count((ns, n)) > 1})
         if duplicates:
@@ -77,13 +82,21 @@ class ConnectorPool:
         self._log_redaction.install()
         for spec in self.specs:
             self._sups[spec.key] = Supervisor(
-                spec, Redactor.of(spec.secrets).merge(self.redactor), backoff=self._backoff,
-                on_tools_changed=self._changed_callback(spec.key), elicitation=self._elicitation)
+                spec,
+                Redactor.of(spec.secrets).merge(self.redactor),
+                backoff=self._backoff,
+                on_tools_changed=self._changed_callback(spec.key),
+                elicitation=self._elicitation,
+            )
         self._open = True
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._open = False
         try:
             await asyncio.gather(*(s.close() for s in self._sups.values()))
@@ -95,6 +108,7 @@ class ConnectorPool:
             self._tools.pop(key, None)
             if self._on_tools_changed is not None:
                 self._on_tools_changed()
+
         return changed
 
     def _sup(self, key: ServerKey) -> Supervisor:
@@ -156,8 +170,11 @@ class ConnectorPool:
         tools = self._tools.get(key)
         reachable = bool(sup and sup.error is None and facts is not None)
         return ServerStatus(
-            server=spec.name, namespace=spec.namespace, kind=spec.kind,
-            reachable=reachable, error=sup.error if sup else None,
+            server=spec.name,
+            namespace=spec.namespace,
+            kind=spec.kind,
+            reachable=reachable,
+            error=sup.error if sup else None,
             protocol_version=facts.protocol_version if facts else None,
             server_name=facts.server_name if facts else None,
             server_version=facts.server_version if facts else None,
@@ -172,15 +189,21 @@ class ConnectorPool:
 
     # ---- calls ------------------------------------------------------------------------------
 
-    async def call(self, model_name: str, arguments: dict[str, Any] | None = None, *,
-                   on_progress: ProgressCallback | None = None) -> ToolCallResult:
+    async def call(
+        self,
+        model_name: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        on_progress: ProgressCallback | None = None,
+    ) -> ToolCallResult:
         """Run one tool. Failures come back as `is_error` results with a short, clear text."""
         started = time.monotonic()
         try:
             if arguments is not None and not isinstance(arguments, dict):
                 return ToolCallResult.error(
                     f"arguments for '{model_name}' must be a JSON object, "
-                    f"not {type(arguments).__name__}")
+                    f"not {type(arguments).__name__}"
+                )
             info = await self._resolve(model_name)
             sup = self._sup((info.namespace, info.server))
             raw = await sup.call_tool(info.name, arguments or {}, on_progress)
@@ -188,8 +211,12 @@ class ConnectorPool:
             message = self.redactor(exc.message)
             log.warning("tool call '%s' failed: %s", model_name, message)
             return ToolCallResult.error(message, duration_s=time.monotonic() - started)
-        return call_result(raw, redactor=sup.redactor, limit=sup.spec.max_output_chars,
-                           duration_s=time.monotonic() - started)
+        return call_result(
+            raw,
+            redactor=sup.redactor,
+            limit=sup.spec.max_output_chars,
+            duration_s=time.monotonic() - started,
+        )
 
     async def _resolve(self, model_name: str) -> ToolInfo:
         try:
@@ -201,8 +228,11 @@ class ConnectorPool:
             await self._server_tools(owner)
             sup = self._sup(owner)
             if sup.error and not self._tools.get(owner):
-                raise ServerUnavailable(f"server '{sup.spec.label}' is unavailable: {sup.error}",
-                                        server=sup.spec.name, tool=model_name)
+                raise ServerUnavailable(
+                    f"server '{sup.spec.label}' is unavailable: {sup.error}",
+                    server=sup.spec.name,
+                    tool=model_name,
+                )
         else:
             await self.list_tools()
         try:
@@ -210,7 +240,8 @@ class ConnectorPool:
         except ToolNotFound:
             raise ToolNotFound(
                 f"no tool named '{model_name}' is available; use one of the listed tools",
-                tool=model_name) from None
+                tool=model_name,
+            ) from None
 
     def _owner_by_prefix(self, model_name: str) -> ServerKey | None:
         best: tuple[int, ServerKey] | None = None

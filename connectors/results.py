@@ -44,8 +44,9 @@ def _decoded_size(data: str) -> str:
         return f"{len(data)} base64 characters"
 
 
-def _resource_line(kind: str, uri: str, mime: str | None, size: str | None,
-                   name: str | None = None) -> str:
+def _resource_line(
+    kind: str, uri: str, mime: str | None, size: str | None, name: str | None = None
+) -> str:
     details = [f"uri {uri}", f"type {mime or 'unknown'}"]
     if size:
         details.append(size)
@@ -65,11 +66,14 @@ def _block_text(block: Any) -> str:
     if isinstance(block, types.EmbeddedResource):
         res = block.resource
         if isinstance(res, types.TextResourceContents):
-            head = _resource_line("embedded resource", res.uri, res.mime_type,
-                                  f"{len(res.text)} characters")
+            head = _resource_line(
+                "embedded resource", res.uri, res.mime_type, f"{len(res.text)} characters"
+            )
             return f"{head}\n{res.text}"
-        return _resource_line("embedded resource", res.uri, res.mime_type,
-                              _decoded_size(res.blob)) + " (binary; not shown)"
+        return (
+            _resource_line("embedded resource", res.uri, res.mime_type, _decoded_size(res.blob))
+            + " (binary; not shown)"
+        )
     kind = getattr(block, "type", type(block).__name__)
     return f"[{kind} content; not shown]"
 
@@ -90,8 +94,9 @@ def _truncate(texts: list[str], limit: int) -> tuple[list[str], int]:
     return kept, cut
 
 
-def call_result(result: types.CallToolResult, *, redactor: Redactor, limit: int,
-                duration_s: float) -> ToolCallResult:
+def call_result(
+    result: types.CallToolResult, *, redactor: Redactor, limit: int, duration_s: float
+) -> ToolCallResult:
     texts = [_block_text(block) for block in result.content]
     has_text = any(isinstance(b, types.TextContent) for b in result.content)
     if result.structured_content is not None and not has_text:
@@ -102,5 +107,6 @@ def call_result(result: types.CallToolResult, *, redactor: Redactor, limit: int,
     texts = [redactor(t) for t in texts] or ["(no output)"]
     kept, cut = _truncate(texts, limit)
     blocks: tuple[TextBlock, ...] = tuple(text_block(t) for t in kept)
-    return ToolCallResult(content=blocks, is_error=bool(result.is_error),
-                          duration_s=duration_s, truncated_chars=cut)
+    return ToolCallResult(
+        content=blocks, is_error=bool(result.is_error), duration_s=duration_s, truncated_chars=cut
+    )

@@ -66,9 +66,15 @@ def leaf_exceptions(exc: BaseException) -> list[BaseException]:
 class Supervisor:
     """Keeps one server's session alive on demand and turns SDK failures into our errors."""
 
-    def __init__(self, spec: ServerSpec, redactor: Redactor, *, backoff: Backoff | None = None,
-                 on_tools_changed: Callable[[], None] | None = None,
-                 elicitation: ElicitationHandler | None = None) -> None:
+    def __init__(
+        self,
+        spec: ServerSpec,
+        redactor: Redactor,
+        *,
+        backoff: Backoff | None = None,
+        on_tools_changed: Callable[[], None] | None = None,
+        elicitation: ElicitationHandler | None = None,
+    ) -> None:
         self.spec = spec
         self.elicitation = elicitation
         self.redactor = redactor
@@ -109,7 +115,8 @@ class Supervisor:
                 if wait > 0:
                     raise ServerUnavailable(
                         f"{self._unavailable()} (next attempt in {wait:.0f} s)",
-                        server=self.spec.name)
+                        server=self.spec.name,
+                    )
             if retry_now:
                 self._retry_at = 0.0
             self._want.set()
@@ -120,7 +127,9 @@ class Supervisor:
             if remaining <= 0:
                 raise ServerUnavailable(
                     f"server '{self.spec.label}' did not become ready within "
-                    f"{self.spec.connect_timeout_s:.0f} s", server=self.spec.name)
+                    f"{self.spec.connect_timeout_s:.0f} s",
+                    server=self.spec.name,
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), remaining)
 
@@ -198,17 +207,22 @@ class Supervisor:
         hint = f" (server said: {tail})" if tail else ""
         for leaf in leaves:
             if isinstance(leaf, TimeoutError):
-                return (f"no answer to the handshake within {self.spec.connect_timeout_s:.0f} s"
-                        f"{hint}")
+                return (
+                    f"no answer to the handshake within {self.spec.connect_timeout_s:.0f} s{hint}"
+                )
             if isinstance(leaf, MCPError) and leaf.code == CONNECTION_CLOSED:
                 return f"the server exited during start-up{hint}"
             if isinstance(leaf, FileNotFoundError | PermissionError) and isinstance(
-                    self.spec, StdioSpec):
+                self.spec, StdioSpec
+            ):
                 return f"cannot start '{self.spec.command}': {leaf.strerror or leaf}"
             if isinstance(leaf, httpx2.ConnectError | httpx2.ConnectTimeout) and isinstance(
-                    self.spec, HttpSpec):
-                return (f"cannot reach {self.spec.url} — check connectors.{self.spec.name}.url "
-                        "in threadwork.yaml and that the server runs")
+                self.spec, HttpSpec
+            ):
+                return (
+                    f"cannot reach {self.spec.url} — check connectors.{self.spec.name}.url "
+                    "in threadwork.yaml and that the server runs"
+                )
         leaf = leaves[0]
         return f"{type(leaf).__name__}: {leaf}{hint}"
 
@@ -219,9 +233,15 @@ class Supervisor:
                 stack.push_async_callback(self._tap.close)
                 await self._tap.start()
             transport = await stack.enter_async_context(open_transport(self.spec, self._tap))
-            client = Client(transport, mode=self.spec.mode, read_timeout_seconds=self.spec.timeout_s,
-                            message_handler=self._on_message, client_info=_CLIENT_INFO, cache=None,
-                            elicitation_callback=self._elicit if self.elicitation else None)
+            client = Client(
+                transport,
+                mode=self.spec.mode,
+                read_timeout_seconds=self.spec.timeout_s,
+                message_handler=self._on_message,
+                client_info=_CLIENT_INFO,
+                cache=None,
+                elicitation_callback=self._elicit if self.elicitation else None,
+            )
             try:
                 async with asyncio.timeout(self.spec.connect_timeout_s):
                     await stack.enter_async_context(client)
@@ -240,8 +260,11 @@ class Supervisor:
             self.error = None
             self._client = client
             self._notify()
-            log.info("MCP server '%s' connected (protocol %s)", self.spec.label,
-                     self.facts.protocol_version)
+            log.info(
+                "MCP server '%s' connected (protocol %s)",
+                self.spec.label,
+                self.facts.protocol_version,
+            )
             await self._hold(client)
 
     async def _hold(self, client: Client) -> None:
@@ -257,11 +280,13 @@ class Supervisor:
                 task.cancel()
         if self._tap is not None and self._tap.eof.is_set() and not self._drop.is_set():
             tail = self._tap.tail()
-            log.warning("MCP server '%s' exited%s; restarting", self.spec.label,
-                        f": {tail}" if tail else "")
+            log.warning(
+                "MCP server '%s' exited%s; restarting", self.spec.label, f": {tail}" if tail else ""
+            )
 
-    async def _elicit(self, context: Any, params: types.ElicitRequestParams
-                      ) -> types.ElicitResult | types.ErrorData:
+    async def _elicit(
+        self, context: Any, params: types.ElicitRequestParams
+    ) -> types.ElicitResult | types.ErrorData:
         if self.elicitation is None or not isinstance(params, types.ElicitRequestFormParams):
             return types.ElicitResult(action="decline")
         schema = dict(params.requested_schema)
@@ -276,8 +301,9 @@ class Supervisor:
         if isinstance(message, types.ToolListChangedNotification):
             self._tools_changed()
         elif isinstance(message, Exception):
-            log.debug("MCP server '%s' transport error: %s", self.spec.label,
-                      self.redactor(str(message)))
+            log.debug(
+                "MCP server '%s' transport error: %s", self.spec.label, self.redactor(str(message))
+            )
 
     def _tools_changed(self) -> None:
         self.tools = None
@@ -297,8 +323,11 @@ class Supervisor:
                 async for _event in sub:
                     self._tools_changed()
         except Exception as exc:  # noqa: BLE001 - change events are an optimisation
-            log.debug("MCP server '%s': no tool change events (%s)", self.spec.label,
-                      self.redactor(str(exc)))
+            log.debug(
+                "MCP server '%s': no tool change events (%s)",
+                self.spec.label,
+                self.redactor(str(exc)),
+            )
 
     # ---- requests -------------------------------------------------------------------------
 
@@ -322,17 +351,21 @@ class Supervisor:
             self.tools = tools
         return tools
 
-    async def call_tool(self, tool: str, arguments: dict[str, Any],
-                        on_progress: ProgressCallback | None = None) -> types.CallToolResult:
+    async def call_tool(
+        self, tool: str, arguments: dict[str, Any], on_progress: ProgressCallback | None = None
+    ) -> types.CallToolResult:
         client = await self.client()
         progress = self._progress_relay(on_progress) if on_progress else None
         try:
             # The SDK enforces the read timeout per request; the outer bound also covers
             # input-required rounds and a wedged transport.
             async with asyncio.timeout(self.spec.timeout_s + 1):
-                return await client.call_tool(tool, arguments,
-                                              read_timeout_seconds=self.spec.timeout_s,
-                                              progress_callback=progress)
+                return await client.call_tool(
+                    tool,
+                    arguments,
+                    read_timeout_seconds=self.spec.timeout_s,
+                    progress_callback=progress,
+                )
         except Exception as exc:  # noqa: BLE001
             raise self._call_error(exc, tool) from None
 
@@ -342,6 +375,7 @@ class Supervisor:
                 await callback(progress, total, self.redactor(message) if message else message)
             except Exception:  # noqa: BLE001 - a failing observer must not fail the call
                 log.exception("progress callback failed for '%s'", self.spec.label)
+
         return relay
 
     def _call_error(self, exc: BaseException, tool: str) -> ConnectorError:
@@ -350,30 +384,51 @@ class Supervisor:
         if isinstance(leaf, ConnectorError):
             return leaf
         if isinstance(leaf, TimeoutError) or (
-                isinstance(leaf, MCPError) and leaf.code == REQUEST_TIMEOUT):
+            isinstance(leaf, MCPError) and leaf.code == REQUEST_TIMEOUT
+        ):
             self.request_restart(f"'{tool}' timed out")
             return ToolCallFailed(
                 f"'{tool}' on server '{name}' timed out after {self.spec.timeout_s:g} s; "
-                "the server is being restarted", server=self.spec.name, tool=tool, code="timeout")
+                "the server is being restarted",
+                server=self.spec.name,
+                tool=tool,
+                code="timeout",
+            )
         if self._is_connection_loss(leaf):
             self.request_restart(f"connection lost during '{tool}'")
             tail = self._tap.tail() if self._tap else ""
             said = f" (server said: {self.redactor(tail)})" if tail else ""
             return ToolCallFailed(
                 f"server '{name}' stopped during '{tool}'{said}; it is being restarted — "
-                "the call may or may not have taken effect", server=self.spec.name, tool=tool,
-                code="crashed")
+                "the call may or may not have taken effect",
+                server=self.spec.name,
+                tool=tool,
+                code="crashed",
+            )
         if isinstance(leaf, MCPError):
             return ToolCallFailed(
                 f"server '{name}' rejected '{tool}': {self.redactor(leaf.error.message)} "
-                f"(code {leaf.code})", server=self.spec.name, tool=tool, code="protocol")
+                f"(code {leaf.code})",
+                server=self.spec.name,
+                tool=tool,
+                code="protocol",
+            )
         return ToolCallFailed(
             f"'{tool}' on server '{name}' failed: {self.redactor(str(leaf)) or type(leaf).__name__}",
-            server=self.spec.name, tool=tool, code="protocol")
+            server=self.spec.name,
+            tool=tool,
+            code="protocol",
+        )
 
     @staticmethod
     def _is_connection_loss(exc: BaseException) -> bool:
         if isinstance(exc, MCPError):
             return exc.code == CONNECTION_CLOSED or "session not found" in str(exc).lower()
-        return isinstance(exc, anyio.ClosedResourceError | anyio.BrokenResourceError
-                          | anyio.EndOfStream | ConnectionError | OSError)
+        return isinstance(
+            exc,
+            anyio.ClosedResourceError
+            | anyio.BrokenResourceError
+            | anyio.EndOfStream
+            | ConnectionError
+            | OSError,
+        )

@@ -46,12 +46,16 @@ def check_command(spec: StdioSpec, env: dict[str, str]) -> str:
     if spec.cwd is not None and not spec.cwd.is_dir():
         raise ServerUnavailable(
             f"working directory '{spec.cwd}' does not exist — check {_where(spec)}.cwd "
-            "in threadwork.yaml", server=spec.name)
+            "in threadwork.yaml",
+            server=spec.name,
+        )
     found = shutil.which(spec.command, path=env.get("PATH"))
     if found is None:
         raise ServerUnavailable(
             f"command '{spec.command}' not found — check {_where(spec)}.command in "
-            "threadwork.yaml (and that the program is installed)", server=spec.name)
+            "threadwork.yaml (and that the program is installed)",
+            server=spec.name,
+        )
     return found
 
 
@@ -75,7 +79,8 @@ class StderrTap:
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=_STDERR_LINE_LIMIT)
         self._transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), self._read_file)
+            lambda: asyncio.StreamReaderProtocol(reader), self._read_file
+        )
         self._task = asyncio.create_task(self._pump(reader), name=f"stderr:{self.label}")
 
     def spawned(self) -> None:
@@ -120,15 +125,18 @@ async def open_transport(spec: ServerSpec, tap: StderrTap | None) -> AsyncIterat
         assert tap is not None
         env = server_env(spec)
         command = check_command(spec, env)
-        params = StdioServerParameters(command=command, args=list(spec.args), env=env,
-                                       cwd=str(spec.cwd) if spec.cwd else None)
+        params = StdioServerParameters(
+            command=command, args=list(spec.args), env=env, cwd=str(spec.cwd) if spec.cwd else None
+        )
         yield stdio_client(params, errlog=tap.write_file)
         return
     assert isinstance(spec, HttpSpec)
     async with AsyncExitStack() as stack:
-        http = await stack.enter_async_context(httpx2.AsyncClient(
-            headers=dict(spec.headers),
-            auth=spec.auth,
-            timeout=httpx2.Timeout(spec.connect_timeout_s, read=spec.timeout_s + 5),
-        ))
+        http = await stack.enter_async_context(
+            httpx2.AsyncClient(
+                headers=dict(spec.headers),
+                auth=spec.auth,
+                timeout=httpx2.Timeout(spec.connect_timeout_s, read=spec.timeout_s + 5),
+            )
+        )
         yield streamable_http_client(spec.url, http_client=http, max_sse_event_size=None)

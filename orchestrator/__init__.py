@@ -3,12 +3,10 @@
 Never imports `bot` or any Slack package. The Slack edge uses only the names exported here.
 """
 
-from orchestrator.checkpoint import Checkpoint, Verdict
-from orchestrator.commands import Click, Job, UserMessage
-from orchestrator.errors import DeliveryFailed, OrchestratorError
-from orchestrator.service import Accepted, Orchestrator
-from orchestrator.task import ThreadRef, first_line
-from orchestrator.views import (
+from orchestrator.domain.checkpoint import Checkpoint, Verdict
+from orchestrator.domain.commands import Click, Job, UserMessage
+from orchestrator.domain.task import ThreadRef, first_line
+from orchestrator.domain.views import (
     Answer,
     CheckpointCard,
     Failure,
@@ -17,6 +15,8 @@ from orchestrator.views import (
     SubagentCard,
     View,
 )
+from orchestrator.errors import DeliveryFailed, OrchestratorError
+from orchestrator.service import Accepted, Orchestrator
 
 __all__ = [
     "Accepted",

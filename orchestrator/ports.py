@@ -1,16 +1,25 @@
-"""Ports: the small Protocols behind which every I/O dependency of the orchestrator sits.
+"""Ports: every Protocol behind which an I/O dependency of the orchestrator sits, and nothing else.
 
-Implementations: `store.RedisTaskStore`, `queue.RedisJobQueue`, `model.AnthropicModel`,
-`activity.SqlActivityLog`; the `Notifier` is implemented by the Slack edge (`bot.notifier`).
+Implementations: `adapters.redis` (`RedisTaskStore`, `RedisCheckpointStore`, `RedisJobQueue`,
+`RedisLeases`), `adapters.anthropic.AnthropicModel`, `adapters.sql.activity.SqlActivityLog`,
+`tools.toolbox.PluginToolbox` (over a `connectors.ConnectorPool` as its `ToolProvider`); the
+`Notifier` and `Directory` are implemented by the Slack edge (`bot.slack`).
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from orchestrator.task import ThreadRef, Usage
-from orchestrator.views import View
+from connectors import ServerStatus, ToolCallResult, ToolInfo
+from orchestrator.domain.checkpoint import Checkpoint
+from orchestrator.domain.commands import Job
+from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall, Usage
+from orchestrator.domain.views import View
+
+Delivery = tuple[str, Job]
+"""One job read off the queue, with the id that acknowledges it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,3 +126,108 @@ class ActivityLog(Protocol):
     async def upsert_task(self, record: TaskRecord) -> None: ...
 
     async def record(self, event: ActivityEvent) -> None: ...
+
+
+class ToolProvider(Protocol):
+    async def list_tools(self) -> list[ToolInfo]: ...
+
+    def status(self) -> list[ServerStatus]: ...
+
+    async def call(
+        self, model_name: str, arguments: dict[str, Any] | None = None
+    ) -> ToolCallResult: ...
+
+
+class Toolbox(Protocol):
+    async def definitions(self, task: Task, agent: Agent) -> list[dict[str, Any]]:
+        """Tool definitions (Messages API `tools`) the agent may use on its next turn."""
+        ...
+
+    def catalogue(self, task: Task, agent: Agent) -> list[str]:
+        """System prompt sections describing what exists (one line per skill/connector/agent)."""
+        ...
+
+    def expand_command(self, task: Task, text: str) -> str | None:
+        """The prompt of a `/plugin:command args` message, or None if `text` is not one."""
+        ...
+
+    async def resolve(self, task: Task, agent: Agent, calls: list[ToolCall]) -> None:
+        """Move every `pending` call of the turn on: run it, suspend it, or fail it.
+
+        Must leave each call in `done`, `failed` or `awaiting_approval` (or a waiting status a
+        later job resolves). Runs independent read-only calls concurrently.
+        """
+        ...
+
+    async def resume(self, task: Task) -> list[ToolCall]:
+        """Move on waiting calls whose outside event happened (a decision); returns them."""
+        ...
+
+    async def withdraw(self, task: Task, reason: str) -> list[ToolCall]:
+        """Give every waiting call a result now (a new message arrived); returns them."""
+        ...
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, job: Job) -> None: ...
+
+    async def receive(self, consumer: str, *, count: int, block_ms: int) -> list[Delivery]: ...
+
+    async def reclaim(self, consumer: str, *, idle_ms: int, count: int) -> list[Delivery]: ...
+
+    async def touch(self, consumer: str, delivery_id: str) -> None: ...
+
+    async def ack(self, delivery_id: str) -> None: ...
+
+
+class CheckpointStore(Protocol):
+    async def create(self, checkpoint: Checkpoint) -> Checkpoint:
+        """Store `checkpoint` unless one with its id exists; returns the stored one."""
+        ...
+
+    async def load(self, checkpoint_id: str) -> Checkpoint | None: ...
+
+    async def save(self, checkpoint: Checkpoint) -> None:
+        """Persist if unchanged since loaded (bumps `version`), else raise `CheckpointConflict`."""
+        ...
+
+    async def claim_due(self, now: float, *, hold_s: float, count: int = 50) -> list[str]:
+        """Ids whose deadline passed; each is held back for `hold_s` while the caller handles it."""
+        ...
+
+    async def schedule(self, checkpoint: Checkpoint) -> None:
+        """Index `checkpoint` at its next deadline, or drop it from the index if it has none."""
+        ...
+
+
+class TaskStore(Protocol):
+    async def load(self, task_id: str) -> Task | None: ...
+
+    async def save(self, task: Task) -> None:
+        """Persist `task` if nobody saved since it was loaded; bumps `task.version`.
+
+        Raises `StaleTask` otherwise.
+        """
+        ...
+
+    async def claim_thread(self, thread: ThreadRef, task_id: str) -> tuple[str, bool]:
+        """Bind `thread` to `task_id` unless it already has a task: returns (task id, created)."""
+        ...
+
+    async def task_for_thread(self, thread: ThreadRef) -> str | None: ...
+
+    async def first_delivery(self, event_id: str) -> bool:
+        """True the first time an event id is seen (within an hour), False for redeliveries."""
+        ...
+
+
+class Leases(Protocol):
+    """One worker runs a thread at a time: a lease per task, renewed while its holder works."""
+
+    async def acquire(self, task_id: str, *, wait_s: float) -> str | None:
+        """Wait up to `wait_s` for the task's lease; its token, or None if it is still held."""
+        ...
+
+    def held(self, task_id: str, token: str) -> AbstractAsyncContextManager[None]:
+        """Keep the lease renewed while the body runs; cancel the body if the lease is lost."""
+        ...

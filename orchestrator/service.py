@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.approvals import Approvals, ClickOutcome
-from orchestrator.commands import Click, Job, UserMessage
-from orchestrator.queue import JobQueue
-from orchestrator.store import TaskStore
-from orchestrator.task import new_id
+from orchestrator.domain.commands import Click, Job, UserMessage
+from orchestrator.domain.task import new_id
+from orchestrator.engine.approvals import Approvals, ClickOutcome
+from orchestrator.ports import JobQueue, TaskStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,8 +21,8 @@ import aiohttp
 from bot.runtime import Runtime, build_runtime
 from bot.server import serve
 from bot.settings import Settings
-from orchestrator.activity import SqlActivityLog, make_engine
-from orchestrator.records import ActivityRow, TaskRow
+from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine
+from orchestrator.adapters.sql.records import ActivityRow, TaskRow
 from tests.harness.fake_anthropic import FakeAnthropic
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.services import free_port
@@ -152,7 +152,7 @@ class SubprocessStack(_Base):
             [
                 sys.executable,
                 "-m",
-                "bot.cli",
+                "bot.cli.main",
                 "serve",
                 "--http",
                 "--host",

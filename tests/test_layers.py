@@ -114,17 +114,17 @@ def test_package_imports_only_what_its_layer_allows(package: str) -> None:
 @pytest.mark.parametrize(
     ("module", "source", "expected"),
     [
-        ("orchestrator.runner", "def f():\n    import slack_sdk\n", "slack_sdk"),
+        ("orchestrator.engine.runner", "def f():\n    import slack_sdk\n", "slack_sdk"),
         (
-            "orchestrator.runner",
+            "orchestrator.engine.runner",
             "from slack_bolt.async_app import AsyncApp\n",
             "slack_bolt.async_app",
         ),
         ("orchestrator.sub.mod", "from ...bot import app\n", "bot"),
         (
-            "orchestrator.runner",
-            "import importlib\nimportlib.import_module('bot.cli')\n",
-            "bot.cli",
+            "orchestrator.engine.runner",
+            "import importlib\nimportlib.import_module('bot.cli.main')\n",
+            "bot.cli.main",
         ),
         (
             "plugins.registry",
@@ -146,7 +146,10 @@ def test_scan_reports_a_forbidden_import(module: str, source: str, expected: str
 @pytest.mark.parametrize(
     ("module", "source"),
     [
-        ("orchestrator.runner", "from plugins import registry\nimport connectors\nimport redis\n"),
+        (
+            "orchestrator.engine.runner",
+            "from plugins import registry\nimport connectors\nimport redis\n",
+        ),
         ("connectors.pool", "import mcp\nfrom .errors import ConnectorError\n"),
         ("plugins.registry", "import yaml\nfrom plugins.errors import PluginError\n"),
     ],

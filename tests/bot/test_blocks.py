@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.blocks import render
+from bot.slack.blocks import render
 from orchestrator import Answer, Failure, Progress
 from tests.harness.block_kit import block_errors
 
@@ -64,7 +64,7 @@ def test_a_cut_note_counts_what_was_left_out() -> None:
 
 
 # Slack documents no message-wide total for blocks, yet answers `msg_blocks_too_long` once their
-# text passes roughly 13,000 characters (slackapi/bolt-js#2509); bot.blocks promises to fit a
+# text passes roughly 13,000 characters (slackapi/bolt-js#2509); bot.slack.blocks promises to fit a
 # message, so a long answer has to be cut (or continued) well before 50 full sections.
 MESSAGE_BLOCK_TEXT_BUDGET = 12_000
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.blocks import reject_dialog, render
+from bot.slack.blocks import reject_dialog, render
 from orchestrator import Checkpoint, CheckpointCard, Notice, ThreadRef
-from orchestrator.checkpoint import Approvers, Risk
+from orchestrator.domain.checkpoint import Approvers, Risk
 from tests.harness.block_kit import block_errors
 
 THREAD = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1700000000.000100")

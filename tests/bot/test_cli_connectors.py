@@ -14,7 +14,7 @@ def check(config: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_"))}
     env["THREADWORK_CONFIG"] = str(config)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "connectors", "check"],
+        [sys.executable, "-m", "bot.cli.main", "connectors", "check"],
         env=env,
         capture_output=True,
         text=True,

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
-from orchestrator.activity import SqlActivityLog, make_engine, upgrade
+from bot.cli.main import main
+from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade
+from orchestrator.domain.task import ThreadRef, Usage
 from orchestrator.ports import ActivityEvent, TaskRecord
-from orchestrator.task import ThreadRef, Usage
 
 
 @dataclass

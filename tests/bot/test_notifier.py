@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.notifier import SlackNotifier
+from bot.slack.notifier import SlackNotifier
 from orchestrator import Answer, DeliveryFailed, Progress, ThreadRef
 from tests.harness.fake_slack import FakeSlack
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot import payloads
+from bot.slack import payloads
 from tests.harness.slack_sender import BOT_USER, TEAM_ID, app_mention, thread_message
 
 THREAD_TS = "1700000000.000100"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the MCP conformance suite (client side) against connectors.conformance_client.
+# Runs the MCP conformance suite (client side) against tests.conformance.client.
 # Needs: `npm ci --prefix ci/npm` (pins the suite and Node 22) and the project venv in .venv.
 # Exits non-zero on any failure not listed in tests/conformance/baseline.yml.
 set -euo pipefail
@@ -14,7 +14,7 @@ OUT="${CONFORMANCE_OUT:-$(mktemp -d)}"
 cd "$ROOT"
 # The suite needs Node >= 22; ci/npm pins node@22, whose binary must come first on PATH.
 export PATH="$BIN:$PATH"
-run() { conformance client --command "$PY -m connectors.conformance_client" \
+run() { conformance client --command "$PY -m tests.conformance.client" \
   --expected-failures "$ROOT/tests/conformance/baseline.yml" -o "$OUT" "$@"; }
 export -f run
 export PY ROOT OUT

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from orchestrator.keys import Keys
+from orchestrator.adapters.redis.keys import Keys
 
 
 @pytest.fixture

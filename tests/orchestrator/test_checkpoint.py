@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.checkpoint import (
+from orchestrator.domain.checkpoint import (
     Approvers,
     Checkpoint,
     NotPermitted,
@@ -16,8 +16,8 @@ from orchestrator.checkpoint import (
     move_checkpoint,
     permission,
 )
+from orchestrator.domain.task import ThreadRef
 from orchestrator.errors import InvalidTransition
-from orchestrator.task import ThreadRef
 
 THREAD = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1700000000.000100")
 

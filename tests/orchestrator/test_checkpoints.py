@@ -7,11 +7,11 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
-from orchestrator.checkpoint import Approvers, Checkpoint, decide
-from orchestrator.checkpoints import RedisCheckpointStore
+from orchestrator.adapters.redis.checkpoints import RedisCheckpointStore
+from orchestrator.adapters.redis.keys import Keys
+from orchestrator.domain.checkpoint import Approvers, Checkpoint, decide
+from orchestrator.domain.task import ThreadRef
 from orchestrator.errors import CheckpointConflict, InvalidTransition
-from orchestrator.keys import Keys
-from orchestrator.task import ThreadRef
 
 THREAD = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1700000000.000100")
 

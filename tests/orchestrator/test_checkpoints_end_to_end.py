@@ -320,7 +320,7 @@ async def test_runs_show_prints_the_whole_trail_of_an_approved_call(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     stack = await make_stack("")
     thread_ts, card = await ask_for_ticket(stack, "audit me")

@@ -8,17 +8,17 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
+from orchestrator.adapters.redis.keys import Keys
+from orchestrator.adapters.redis.lease import RedisLeases
 from orchestrator.errors import LeaseLost
-from orchestrator.keys import Keys
-from orchestrator.lease import Leases
 
 
 @pytest.fixture
-def leases(redis: Redis, keys: Keys) -> Leases:
-    return Leases(redis, keys=keys, ttl_s=10)
+def leases(redis: Redis, keys: Keys) -> RedisLeases:
+    return RedisLeases(redis, keys=keys, ttl_s=10)
 
 
-async def test_a_lease_has_one_holder(leases: Leases) -> None:
+async def test_a_lease_has_one_holder(leases: RedisLeases) -> None:
     tokens = await asyncio.gather(*(leases.try_acquire("task_1") for _ in range(20)))
     held = [t for t in tokens if t is not None]
     assert len(held) == 1
@@ -26,7 +26,7 @@ async def test_a_lease_has_one_holder(leases: Leases) -> None:
 
 
 async def test_renewal_by_the_holder_extends_the_lease(
-    leases: Leases, redis: Redis, keys: Keys
+    leases: RedisLeases, redis: Redis, keys: Keys
 ) -> None:
     token = await leases.try_acquire("task_1")
     assert token is not None
@@ -37,7 +37,7 @@ async def test_renewal_by_the_holder_extends_the_lease(
 
 
 async def test_renewal_by_someone_else_fails_and_changes_nothing(
-    leases: Leases, redis: Redis, keys: Keys
+    leases: RedisLeases, redis: Redis, keys: Keys
 ) -> None:
     token = await leases.try_acquire("task_1")
     assert token is not None
@@ -48,7 +48,7 @@ async def test_renewal_by_someone_else_fails_and_changes_nothing(
     assert await leases.renew("task_gone", token) is False
 
 
-async def test_only_the_holder_can_release(leases: Leases) -> None:
+async def test_only_the_holder_can_release(leases: RedisLeases) -> None:
     token = await leases.try_acquire("task_1")
     assert token is not None
 
@@ -59,7 +59,7 @@ async def test_only_the_holder_can_release(leases: Leases) -> None:
     assert await leases.try_acquire("task_1") is not None
 
 
-async def test_acquire_waits_for_the_holder_to_release(leases: Leases) -> None:
+async def test_acquire_waits_for_the_holder_to_release(leases: RedisLeases) -> None:
     token = await leases.try_acquire("task_1")
     assert token is not None
     waiting = asyncio.create_task(leases.acquire("task_1", wait_s=10))
@@ -71,13 +71,13 @@ async def test_acquire_waits_for_the_holder_to_release(leases: Leases) -> None:
 
 
 async def test_acquire_gives_up_after_its_wait(redis: Redis, keys: Keys) -> None:
-    leases = Leases(redis, keys=keys, ttl_s=10)
+    leases = RedisLeases(redis, keys=keys, ttl_s=10)
     assert await leases.try_acquire("task_1") is not None
     assert await asyncio.wait_for(leases.acquire("task_1", wait_s=0.1), 5) is None
 
 
 async def test_held_keeps_renewing_and_releases_at_the_end(redis: Redis, keys: Keys) -> None:
-    leases = Leases(redis, keys=keys, ttl_s=0.6)  # renewed every 0.2 s
+    leases = RedisLeases(redis, keys=keys, ttl_s=0.6)  # renewed every 0.2 s
     token = await leases.try_acquire("task_1")
     assert token is not None
     key = keys.lease("task_1")
@@ -95,7 +95,7 @@ async def test_held_keeps_renewing_and_releases_at_the_end(redis: Redis, keys: K
 
 
 async def test_a_lost_lease_stops_the_body_with_lease_lost(redis: Redis, keys: Keys) -> None:
-    leases = Leases(redis, keys=keys, ttl_s=0.3)
+    leases = RedisLeases(redis, keys=keys, ttl_s=0.3)
     token = await leases.try_acquire("task_1")
     assert token is not None
     never = asyncio.Event()
@@ -118,7 +118,7 @@ async def test_a_lost_lease_stops_the_body_with_lease_lost(redis: Redis, keys: K
 
 
 async def test_cancelling_the_body_for_another_reason_is_not_lease_lost(
-    leases: Leases, redis: Redis, keys: Keys
+    leases: RedisLeases, redis: Redis, keys: Keys
 ) -> None:
     token = await leases.try_acquire("task_1")
     assert token is not None

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from anthropic import AsyncAnthropic
 
+from orchestrator.adapters.anthropic import AnthropicModel
 from orchestrator.errors import ModelRejected, ModelUnavailable
-from orchestrator.model import AnthropicModel
 from orchestrator.ports import ModelRequest
 from tests.harness.fake_anthropic import (
     Error,

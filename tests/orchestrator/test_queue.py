@@ -13,10 +13,10 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from orchestrator.commands import Job, UserMessage
-from orchestrator.keys import Keys
-from orchestrator.queue import RedisJobQueue
-from orchestrator.task import ThreadRef
+from orchestrator.adapters.redis.keys import Keys
+from orchestrator.adapters.redis.queue import RedisJobQueue
+from orchestrator.domain.commands import Job, UserMessage
+from orchestrator.domain.task import ThreadRef
 
 RECLAIM_MS = 5_000
 

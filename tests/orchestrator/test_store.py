@@ -7,10 +7,10 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
+from orchestrator.adapters.redis.keys import Keys
+from orchestrator.adapters.redis.tasks import RedisTaskStore
+from orchestrator.domain.task import ORCHESTRATOR, Agent, Task, ThreadRef
 from orchestrator.errors import StaleTask
-from orchestrator.keys import Keys
-from orchestrator.store import RedisTaskStore
-from orchestrator.task import ORCHESTRATOR, Agent, Task, ThreadRef
 
 THREAD = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1700000000.000100")
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.errors import InvalidTransition
-from orchestrator.task import (
+from orchestrator.domain.task import (
     ORCHESTRATOR,
     Agent,
     Task,
@@ -14,6 +13,7 @@ from orchestrator.task import (
     move_call,
     move_task,
 )
+from orchestrator.errors import InvalidTransition
 
 THREAD = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1700000000.000100")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli_plugins
+from bot.cli import plugins as cli_plugins
 
 Writer = Callable[[str, object], Path]
 REPO = Path(__file__).resolve().parents[2]

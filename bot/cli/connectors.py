@@ -14,7 +14,7 @@ import sys
 from bot import messages
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
-from orchestrator.governance import Allow, decide
+from orchestrator.domain.governance import Allow, decide
 from plugins import ConfigError
 
 

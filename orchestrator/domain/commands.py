@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from orchestrator.checkpoint import Verdict
-from orchestrator.task import ThreadRef
+from orchestrator.domain.checkpoint import Verdict
+from orchestrator.domain.task import ThreadRef
 
 
 class UserMessage(BaseModel):

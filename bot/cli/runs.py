@@ -18,8 +18,8 @@ from pydantic import ValidationError
 
 from bot import messages
 from bot.settings import Settings, load_settings
-from orchestrator.activity import SqlActivityLog, make_engine, upgrade
-from orchestrator.records import ActivityRow, TaskRow
+from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade
+from orchestrator.adapters.sql.records import ActivityRow, TaskRow
 
 EXIT_UNKNOWN = 1
 EXIT_UNREACHABLE = 2

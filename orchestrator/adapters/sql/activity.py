@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from orchestrator.adapters.sql.records import ActivityRow, TaskRow
 from orchestrator.ports import ActivityEvent, TaskRecord
-from orchestrator.records import ActivityRow, TaskRow
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

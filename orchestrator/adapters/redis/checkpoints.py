@@ -8,13 +8,11 @@ sweeper that dies mid-way leaves them to the next one.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from redis.asyncio import Redis
 
-from orchestrator.checkpoint import Checkpoint
+from orchestrator.adapters.redis.keys import Keys
+from orchestrator.domain.checkpoint import Checkpoint
 from orchestrator.errors import CheckpointConflict
-from orchestrator.keys import Keys
 
 # KEYS[1] checkpoint hash; ARGV: data, ttl. Returns the stored {data, version}.
 _CREATE = """
@@ -38,26 +36,6 @@ local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, to
 for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
 return ids
 """
-
-
-class CheckpointStore(Protocol):
-    async def create(self, checkpoint: Checkpoint) -> Checkpoint:
-        """Store `checkpoint` unless one with its id exists; returns the stored one."""
-        ...
-
-    async def load(self, checkpoint_id: str) -> Checkpoint | None: ...
-
-    async def save(self, checkpoint: Checkpoint) -> None:
-        """Persist if unchanged since loaded (bumps `version`), else raise `CheckpointConflict`."""
-        ...
-
-    async def claim_due(self, now: float, *, hold_s: float, count: int = 50) -> list[str]:
-        """Ids whose deadline passed; each is held back for `hold_s` while the caller handles it."""
-        ...
-
-    async def schedule(self, checkpoint: Checkpoint) -> None:
-        """Index `checkpoint` at its next deadline, or drop it from the index if it has none."""
-        ...
 
 
 class RedisCheckpointStore:

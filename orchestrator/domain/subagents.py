@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.task import Agent, Task, ToolCall, move_call
+from orchestrator.domain.task import Agent, Task, ToolCall, move_call
 from plugins import AgentDefinition
 
 GENERAL = "general-purpose"

@@ -16,7 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from bot import cli_connectors, cli_plugins, cli_runs, messages
+from bot import messages
+from bot.cli import connectors as cli_connectors
+from bot.cli import plugins as cli_plugins
+from bot.cli import runs as cli_runs
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 from plugins import ConfigError
@@ -124,7 +127,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None:
         return EXIT_CONFIG
-    from orchestrator.activity import make_engine, upgrade
+    from orchestrator.adapters.sql.activity import make_engine, upgrade
 
     async def go() -> None:
         engine = make_engine(settings.database_url)
@@ -151,7 +154,7 @@ def _doctor(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None:
         return EXIT_CONFIG
-    from bot.doctor import run_checks
+    from bot.cli.doctor import run_checks
 
     async def go() -> int:
         try:

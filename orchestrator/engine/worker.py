@@ -15,14 +15,11 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 
-from orchestrator.commands import Job, UserMessage
+from orchestrator.domain.commands import Job, UserMessage
+from orchestrator.domain.task import ORCHESTRATOR, Agent, Task
+from orchestrator.engine.runner import Runner
 from orchestrator.errors import LeaseLost, StaleTask
-from orchestrator.lease import Leases
-from orchestrator.ports import ActivityEvent, ActivityLog
-from orchestrator.queue import JobQueue
-from orchestrator.runner import Runner
-from orchestrator.store import TaskStore
-from orchestrator.task import ORCHESTRATOR, Agent, Task
+from orchestrator.ports import ActivityEvent, ActivityLog, JobQueue, Leases, TaskStore
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,12 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from orchestrator import subagents
+from orchestrator.domain import subagents
+from orchestrator.domain.task import Agent, Failure, Task, ToolCall
+from orchestrator.domain.views import Answer
+from orchestrator.domain.views import Failure as FailureView
+from orchestrator.engine.prompt import system_blocks
+from orchestrator.engine.reporter import ThreadReporter, note_calls
 from orchestrator.errors import (
     BudgetExceeded,
     LeaseLost,
@@ -29,14 +34,9 @@ from orchestrator.ports import (
     ModelRequest,
     Notifier,
     TaskRecord,
+    TaskStore,
+    Toolbox,
 )
-from orchestrator.prompt import system_blocks
-from orchestrator.reporter import ThreadReporter, note_calls
-from orchestrator.store import TaskStore
-from orchestrator.task import Agent, Failure, Task, ToolCall
-from orchestrator.tools import Toolbox
-from orchestrator.views import Answer
-from orchestrator.views import Failure as FailureView
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from typing import Any
 import anthropic
 from anthropic import AsyncAnthropic
 
+from orchestrator.domain.task import Usage
 from orchestrator.errors import ModelRejected, ModelUnavailable
 from orchestrator.ports import ModelReply, ModelRequest
-from orchestrator.task import Usage
 
 log = logging.getLogger(__name__)
 

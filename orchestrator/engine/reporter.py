@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 
-from orchestrator import subagents
+from orchestrator.domain import subagents
+from orchestrator.domain.task import Agent, Task, ToolCall, first_line
+from orchestrator.domain.views import Failure, Progress, ProgressState, SubagentCard
 from orchestrator.errors import DeliveryFailed
 from orchestrator.ports import Notifier
-from orchestrator.task import Agent, Task, ToolCall, first_line
-from orchestrator.views import Failure, Progress, ProgressState, SubagentCard
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import render
+from bot.slack.blocks import render
 from orchestrator import DeliveryFailed, ThreadRef, View
 
 log = logging.getLogger(__name__)

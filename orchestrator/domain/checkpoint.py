@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestrator.domain.task import ThreadRef
 from orchestrator.errors import InvalidTransition
-from orchestrator.task import ThreadRef
 
 CheckpointStatus = Literal[
     "pending",

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from orchestrator.checkpoint import (
+from orchestrator.domain.checkpoint import (
     Approvers,
     Checkpoint,
     Permitted,
@@ -28,13 +28,19 @@ from orchestrator.checkpoint import (
     permission,
     verdict_source,
 )
-from orchestrator.checkpoints import CheckpointStore
-from orchestrator.commands import Click, Job
+from orchestrator.domain.commands import Click, Job
+from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall
+from orchestrator.domain.views import CheckpointCard, Notice, NoticeCode
 from orchestrator.errors import CheckpointConflict, DeliveryFailed, InvalidTransition
-from orchestrator.ports import ActivityEvent, ActivityKind, ActivityLog, Directory, Notifier
-from orchestrator.queue import JobQueue
-from orchestrator.task import Agent, Task, ThreadRef, ToolCall
-from orchestrator.views import CheckpointCard, Notice, NoticeCode
+from orchestrator.ports import (
+    ActivityEvent,
+    ActivityKind,
+    ActivityLog,
+    CheckpointStore,
+    Directory,
+    JobQueue,
+    Notifier,
+)
 from plugins import ApprovalsConfig
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Client entry point for the MCP conformance suite, built on our connector layer.
 
-The harness runs `python -m connectors.conformance_client <server-url>` with
+The harness runs `python -m tests.conformance.client <server-url>` with
 `MCP_CONFORMANCE_SCENARIO` (and, for some auth scenarios, `MCP_CONFORMANCE_CONTEXT`) set, then
 judges what its scenario server observed. We connect through `ConnectorPool`, list the tools and
 call each one with arguments filled from its schema defaults. Exit code 0 means we finished.
@@ -68,8 +68,9 @@ class HeadlessBrowser:
             response = await http.get(url)
         location = response.headers.get("location", "")
         query = {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
-        self.result = AuthorizationCodeResult(code=query.get("code", ""),
-                                              state=query.get("state"), iss=query.get("iss"))
+        self.result = AuthorizationCodeResult(
+            code=query.get("code", ""), state=query.get("state"), iss=query.get("iss")
+        )
 
     async def callback(self) -> AuthorizationCodeResult:
         if self.result is None:
@@ -81,26 +82,42 @@ def _auth(url: str, scenario: str, context: dict[str, Any]) -> Any:
     if not scenario.startswith("auth/"):
         return None
     if scenario == "auth/client-credentials-jwt":
-        jwt = SignedJWTParameters(issuer=context["client_id"], subject=context["client_id"],
-                                  signing_key=context["private_key_pem"],
-                                  signing_algorithm=context.get("signing_algorithm", "ES256"))
-        return PrivateKeyJWTOAuthProvider(url, MemoryStorage(), context["client_id"],
-                                          jwt.create_assertion_provider())
+        jwt = SignedJWTParameters(
+            issuer=context["client_id"],
+            subject=context["client_id"],
+            signing_key=context["private_key_pem"],
+            signing_algorithm=context.get("signing_algorithm", "ES256"),
+        )
+        return PrivateKeyJWTOAuthProvider(
+            url, MemoryStorage(), context["client_id"], jwt.create_assertion_provider()
+        )
     if scenario == "auth/client-credentials-basic":
-        return ClientCredentialsOAuthProvider(url, MemoryStorage(), context["client_id"],
-                                              context["client_secret"])
+        return ClientCredentialsOAuthProvider(
+            url, MemoryStorage(), context["client_id"], context["client_secret"]
+        )
     preregistered = None
     if "client_id" in context:
         preregistered = OAuthClientInformationFull(
-            client_id=context["client_id"], client_secret=context.get("client_secret"),
-            redirect_uris=[REDIRECT_URI], token_endpoint_auth_method="client_secret_basic")
+            client_id=context["client_id"],
+            client_secret=context.get("client_secret"),
+            redirect_uris=[REDIRECT_URI],
+            token_endpoint_auth_method="client_secret_basic",
+        )
     browser = HeadlessBrowser()
     metadata = OAuthClientMetadata(
-        client_name="threadwork-conformance", redirect_uris=[REDIRECT_URI],
-        grant_types=["authorization_code", "refresh_token"], response_types=["code"])
-    return OAuthClientProvider(url, metadata, MemoryStorage(preregistered),
-                               redirect_handler=browser.redirect,
-                               callback_handler=browser.callback, client_metadata_url=CIMD_URL)
+        client_name="threadwork-conformance",
+        redirect_uris=[REDIRECT_URI],
+        grant_types=["authorization_code", "refresh_token"],
+        response_types=["code"],
+    )
+    return OAuthClientProvider(
+        url,
+        metadata,
+        MemoryStorage(preregistered),
+        redirect_handler=browser.redirect,
+        callback_handler=browser.callback,
+        client_metadata_url=CIMD_URL,
+    )
 
 
 def _defaults(schema: dict[str, Any]) -> dict[str, Any]:
@@ -113,8 +130,14 @@ async def _elicit(message: str, schema: dict[str, Any]) -> dict[str, Any] | None
 
 
 async def run(url: str, scenario: str, context: dict[str, Any]) -> int:
-    spec = HttpSpec(name="conformance", url=url, auth=_auth(url, scenario, context),
-                    timeout_s=20, connect_timeout_s=20, mode="legacy")
+    spec = HttpSpec(
+        name="conformance",
+        url=url,
+        auth=_auth(url, scenario, context),
+        timeout_s=20,
+        connect_timeout_s=20,
+        mode="legacy",
+    )
     async with ConnectorPool([spec], elicitation=_elicit) as pool:
         tools = await pool.list_tools()
         [status] = pool.status()
@@ -130,7 +153,7 @@ async def run(url: str, scenario: str, context: dict[str, Any]) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args:
-        print("usage: python -m connectors.conformance_client <server-url>", file=sys.stderr)
+        print("usage: python -m tests.conformance.client <server-url>", file=sys.stderr)
         return 2
     scenario = os.environ.get("MCP_CONFORMANCE_SCENARIO", "")
     context = json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}")

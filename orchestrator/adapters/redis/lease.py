@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
 
+from orchestrator.adapters.redis.keys import Keys
 from orchestrator.errors import LeaseLost
-from orchestrator.keys import Keys
 
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -28,7 +28,7 @@ return 0
 """
 
 
-class Leases:
+class RedisLeases:
     def __init__(self, redis: Redis, *, keys: Keys, ttl_s: float) -> None:
         self._redis = redis
         self._keys = keys

@@ -1,7 +1,7 @@
 """What goes out to people: view models the orchestrator asks the `Notifier` to show.
 
 They carry facts and codes only; wording and Block Kit live in the Slack edge (`bot.messages`,
-`bot.blocks`), so the orchestrator never composes user-facing text.
+`bot.slack.blocks`), so the orchestrator never composes user-facing text.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from orchestrator.checkpoint import Checkpoint
+from orchestrator.domain.checkpoint import Checkpoint
 
 ProgressState = Literal["working", "waiting", "done", "failed"]
 

@@ -1,18 +1,16 @@
 """Live task state in Redis: load, create and compare-and-set save; the thread index; event dedupe.
 
-Key scheme in `orchestrator.keys`. A save succeeds only if the stored version is the one the caller
+Key scheme in `orchestrator.adapters.redis.keys`. A save succeeds only if the stored version is the one the caller
 loaded, so a worker that lost its lease can never overwrite newer state.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from redis.asyncio import Redis
 
+from orchestrator.adapters.redis.keys import Keys
+from orchestrator.domain.task import Task, ThreadRef
 from orchestrator.errors import StaleTask
-from orchestrator.keys import Keys
-from orchestrator.task import Task, ThreadRef
 
 # KEYS[1] task hash; ARGV: expected version, new data, ttl seconds. Returns 1 on success.
 _CAS_SAVE = """
@@ -23,27 +21,6 @@ redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', tonumber(ARGV[1]) + 1)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 return 1
 """
-
-
-class TaskStore(Protocol):
-    async def load(self, task_id: str) -> Task | None: ...
-
-    async def save(self, task: Task) -> None:
-        """Persist `task` if nobody saved since it was loaded; bumps `task.version`.
-
-        Raises `StaleTask` otherwise.
-        """
-        ...
-
-    async def claim_thread(self, thread: ThreadRef, task_id: str) -> tuple[str, bool]:
-        """Bind `thread` to `task_id` unless it already has a task: returns (task id, created)."""
-        ...
-
-    async def task_for_thread(self, thread: ThreadRef) -> str | None: ...
-
-    async def first_delivery(self, event_id: str) -> bool:
-        """True the first time an event id is seen (within an hour), False for redeliveries."""
-        ...
 
 
 class RedisTaskStore:

@@ -11,15 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any, Protocol
+from typing import Any
 
 from connectors import ServerStatus, ToolCallResult, ToolInfo
-from orchestrator.approvals import Approvals, Execute
-from orchestrator.catalog import Catalog, ChannelCatalog
-from orchestrator.checkpoint import Risk
-from orchestrator.governance import Allow, Deny, decide
-from orchestrator.ports import ActivityEvent, ActivityLog
-from orchestrator.subagents import (
+from orchestrator.domain.checkpoint import Risk
+from orchestrator.domain.governance import Allow, Deny, decide
+from orchestrator.domain.subagents import (
     SPAWN_DEFINITION,
     SPAWN_TOOL,
     SpawnError,
@@ -28,7 +25,10 @@ from orchestrator.subagents import (
     spawn,
     tool_allowed,
 )
-from orchestrator.task import Agent, Task, ToolCall, move_call
+from orchestrator.domain.task import Agent, Task, ToolCall, move_call
+from orchestrator.engine.approvals import Approvals, Execute
+from orchestrator.ports import ActivityEvent, ActivityLog, ToolProvider
+from orchestrator.tools.catalog import Catalog, ChannelCatalog
 from plugins import AdminConfig, PluginError
 
 log = logging.getLogger(__name__)
@@ -69,16 +69,6 @@ _CORE_TOOLS: list[dict[str, Any]] = [
     },
 ]
 _CORE_NAMES = frozenset([*(t["name"] for t in _CORE_TOOLS), SPAWN_TOOL])
-
-
-class ToolProvider(Protocol):
-    async def list_tools(self) -> list[ToolInfo]: ...
-
-    def status(self) -> list[ServerStatus]: ...
-
-    async def call(
-        self, model_name: str, arguments: dict[str, Any] | None = None
-    ) -> ToolCallResult: ...
 
 
 class PluginToolbox:
@@ -335,3 +325,27 @@ def _rank(tools: list[ToolInfo], query: str) -> list[ToolInfo]:
 
     scored = sorted(((score(t), i, t) for i, t in enumerate(tools)), key=lambda x: (-x[0], x[1]))
     return [t for s, _, t in scored if s > 0]
+
+
+class NoTools:
+    """The toolbox of a deployment without plugins: the model can only talk."""
+
+    async def definitions(self, task: Task, agent: Agent) -> list[dict[str, Any]]:
+        return []
+
+    def catalogue(self, task: Task, agent: Agent) -> list[str]:
+        return []
+
+    def expand_command(self, task: Task, text: str) -> str | None:
+        return None
+
+    async def resolve(self, task: Task, agent: Agent, calls: list[ToolCall]) -> None:
+        for call in calls:
+            if call.status == "pending":
+                call.finish(f"No tool named {call.name!r} is available here.", is_error=True)
+
+    async def resume(self, task: Task) -> list[ToolCall]:
+        return []  # nothing here ever waits
+
+    async def withdraw(self, task: Task, reason: str) -> list[ToolCall]:
+        return []

@@ -7,27 +7,14 @@ that died, and `reclaim` hands it to another one (XAUTOCLAIM).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from orchestrator.commands import Job
-from orchestrator.keys import Keys
-
-Delivery = tuple[str, Job]
-
-
-class JobQueue(Protocol):
-    async def enqueue(self, job: Job) -> None: ...
-
-    async def receive(self, consumer: str, *, count: int, block_ms: int) -> list[Delivery]: ...
-
-    async def reclaim(self, consumer: str, *, idle_ms: int, count: int) -> list[Delivery]: ...
-
-    async def touch(self, consumer: str, delivery_id: str) -> None: ...
-
-    async def ack(self, delivery_id: str) -> None: ...
+from orchestrator.adapters.redis.keys import Keys
+from orchestrator.domain.commands import Job
+from orchestrator.ports import Delivery
 
 
 class RedisJobQueue:

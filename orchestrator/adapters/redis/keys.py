@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.task import ThreadRef
+from orchestrator.domain.task import ThreadRef
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks, payloads
+from bot.slack import blocks, payloads
 from orchestrator import Orchestrator
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Real implementations of the orchestrator's ports: Redis, SQL and the Anthropic API."""

@@ -1,0 +1,1 @@
+"""Live task state in Redis: the key scheme, task and checkpoint documents, the job queue, leases."""

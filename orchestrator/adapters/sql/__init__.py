@@ -1,0 +1,1 @@
+"""The records in SQL: schema, migrations and the activity log."""

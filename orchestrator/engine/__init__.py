@@ -1,0 +1,1 @@
+"""The asyncio loops that run tasks: runner, worker, reporter, approvals, prompt assembly."""
