@@ -173,7 +173,7 @@ class Probe:
         self.queued: dict[str, float] = {}
         self.picked_up: dict[str, float] = {}
         self.called: dict[str, float] = {}
-        queue, pool = runtime.queue, runtime.pool
+        queue, pool = runtime.core.queue, runtime.core.pool
         setattr(queue, "enqueue", self._enqueue(queue.enqueue))  # noqa: B010
         setattr(queue, "receive", self._receive(queue.receive))  # noqa: B010
         setattr(pool, "call", self._call(pool.call))  # noqa: B010
@@ -239,7 +239,7 @@ async def prepare(stack: Stack, index: int) -> Pending:
     (card,) = await cards(stack.slack, thread_ts)
     assert stack.runtime is not None
     thread = ThreadRef(team_id=TEAM_ID, channel_id=CHANNEL, thread_ts=thread_ts)
-    task_id = await stack.runtime.store.task_for_thread(thread)
+    task_id = await stack.runtime.core.store.task_for_thread(thread)
     assert task_id is not None, f"no task for thread {thread_ts}"
     return Pending(index, thread_ts, task_id, card)
 
@@ -307,7 +307,9 @@ async def measure(stack: Stack, ledger_path: Path, approvals: int) -> Figures:
     runtime = stack.runtime
     probe = Probe(runtime)
     checkpoints = RedisCheckpointStore(
-        runtime.redis, keys=Keys(runtime.settings.redis_prefix), ttl_s=runtime.settings.task_ttl_s
+        runtime.core.redis,
+        keys=Keys(runtime.settings.redis_prefix),
+        ttl_s=runtime.settings.task_ttl_s,
     )
     ledger = LedgerTail(ledger_path)
     started = time.perf_counter()
@@ -315,7 +317,7 @@ async def measure(stack: Stack, ledger_path: Path, approvals: int) -> Figures:
     prepared = time.perf_counter()
     samples: list[ApprovalSample] = []
     direct: list[float] = []
-    async with ConnectorPool(runtime.pool.specs) as pool:
+    async with ConnectorPool(runtime.core.pool.specs) as pool:
         for item in pending:
             sample = await approve(stack, item, ledger, probe, checkpoints)
             direct_ms = await call_directly(pool, item.index, ledger)

@@ -17,7 +17,6 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.runtime import Runtime
 from bot.slack.app import build_app
-from orchestrator.adapters.sql.activity import upgrade
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +26,16 @@ async def serve(
 ) -> None:
     """Listen to Slack and run workers until `stop` is set (default: SIGINT/SIGTERM)."""
     settings = runtime.settings
-    await upgrade(runtime.engine)
-    await runtime.open()
+    await runtime.core.migrate()
+    await runtime.core.open()
     secret = settings.slack_signing_secret
     app = build_app(
         client=runtime.slack,
         signing_secret=secret.get_secret_value() if secret else None,
-        orchestrator=runtime.orchestrator,
+        orchestrator=runtime.core.orchestrator,
     )
     stop = stop or _stop_on_signals()
-    workers = asyncio.create_task(runtime.worker().run(stop))
+    workers = asyncio.create_task(runtime.core.worker().run(stop))
     try:
         if http:
             await _serve_http(app, runtime, host=host, port=port, stop=stop)
@@ -50,12 +49,12 @@ async def serve(
 
 async def work(runtime: Runtime, *, stop: asyncio.Event | None = None) -> None:
     """Run workers only until `stop` is set (default: SIGINT/SIGTERM)."""
-    await upgrade(runtime.engine)
-    await runtime.open()
+    await runtime.core.migrate()
+    await runtime.core.open()
     stop = stop or _stop_on_signals()
     log.info("worker started; waiting for jobs")
     try:
-        await runtime.worker().run(stop)
+        await runtime.core.worker().run(stop)
     finally:
         await runtime.aclose()
 
@@ -67,7 +66,7 @@ async def _serve_http(
 
     async def healthz(_: web.Request) -> web.Response:
         try:
-            await runtime.redis.ping()
+            await runtime.core.redis.ping()
         except Exception as exc:  # a health probe reports, it never raises
             return web.json_response({"ok": False, "redis": str(exc)}, status=503)
         return web.json_response({"ok": True})

@@ -37,24 +37,24 @@ def check_command(args: argparse.Namespace) -> int:
 
 
 async def _check(runtime: Runtime) -> int:
-    await runtime.open()
+    await runtime.core.open()
     try:
-        statuses = await runtime.pool.check()
-        tools = await runtime.pool.list_tools()
+        statuses = await runtime.core.pool.check()
+        tools = await runtime.core.pool.list_tools()
     finally:
         await runtime.aclose()
-    for item in runtime.unavailable:
+    for item in runtime.core.unavailable:
         print(f"✗ {item.server}: {item.reason}")
     for status in statuses:
         print(status.line())
         for tool in tools:
             if (tool.namespace, tool.server) != (status.namespace, status.server):
                 continue
-            rule = runtime.config.approvals.rule_for(tool.model_name)
+            rule = runtime.core.config.approvals.rule_for(tool.model_name)
             decision = decide(read_only=tool.read_only, rule=rule, enabled=True)
             kind = "read-only, runs freely" if isinstance(decision, Allow) else "needs approval"
             print(f"    {tool.model_name:<48} {kind}")
-    if not statuses and not runtime.unavailable:
+    if not statuses and not runtime.core.unavailable:
         print("no MCP servers configured (see plugins and connectors in threadwork.yaml)")
-    failed = bool(runtime.unavailable) or not all(s.reachable for s in statuses)
+    failed = bool(runtime.core.unavailable) or not all(s.reachable for s in statuses)
     return 1 if failed else 0

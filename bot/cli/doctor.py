@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from bot.runtime import Runtime, anthropic_client
+from bot.runtime import Runtime, model_options
 from bot.settings import Settings
+from orchestrator.assemble import anthropic_client
 
 CHECK_TIMEOUT_S = 10.0
 
@@ -77,12 +78,12 @@ async def _credentials(settings: Settings) -> str:
 
 
 async def _redis(runtime: Runtime) -> str:
-    await runtime.redis.ping()
+    await runtime.core.redis.ping()
     return f"{runtime.settings.redis_url} answers"
 
 
 async def _database(runtime: Runtime) -> str:
-    async with runtime.engine.connect() as connection:
+    async with runtime.core.engine.connect() as connection:
         tables = await connection.run_sync(
             lambda sync: sync.dialect.has_table(sync, "alembic_version")
         )
@@ -104,7 +105,7 @@ async def _slack(runtime: Runtime) -> str:
 async def _model(settings: Settings) -> str:
     if settings.anthropic_api_key is None:
         raise ValueError("ANTHROPIC_API_KEY is not set")
-    client = anthropic_client(settings)
+    client = anthropic_client(model_options(settings))
     try:
         count = await client.messages.count_tokens(
             model=settings.model, messages=[{"role": "user", "content": "ping"}]

@@ -183,7 +183,7 @@ def _run(settings: Settings, start: Callable[[Runtime], Coroutine[Any, Any, None
         except ConfigError as exc:
             raise _StartupError(messages.config_invalid(settings.config_path, exc.errors)) from exc
         try:
-            await runtime.redis.ping()
+            await runtime.core.redis.ping()
         except RedisError as exc:
             await runtime.aclose()
             raise _StartupError(

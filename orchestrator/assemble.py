@@ -1,0 +1,211 @@
+"""Assemble: one call wires the real adapters (Redis, SQL, Anthropic, MCP) into a running orchestrator.
+
+The only place where the orchestrator's adapters are built and connected to the engine. The edge
+passes plain typed `Options` and the ports it implements itself (`Notifier`, `Directory`), and
+gets back an `Assembly`: the service for the edge, a worker factory, and the parts the CLI checks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from anthropic import AsyncAnthropic
+from redis.asyncio import BlockingConnectionPool, Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from connectors import ConnectorPool
+from orchestrator.adapters.anthropic import AnthropicModel
+from orchestrator.adapters.redis.checkpoints import RedisCheckpointStore
+from orchestrator.adapters.redis.keys import Keys
+from orchestrator.adapters.redis.lease import RedisLeases
+from orchestrator.adapters.redis.queue import RedisJobQueue
+from orchestrator.adapters.redis.tasks import RedisTaskStore
+from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade
+from orchestrator.domain.subagents import SubagentLimits
+from orchestrator.engine.approvals import Approvals
+from orchestrator.engine.runner import RunLimits, Runner
+from orchestrator.engine.worker import Worker
+from orchestrator.ports import Directory, Notifier
+from orchestrator.service import Orchestrator
+from orchestrator.tools.catalog import Catalog
+from orchestrator.tools.connections import Unavailable, server_specs
+from orchestrator.tools.toolbox import PluginToolbox
+from plugins import AdminConfig, PluginRegistry, load_admin_config
+
+log = logging.getLogger(__name__)
+
+REDIS_WAIT_S = 10.0
+"""How long a request waits for a free Redis connection when the pool is exhausted."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelOptions:
+    """The planning model and how to reach it."""
+
+    model: str
+    api_key: str | None = None
+    base_url: str | None = None
+    timeout_s: float = 600.0
+    max_attempts: int = 5
+    retry_base_s: float = 1.0
+    max_output_tokens: int = 8192
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    """Model ids for the `model:` names of sub-agent definitions (haiku, sonnet, opus)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    """Everything `assemble` needs besides the edge's ports, as plain values."""
+
+    config_path: Path
+    redis_url: str
+    database_url: str
+    model: ModelOptions
+    redis_prefix: str = "tw"
+    redis_max_connections: int = 64
+    task_ttl_s: int = 30 * 24 * 3600
+    reclaim_after_s: float = 30.0
+    workers: int = 4
+    environ: Mapping[str, str] = field(default_factory=dict)
+    """Where connector secrets (`${VAR}` in plugin server configs) are looked up."""
+
+
+def anthropic_client(options: ModelOptions) -> AsyncAnthropic:
+    """The SDK client, with its own retries off: `AnthropicModel` owns the retry policy."""
+    return AsyncAnthropic(
+        api_key=options.api_key,
+        base_url=options.base_url,
+        max_retries=0,
+        timeout=options.timeout_s,
+    )
+
+
+@dataclass
+class Assembly:
+    """A wired orchestrator. `open` before serving, `aclose` once at the end."""
+
+    options: Options
+    redis: Redis
+    engine: AsyncEngine
+    notifier: Notifier
+    orchestrator: Orchestrator
+    runner: Runner
+    queue: RedisJobQueue
+    leases: RedisLeases
+    store: RedisTaskStore
+    activity: SqlActivityLog
+    approvals: Approvals
+    config: AdminConfig
+    registry: PluginRegistry
+    pool: ConnectorPool
+    unavailable: list[Unavailable]
+    _open: bool = False
+
+    async def open(self) -> None:
+        """Start what needs a running loop (the connector pool; servers start lazily)."""
+        if not self._open:
+            await self.pool.__aenter__()
+            self._open = True
+
+    async def migrate(self) -> None:
+        """Bring the activity log's schema to the latest migration (idempotent)."""
+        await upgrade(self.engine)
+
+    def worker(self) -> Worker:
+        options = self.options
+        return Worker(
+            queue=self.queue,
+            leases=self.leases,
+            store=self.store,
+            runner=self.runner,
+            activity=self.activity,
+            model=options.model.model,
+            concurrency=options.workers,
+            reclaim_after_s=options.reclaim_after_s,
+            sweep=self.approvals.sweep,
+        )
+
+    async def aclose(self) -> None:
+        if self._open:
+            self._open = False
+            await self.pool.__aexit__(None, None, None)
+        await self.notifier.flush()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def assemble(options: Options, *, notifier: Notifier, directory: Directory) -> Assembly:
+    """Wire every adapter. Raises `plugins.ConfigError` when threadwork.yaml is invalid."""
+    config = load_admin_config(options.config_path)
+    registry = PluginRegistry.load(config.plugins)
+    for problem in registry.problems:
+        log.log(logging.ERROR if problem.severity == "error" else logging.INFO, "%s", problem)
+    specs, unavailable = server_specs(registry, config, options.environ)
+    for item in unavailable:
+        log.warning("connector %s is off: %s", item.server, item.reason)
+    pool = ConnectorPool(specs)
+    # A blocking pool: a burst of requests waits for a free connection instead of failing.
+    redis = Redis(
+        connection_pool=BlockingConnectionPool.from_url(
+            options.redis_url, max_connections=options.redis_max_connections, timeout=REDIS_WAIT_S
+        )
+    )
+    keys = Keys(options.redis_prefix)
+    engine = make_engine(options.database_url)
+    store = RedisTaskStore(redis, keys=keys, ttl_s=options.task_ttl_s)
+    queue = RedisJobQueue(redis, keys=keys)
+    activity = SqlActivityLog(engine)
+    model = AnthropicModel(
+        anthropic_client(options.model),
+        max_attempts=options.model.max_attempts,
+        retry_base_s=options.model.retry_base_s,
+    )
+    approvals = Approvals(
+        store=RedisCheckpointStore(redis, keys=keys, ttl_s=options.task_ttl_s),
+        queue=queue,
+        notifier=notifier,
+        directory=directory,
+        activity=activity,
+        config=config.approvals,
+    )
+    runner = Runner(
+        store=store,
+        model=model,
+        notifier=notifier,
+        activity=activity,
+        toolbox=PluginToolbox(
+            catalog=Catalog(registry, config),
+            config=config,
+            tools=pool,
+            activity=activity,
+            approvals=approvals,
+            models=dict(options.model.aliases),
+            subagents=SubagentLimits(max_per_task=config.limits.max_subagents),
+        ),
+        limits=RunLimits(
+            max_steps=config.limits.max_steps,
+            max_tokens=config.limits.max_tokens,
+            max_output_tokens=options.model.max_output_tokens,
+            max_concurrent_subagents=config.limits.max_concurrent_subagents,
+        ),
+    )
+    return Assembly(
+        options=options,
+        redis=redis,
+        engine=engine,
+        notifier=notifier,
+        orchestrator=Orchestrator(store=store, queue=queue, approvals=approvals),
+        runner=runner,
+        queue=queue,
+        leases=RedisLeases(redis, keys=keys, ttl_s=options.reclaim_after_s),
+        store=store,
+        activity=activity,
+        approvals=approvals,
+        config=config,
+        registry=registry,
+        pool=pool,
+        unavailable=unavailable,
+    )
