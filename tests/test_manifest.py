@@ -1,6 +1,6 @@
 """manifest.yml asks Slack for exactly what the bot uses: its events, their scopes, interactivity.
 
-What the bot uses is read from its source (`bot/*.py`): the Bolt listeners it registers
+What the bot uses is read from its source (`bot/**/*.py`): the Bolt listeners it registers
 (`app.event("…")`, `app.action(…)`, …) and the Web API methods it calls on a client. A listener or
 a call added without its manifest entry would fail silently in a real workspace (Slack never sends
 the event, or answers `missing_scope`), so it fails here instead.
@@ -59,7 +59,7 @@ def load_manifest() -> dict[str, Any]:
 
 
 def bot_sources() -> list[tuple[Path, ast.Module]]:
-    return [(p, ast.parse(p.read_text(encoding="utf-8"), str(p))) for p in sorted(BOT.glob("*.py"))]
+    return [(p, ast.parse(p.read_text(encoding="utf-8"), str(p))) for p in sorted(BOT.rglob("*.py"))]
 
 
 def listeners(tree: ast.AST) -> list[tuple[str, Any]]:
