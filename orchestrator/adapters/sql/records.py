@@ -1,6 +1,6 @@
 """SQL schema of the records: tasks and the append-only activity log (SQLAlchemy 2.x).
 
-Migrations live in `orchestrator/migrations` (Alembic); this module is their source of truth.
+Migrations live in `orchestrator/adapters/sql/migrations` (Alembic); this module is their source of truth.
 """
 
 from __future__ import annotations
