@@ -13,6 +13,7 @@ ErrorCode = Literal[
     "bad_arguments",
     "name_collision",
     "closed",
+    "sandbox",
 ]
 
 
@@ -58,3 +59,9 @@ class PoolClosed(ConnectorError):
     """The pool was used outside its `async with` block."""
 
     code: ErrorCode = "closed"
+
+
+class SandboxError(ConnectorError):
+    """The execution engine could not do what was asked (bad path, sandbox unavailable)."""
+
+    code: ErrorCode = "sandbox"
