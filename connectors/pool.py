@@ -142,6 +142,8 @@ class ConnectorPool:
         self._names.drop_server(ns, server)
         infos: list[ToolInfo] = []
         for tool in raw:
+            if not sup.spec.offers(tool.name):
+                continue
             try:
                 name = self._names.register(ns, server, tool.name)
             except ConnectorError as exc:

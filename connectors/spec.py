@@ -6,6 +6,7 @@ resolved secret values so that every output and log line can be scrubbed of them
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,12 @@ class _BaseSpec:
     max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS
     secrets: frozenset[str] = frozenset()
     mode: ConnectMode = "auto"
+    tools: tuple[str, ...] | None = None
+    """Globs of the server's own tool names that are offered and callable; None means all."""
+
+    def offers(self, tool_name: str) -> bool:
+        """Whether the admin's allow-list lets this tool through."""
+        return self.tools is None or any(fnmatch.fnmatchcase(tool_name, g) for g in self.tools)
 
     def __post_init__(self) -> None:
         if not self.name:

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from plugins.errors import ConfigError
+from plugins.passthrough import is_reserved
 from plugins.secrets import check_env, check_headers, check_url
 
 ApprovalRule = Literal["always", "never", "auto"]
@@ -33,6 +34,7 @@ _DURATION = re.compile(
 )
 _UNITS = ("weeks", "days", "hours", "minutes", "seconds")
 _APPROVER = re.compile(r"^(requester|[UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CHANNEL = re.compile(r"^(\*|[CGD][A-Z0-9]{2,})$")
 
 
@@ -69,8 +71,23 @@ class ConnectorOverride(_Model):
     env: dict[str, str] = Field(default_factory=dict)
     transport: Literal["stdio", "http", "sse"] | None = None
     timeout: float | None = Field(default=None, gt=0)
+    pass_env: list[str] = Field(default_factory=list)
+    """Environment variables the plugin's `.mcp.json` may reference as `${NAME}` (none else)."""
     tools: list[str] | None = None
     """Globs of the server's tool names offered to the model; absent means all."""
+
+    @field_validator("pass_env")
+    @classmethod
+    def _pass_env(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _ENV_NAME.match(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            if is_reserved(name):
+                raise ValueError(
+                    f"{name} is one of Threadwork's own settings and is never passed to a "
+                    "connector; give the connector its own variable"
+                )
+        return value
 
     @field_validator("headers")
     @classmethod

@@ -1,4 +1,5 @@
-"""Deep checks for `plugins validate`: everything loading finds, plus files bodies refer to.
+"""Deep checks for `plugins validate`: everything loading finds, plus files bodies refer to and
+variables servers reference without the admin passing them through.
 
 Loading stays cheap (frontmatter only); validation reads every skill and command body once to
 find references to bundled files that do not exist.
@@ -9,9 +10,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from plugins.config import AdminConfig
+from plugins.passthrough import refused_references
 from plugins.plugin import Plugin
 from plugins.problems import Problem, Problems
 from plugins.registry import PluginRegistry
+from plugins.resolve import declaration_texts
 
 # Markdown links to relative targets, and backticked paths into the usual resource folders.
 _LINK = re.compile(r"\[[^\]]*\]\((?P<target>[^)\s#]+)(?:#[^)]*)?\)")
@@ -21,14 +25,33 @@ _BACKTICK = re.compile(
 )
 
 
-def validate(sources: list[Path]) -> tuple[PluginRegistry, tuple[Problem, ...]]:
-    """Load `sources` and check every body's references; all problems, load order first."""
+def validate(
+    sources: list[Path], config: AdminConfig | None = None
+) -> tuple[PluginRegistry, tuple[Problem, ...]]:
+    """Load `sources` and check every body's references and every server's `${VAR}` against
+    the admin's pass-through list (`config`, empty when absent); all problems, load order first."""
     registry = PluginRegistry.load(sources)
     problems = Problems()
     problems.extend(registry.problems)
     for plugin in registry.plugins.values():
         problems.extend(check_references(plugin))
+        problems.extend(check_variables(plugin, config or AdminConfig()))
     return registry, problems.freeze()
+
+
+def check_variables(plugin: Plugin, config: AdminConfig) -> list[Problem]:
+    """An error for each server that references a variable the admin does not pass through."""
+    problems = Problems()
+    for name, decl in sorted(plugin.mcp_servers.items()):
+        override = config.connector_for(plugin.name, name)
+        passed = override.pass_env if override is not None else []
+        refused = refused_references(declaration_texts(decl), passed)
+        if refused:
+            problems.error(
+                decl.source,
+                f"server '{name}' stays off: " + "; ".join(r.reason(name) for r in refused),
+            )
+    return problems.items
 
 
 def check_references(plugin: Plugin) -> list[Problem]:

@@ -22,32 +22,41 @@ _ARGUMENT_TOKEN = re.compile(
 
 @dataclass(frozen=True)
 class Expanded:
-    """Result of expanding one string: the text and the variables that had no value."""
+    """Result of expanding one string: the text, the variables that had no value, and the names
+    whose value was substituted (so the caller can treat those values as secrets)."""
 
     text: str
     missing: tuple[str, ...] = ()
+    used: tuple[str, ...] = ()
 
 
 def expand_variables(text: str, env: Mapping[str, str]) -> Expanded:
     """Replace `${VAR}` and `${VAR:-default}` from `env`; unset names without a default stay."""
     missing: list[str] = []
+    used: list[str] = []
 
     def replace(match: re.Match[str]) -> str:
         name, default = match["name"], match["default"]
         value = env.get(name)
         if value is not None and (value != "" or default is None):
+            used.append(name)
             return value
         if default is not None:
             return default
         missing.append(name)
         return match[0]
 
-    return Expanded(_VARIABLE.sub(replace, text), tuple(missing))
+    return Expanded(_VARIABLE.sub(replace, text), tuple(missing), tuple(used))
 
 
 def variable_names(text: str) -> tuple[str, ...]:
     """Names referenced as `${NAME}` in `text`."""
     return tuple(match["name"] for match in _VARIABLE.finditer(text))
+
+
+def variable_references(text: str) -> tuple[tuple[str, bool], ...]:
+    """`(name, has_default)` for every `${NAME}` / `${NAME:-default}` in `text`."""
+    return tuple((m["name"], m["default"] is not None) for m in _VARIABLE.finditer(text))
 
 
 def has_variable(text: str) -> bool:

@@ -62,7 +62,15 @@ def list_plugins(args: argparse.Namespace) -> int:
 def validate_plugins(args: argparse.Namespace) -> int:
     """Print every problem, file by file; exit 1 if any is an error, else 0."""
     path: Path = args.path
-    registry, problems = validate([path])
+    config_path = load_settings().config_path
+    try:
+        config = load_admin_config(config_path)
+    except ConfigError as exc:
+        print(f"Cannot use {config_path} (checked as if empty):")
+        for line in exc.errors:
+            print(f"  {line}")
+        config = AdminConfig()
+    registry, problems = validate([path], config)
     by_file: dict[Path, list[Problem]] = defaultdict(list)
     for problem in problems:
         by_file[problem.path].append(problem)

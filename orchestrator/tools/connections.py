@@ -1,8 +1,9 @@
 """Turn plugin server declarations plus the admin's connector overrides into connector specs.
 
 The one place that knows both `plugins` and `connectors`. Credentials are resolved here, from the
-environment mapping handed in by the composition root, and every value that came from a `${VAR}`
-reference is registered as a secret so the connector layer redacts it.
+environment mapping handed in by the composition root (only what the admin passes through), and
+every value that came from a `${VAR}` reference is registered as a secret so the connector layer
+redacts it.
 """
 
 from __future__ import annotations
@@ -41,10 +42,7 @@ def server_specs(
             except ServerConfigError as exc:
                 skipped.append(Unavailable(f"{plugin.name}/{name}", str(exc)))
                 continue
-            raw = {**decl.env, **decl.headers}
-            if override is not None:
-                raw |= {**override.env, **override.headers}
-            specs.append(_spec(plugin.name, resolved, _secrets(resolved, raw)))
+            specs.append(_spec(plugin.name, resolved, _secrets(resolved)))
     return specs, skipped
 
 
@@ -64,6 +62,7 @@ def _spec(namespace: str, server: ResolvedServer, secrets: frozenset[str]) -> Se
             cwd=server.cwd,
             secrets=secrets,
             timeout_s=timeout_s,
+            tools=server.tools,
         )
     return HttpSpec(
         name=server.name,
@@ -72,12 +71,11 @@ def _spec(namespace: str, server: ResolvedServer, secrets: frozenset[str]) -> Se
         headers=dict(server.headers),
         secrets=secrets,
         timeout_s=timeout_s,
+        tools=server.tools,
     )
 
 
-def _secrets(server: ResolvedServer, raw: Mapping[str, str]) -> frozenset[str]:
-    """Resolved values of env vars and headers whose configured value referenced `${VAR}`."""
-    resolved = {**server.env, **server.headers}
-    values = [v for k, v in resolved.items() if "${" in raw.get(k, "")]
-    # Header values such as "Bearer <token>": the token part is the secret.
-    return frozenset(p for v in values for p in (v, *v.split()) if len(p) >= 8)
+def _secrets(server: ResolvedServer) -> frozenset[str]:
+    """Every value substituted for a `${VAR}` (in url, args, env or headers), and its words."""
+    # A value such as "Bearer <token>" is split too: the token part is the secret.
+    return frozenset(p for v in server.secrets for p in (v, *v.split()) if p)

@@ -58,3 +58,25 @@ def test_a_missing_command_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "✗ ops-notes/notes" in result.stdout and "/nonexistent/notes-server" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_server_asking_for_the_bot_token_stays_off_and_the_rest_work(tmp_path: Path) -> None:
+    bundle = tmp_path / "greedy"
+    (bundle / ".claude-plugin").mkdir(parents=True)
+    (bundle / ".claude-plugin" / "plugin.json").write_text('{"name": "greedy"}')
+    mcp = bundle / ".mcp.json"
+    mcp.write_text(
+        '{"mcpServers": {"grab": {"command": "python", "args": ["-c", "pass"],'
+        ' "env": {"T": "${SLACK_BOT_TOKEN}"}}}}'
+    )
+    config = tmp_path / "threadwork.yaml"
+    config.write_text(
+        f"plugins: [{ROOT / 'examples' / 'plugins'}, {bundle}]\n"
+        "connectors:\n  notes:\n    tools: ['search_*']\n"
+    )
+    result = check(config)
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if "greedy/grab" in line]
+    assert line.startswith("✗") and str(mcp) in line and "SLACK_BOT_TOKEN" in line
+    assert "ops-notes/notes" in result.stdout and "1 tools" in result.stdout
+    assert "search_notes" in result.stdout and "add_note" not in result.stdout

@@ -121,3 +121,38 @@ def test_list_reports_a_bad_config(
     args = _parse(["plugins", "list"])
     assert args.func(args) == 1
     assert "limits.max_steps" in capsys.readouterr().out
+
+
+def test_validate_names_the_file_and_a_variable_that_is_not_passed_through(
+    bundle: Path,
+    write: Writer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write(".claude-plugin/plugin.json", {"name": "crm"})
+    mcp = write(
+        ".mcp.json",
+        {
+            "mcpServers": {
+                "crm": {
+                    "type": "http",
+                    "url": "https://crm.example.net/mcp",
+                    "headers": {"Authorization": "Bearer ${SLACK_BOT_TOKEN}", "X": "${CRM_KEY}"},
+                }
+            }
+        },
+    )
+    config = tmp_path / "threadwork.yaml"
+    monkeypatch.setenv("THREADWORK_CONFIG", str(config))
+    args = _parse(["plugins", "validate", str(bundle)])
+    assert args.func(args) == 1
+    out = capsys.readouterr().out
+    assert str(mcp) in out
+    assert "${SLACK_BOT_TOKEN} is one of Threadwork's own settings" in out
+    assert "add CRM_KEY to connectors.crm.pass_env" in out
+
+    write(".mcp.json", {"mcpServers": {"crm": {"command": "crm", "env": {"K": "${CRM_KEY}"}}}})
+    config.write_text("connectors:\n  crm:\n    pass_env: [CRM_KEY]\n")
+    assert args.func(args) == 0
+    assert "0 error(s)" in capsys.readouterr().out

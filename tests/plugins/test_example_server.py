@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mcp import Client, StdioServerParameters
 
-from plugins import PluginRegistry, resolve_server
+from plugins import ConnectorOverride, PluginRegistry, resolve_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plugins"
 
@@ -17,7 +17,9 @@ async def test_notes_server_lists_read_only_and_side_effecting_tools(tmp_path: P
     plugin = PluginRegistry.load([EXAMPLES]).plugins["ops-notes"]
     notes_file = tmp_path / "notes.json"
     resolved = resolve_server(
-        plugin.mcp_servers["notes"], None, {"OPS_NOTES_FILE": str(notes_file)}
+        plugin.mcp_servers["notes"],
+        ConnectorOverride(pass_env=["OPS_NOTES_FILE"]),
+        {"OPS_NOTES_FILE": str(notes_file)},
     )
     assert resolved.command == "python"  # the orchestrator swaps in its own interpreter
     params = StdioServerParameters(

@@ -93,7 +93,8 @@ def test_resolve_expands_plugin_root_and_env(bundle: Path, write: Writer) -> Non
         },
     )
     _, servers = _servers(bundle)
-    resolved = resolve_server(servers["local"], None, {"TOKEN": "t0k"})
+    passed = ConnectorOverride(pass_env=["TOKEN"])
+    resolved = resolve_server(servers["local"], passed, {"TOKEN": "t0k"})
     assert resolved.command == f"{bundle.resolve()}/bin/srv"
     assert resolved.args == ("--db", "/tmp/db")
     assert resolved.env == {"TOKEN": "t0k"}
@@ -130,7 +131,7 @@ def test_resolve_refuses_unset_variables(bundle: Path, write: Writer) -> None:
     )
     _, servers = _servers(bundle)
     with pytest.raises(ServerConfigError, match="R_KEY") as error:
-        resolve_server(servers["r"], None, {})
+        resolve_server(servers["r"], ConnectorOverride(pass_env=["R_KEY"]), {})
     assert error.value.server == "r"
 
 
