@@ -118,6 +118,25 @@ def activity_log_unreachable(where: str, detail: str) -> str:
     )
 
 
+def no_connections() -> str:
+    return (
+        "No connector accounts connected yet. People connect theirs the first time a task needs"
+        " one (a Connect button in Slack)."
+    )
+
+
+def secret_key_missing() -> str:
+    return "not set: connectors that need a sign-in stay off (tokens are sealed with this key)"
+
+
+def secret_key_fix() -> str:
+    return (
+        'Set THREADWORK_SECRET_KEY to a Fernet key, e.g. the output of `python -c "from'
+        ' cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`; to rotate,'
+        " put the new key first and keep the old one after a comma."
+    )
+
+
 def setting_invalid(name: str, problem: str) -> str:
     return f"threadwork: setting {name}: {problem}"
 

@@ -49,6 +49,8 @@ def options(settings: Settings) -> Options:
         workers=settings.workers,
         model=model_options(settings),
         environ=os.environ,
+        secret_key=settings.secret_key.get_secret_value() if settings.secret_key else None,
+        public_url=settings.public_url,
     )
 
 

@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     )
     """Admin config file (plugins, channels, connectors, approvals, limits); absent = no plugins."""
 
+    secret_key: SecretStr | None = Field(default=None, alias="THREADWORK_SECRET_KEY")
+    """Fernet key(s) sealing connector tokens at rest; several comma-separated keys rotate (the
+    first seals, all unseal). Without it, connectors that need a sign-in stay off."""
+    public_url: str | None = Field(default=None, alias="THREADWORK_PUBLIC_URL")
+    """Base URL at which people's browsers reach this bot's HTTP server (e.g.
+    https://threadwork.example.com); sign-in redirects land on `<it>/oauth/callback`."""
+
     redis_max_connections: int = Field(default=64, ge=4, alias="THREADWORK_REDIS_CONNECTIONS")
     """Redis connections per process; requests beyond that wait for one to be free."""
     redis_prefix: str = Field(default="tw", alias="THREADWORK_REDIS_PREFIX")

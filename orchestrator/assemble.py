@@ -23,11 +23,14 @@ from orchestrator.adapters.redis.keys import Keys
 from orchestrator.adapters.redis.lease import RedisLeases
 from orchestrator.adapters.redis.queue import RedisJobQueue
 from orchestrator.adapters.redis.tasks import RedisTaskStore
+from orchestrator.adapters.sealing import Sealer
 from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade
+from orchestrator.adapters.sql.connections import SqlConnectionStore
 from orchestrator.domain.subagents import SubagentLimits
 from orchestrator.engine.approvals import Approvals
 from orchestrator.engine.runner import RunLimits, Runner
 from orchestrator.engine.worker import Worker
+from orchestrator.errors import SecretKeyInvalid
 from orchestrator.ports import Directory, Notifier
 from orchestrator.service import Orchestrator
 from orchestrator.tools.catalog import Catalog
@@ -71,6 +74,10 @@ class Options:
     workers: int = 4
     environ: Mapping[str, str] = field(default_factory=dict)
     """Where connector secrets (`${VAR}` in plugin server configs) are looked up."""
+    secret_key: str | None = None
+    """`THREADWORK_SECRET_KEY`: seals connection tokens; None leaves sign-in connectors off."""
+    public_url: str | None = None
+    """`THREADWORK_PUBLIC_URL`: where browsers reach the bot (sign-in redirects)."""
 
 
 def anthropic_client(options: ModelOptions) -> AsyncAnthropic:
@@ -102,6 +109,8 @@ class Assembly:
     registry: PluginRegistry
     pool: ConnectorPool
     unavailable: list[Unavailable]
+    connections: SqlConnectionStore | None = None
+    """Sealed connector tokens; None without a usable `THREADWORK_SECRET_KEY`."""
     _open: bool = False
 
     async def open(self) -> None:
@@ -158,6 +167,7 @@ def assemble(options: Options, *, notifier: Notifier, directory: Directory) -> A
     store = RedisTaskStore(redis, keys=keys, ttl_s=options.task_ttl_s)
     queue = RedisJobQueue(redis, keys=keys)
     activity = SqlActivityLog(engine)
+    connections = connection_store(engine, options.secret_key)
     model = AnthropicModel(
         anthropic_client(options.model),
         max_attempts=options.model.max_attempts,
@@ -208,4 +218,14 @@ def assemble(options: Options, *, notifier: Notifier, directory: Directory) -> A
         registry=registry,
         pool=pool,
         unavailable=unavailable,
+        connections=connections,
     )
+
+
+def connection_store(engine: AsyncEngine, secret_key: str | None) -> SqlConnectionStore | None:
+    """The sealed connection store, or None (logged) when the key is missing or malformed."""
+    try:
+        return SqlConnectionStore(engine, Sealer.from_setting(secret_key))
+    except SecretKeyInvalid as exc:
+        log.info("connections that need a sign-in are off: %s", exc)
+        return None

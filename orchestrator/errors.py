@@ -8,7 +8,9 @@ OrchestratorError
 ├── LeaseLost                  this worker no longer holds the thread's lease
 ├── InvalidTransition          a status change the task model does not allow
 ├── CheckpointConflict         a checkpoint changed between reading and writing it
-└── BudgetExceeded             a task or agent ran out of steps or tokens
+├── BudgetExceeded             a task or agent ran out of steps or tokens
+├── SecretKeyInvalid           THREADWORK_SECRET_KEY is missing or not a Fernet key
+└── SealBroken                 a sealed value cannot be opened with the configured keys
 """
 
 from __future__ import annotations
@@ -85,3 +87,15 @@ class DeliveryFailed(OrchestratorError):
     """The notifier could not show something in Slack (after its own retries)."""
 
     code = "delivery_failed"
+
+
+class SecretKeyInvalid(OrchestratorError):
+    """`THREADWORK_SECRET_KEY` is missing or malformed; the message says which and how to fix."""
+
+    code = "secret_key_invalid"
+
+
+class SealBroken(OrchestratorError):
+    """A sealed value does not open with any configured key."""
+
+    code = "seal_broken"

@@ -59,7 +59,9 @@ def load_manifest() -> dict[str, Any]:
 
 
 def bot_sources() -> list[tuple[Path, ast.Module]]:
-    return [(p, ast.parse(p.read_text(encoding="utf-8"), str(p))) for p in sorted(BOT.rglob("*.py"))]
+    return [
+        (p, ast.parse(p.read_text(encoding="utf-8"), str(p))) for p in sorted(BOT.rglob("*.py"))
+    ]
 
 
 def listeners(tree: ast.AST) -> list[tuple[str, Any]]:

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from bot import messages
 from bot.runtime import Runtime, model_options
 from bot.settings import Settings
+from orchestrator.adapters.sealing import parse_keys
 from orchestrator.assemble import anthropic_client
 
 CHECK_TIMEOUT_S = 10.0
@@ -31,6 +33,7 @@ async def run_checks(runtime: Runtime) -> list[Check]:
     probes: list[tuple[str, Callable[[], Awaitable[str]], str]] = [
         ("config", lambda: _config(settings), "Fix THREADWORK_CONFIG or remove the file."),
         ("credentials", lambda: _credentials(settings), "Set the variables named (README)."),
+        ("secret key", lambda: _secret_key(settings), messages.secret_key_fix()),
         ("redis", lambda: _redis(runtime), f"Start Redis or set REDIS_URL ({settings.redis_url})."),
         (
             "database",
@@ -75,6 +78,15 @@ async def _credentials(settings: Settings) -> str:
         raise ValueError("missing " + ", ".join(missing))
     mode = "Socket Mode" if settings.slack_app_token else "HTTP mode"
     return f"all set ({mode})"
+
+
+async def _secret_key(settings: Settings) -> str:
+    if settings.secret_key is None:
+        return messages.secret_key_missing()
+    value = settings.secret_key.get_secret_value()
+    parse_keys(value)  # raises, saying which key is malformed
+    count = len(value.split(","))
+    return "set (1 key)" if count == 1 else f"set ({count} keys: the first seals, all unseal)"
 
 
 async def _redis(runtime: Runtime) -> str:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from bot import messages
+from bot.cli import connections as cli_connections
 from bot.cli import connectors as cli_connectors
 from bot.cli import plugins as cli_plugins
 from bot.cli import runs as cli_runs
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_plugins.register(sub)
     cli_connectors.register(sub)
+    cli_connections.register(sub)
     cli_runs.register(sub)
     return parser
 

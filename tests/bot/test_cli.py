@@ -89,3 +89,52 @@ def test_db_upgrade_is_idempotent(database_url: str, tmp_path: object) -> None:
         result = run_cli("db", "upgrade", env=env)
         assert result.returncode == 0, result.stderr
         assert "up to date" in result.stdout
+
+
+def test_doctor_explains_a_malformed_secret_key(
+    settings: Settings, fake_slack: object, fake_anthropic: object
+) -> None:
+    env = SubprocessStack(settings=settings, slack=fake_slack, model=fake_anthropic, port=0).env()  # type: ignore[arg-type]
+    env["THREADWORK_SECRET_KEY"] = "hunter2"
+    result = run_cli("doctor", env=env)
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if "secret key" in line]
+    assert line.startswith("FAIL") and "not a Fernet key" in line
+    assert "Fernet.generate_key()" in result.stdout and "hunter2" not in result.stdout
+    env.pop("THREADWORK_SECRET_KEY")
+    result = run_cli("doctor", env=env)
+    [line] = [line for line in result.stdout.splitlines() if "secret key" in line]
+    assert "not set: connectors that need a sign-in stay off" in line
+
+
+async def test_connections_list_shows_who_connected_what_and_never_a_token(
+    database_url: str, tmp_path: object
+) -> None:
+    from mcp.shared.auth import OAuthToken
+
+    from orchestrator.adapters.sealing import Sealer, new_key
+    from orchestrator.adapters.sql.activity import make_engine, upgrade
+    from orchestrator.adapters.sql.connections import SqlConnectionStore
+    from orchestrator.domain.identity import SHARED, Identity
+
+    env = bare_env(tmp_path) | {"DATABASE_URL": database_url}
+    engine = make_engine(database_url)
+    await upgrade(engine)
+    store = SqlConnectionStore(engine, Sealer.from_setting(new_key()))
+    alice, shared = Identity("TLIST", "UALICE", "crm/crm"), Identity("TLIST", SHARED, "wiki/docs")
+    await store.storage(alice).set_tokens(OAuthToken(access_token="listed-token-1"))
+    await store.storage(shared).set_tokens(OAuthToken(access_token="listed-token-2"))
+    try:
+        result = run_cli("connections", "list", "--team", "TLIST", env=env)
+    finally:
+        await store.disconnect(alice)
+        await store.disconnect(shared)
+        await engine.dispose()
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["CONNECTOR", "WORKSPACE", "USER", "SINCE", "REFRESHED"]
+    assert lines[1].split()[:3] == ["crm/crm", "TLIST", "UALICE"]
+    assert lines[2].split()[:3] == ["wiki/docs", "TLIST", "shared"]
+    assert "listed-token" not in result.stdout
+    empty = run_cli("connections", "list", "--team", "TNOBODY", env=env)
+    assert "No connector accounts connected yet" in empty.stdout

@@ -1,4 +1,4 @@
-"""SQL schema of the records: tasks and the append-only activity log (SQLAlchemy 2.x).
+"""SQL schema of the records: tasks, the append-only activity log, sealed connections.
 
 Migrations live in `orchestrator/adapters/sql/migrations` (Alembic); this module is their source of truth.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, func
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -42,3 +42,21 @@ class ActivityRow(Base):
     agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     correlation_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ConnectionRow(Base):
+    """One identity's connection to one connector; `tokens` and `client_info` are sealed."""
+
+    __tablename__ = "connections"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", "connector"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    """A Slack user id, or '' for the workspace's shared connection."""
+    connector: Mapped[str] = mapped_column(String(200))
+    tokens: Mapped[str | None] = mapped_column(Text, nullable=True)
+    client_info: Mapped[str | None] = mapped_column(Text, nullable=True)
+    server_metadata: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
