@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from connectors import ServerStatus, ToolCallResult, ToolInfo
 from orchestrator.domain.checkpoint import Checkpoint
 from orchestrator.domain.commands import Job
+from orchestrator.domain.events import ActivityEvent
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall, Usage
 from orchestrator.domain.views import View
 
@@ -82,34 +83,6 @@ class Directory(Protocol):
     async def members(self, group_id: str) -> frozenset[str]: ...
 
 
-ActivityKind = Literal[
-    "task.created",
-    "task.message",
-    "task.completed",
-    "task.failed",
-    "model.call",
-    "model.error",
-    "tool.call",
-    "checkpoint.created",
-    "checkpoint.decided",
-    "checkpoint.executed",
-    "checkpoint.refused",
-    "checkpoint.reminded",
-    "checkpoint.unknown",
-    "subagent.started",
-    "subagent.finished",
-]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ActivityEvent:
-    task_id: str
-    kind: ActivityKind
-    agent_id: str | None = None
-    correlation_id: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TaskRecord:
     id: str
@@ -125,7 +98,9 @@ class ActivityLog(Protocol):
 
     async def upsert_task(self, record: TaskRecord) -> None: ...
 
-    async def record(self, event: ActivityEvent) -> None: ...
+    async def record(self, event: ActivityEvent) -> None:
+        """Append one typed event (`orchestrator.domain.events`)."""
+        ...
 
 
 class ToolProvider(Protocol):

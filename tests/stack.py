@@ -22,7 +22,8 @@ from bot.runtime import Runtime, build_runtime
 from bot.server import serve
 from bot.settings import Settings
 from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine
-from orchestrator.adapters.sql.records import ActivityRow, TaskRow
+from orchestrator.adapters.sql.records import TaskRow
+from orchestrator.domain.events import ActivityEvent
 from tests.harness.fake_anthropic import FakeAnthropic
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.services import free_port
@@ -83,10 +84,11 @@ class _Base:
             await engine.dispose()
         return rows
 
-    async def events(self, task_id: str) -> list[ActivityRow]:
+    async def events(self, task_id: str) -> list[ActivityEvent]:
+        """The task's activity trail as typed events, in the order they were recorded."""
         engine = make_engine(self.settings.database_url)
         try:
-            return await SqlActivityLog(engine).events(task_id)
+            return [entry.event for entry in await SqlActivityLog(engine).events(task_id)]
         finally:
             await engine.dispose()
 

@@ -18,8 +18,23 @@ from pydantic import ValidationError
 
 from bot import messages
 from bot.settings import Settings, load_settings
-from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade
-from orchestrator.adapters.sql.records import ActivityRow, TaskRow
+from orchestrator.adapters.sql.activity import Recorded, SqlActivityLog, make_engine, upgrade
+from orchestrator.adapters.sql.records import TaskRow
+from orchestrator.domain.checkpoint import Approvers
+from orchestrator.domain.events import (
+    ActivityEvent,
+    CheckpointCreated,
+    CheckpointDecided,
+    CheckpointExecuted,
+    CheckpointRefused,
+    ModelCalled,
+    ModelFailed,
+    TaskCompleted,
+    TaskCreated,
+    TaskFailed,
+    TaskMessage,
+    ToolCalled,
+)
 
 EXIT_UNKNOWN = 1
 EXIT_UNREACHABLE = 2
@@ -28,7 +43,7 @@ TITLE_CHARS = 60
 VALUE_CHARS = 200
 
 T = TypeVar("T")
-Trail = tuple[TaskRow | None, list[ActivityRow]]
+Trail = tuple[TaskRow | None, list[Recorded]]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -180,158 +195,143 @@ def _header(task_id: str, task: TaskRow | None) -> list[str]:
     ]
 
 
-def _trail_lines(events: Sequence[ActivityRow]) -> list[str]:
-    if not events:
+def _trail_lines(entries: Sequence[Recorded]) -> list[str]:
+    if not entries:
         return [messages.run_has_no_activity()]
-    kind_width = max(len(event.kind) for event in events)
-    agent_width = max(len(event.agent_id or "") for event in events)
+    kind_width = max(len(entry.event.kind) for entry in entries)
+    agent_width = max(len(entry.event.agent_id or "") for entry in entries)
     lines = []
-    for event in events:
-        when = _utc(event.at).strftime("%H:%M:%S.%f")[:-3]
+    for entry in entries:
+        when = _utc(entry.at).strftime("%H:%M:%S.%f")[:-3]
+        event = entry.event
         agent = (event.agent_id or "").ljust(agent_width)
         line = f"{when}  {event.kind.ljust(kind_width)}  {agent}  {_summary(event)}"
         lines.append(line.rstrip())
     return lines
 
 
-def _summary(event: ActivityRow) -> str:
-    data = event.data if isinstance(event.data, dict) else {"data": event.data}
-    summarise = _SUMMARIES.get(event.kind)
-    if summarise is not None:
-        try:
-            return summarise(data, event)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            pass  # an older or newer shape of this kind: show it as it is
-    return _generic(data)
+def _summary(event: ActivityEvent) -> str:
+    """One line about the event; `key=value` pairs for a kind without a summary of its own."""
+    match event:
+        case TaskCreated():
+            return f"started by {event.user}"
+        case TaskMessage():
+            text = f"{event.user} wrote {_plural(event.chars, 'char')}"
+            return text + (f" (ts {event.ts})" if event.ts else "")
+        case TaskCompleted():
+            return f"done after {_plural(event.steps, 'step')}"
+        case TaskFailed():
+            return _task_failed(event)
+        case ModelCalled():
+            return _model_call(event)
+        case ModelFailed():
+            return _model_error(event)
+        case ToolCalled():
+            return _tool_call(event)
+        case CheckpointCreated():
+            return _checkpoint_created(event)
+        case CheckpointDecided():
+            return _checkpoint_decided(event)
+        case CheckpointExecuted():
+            return _checkpoint_executed(event)
+        case CheckpointRefused():
+            return _checkpoint_refused(event)
+    return _generic(event.payload())
 
 
 def _generic(data: dict[str, Any]) -> str:
     return " ".join(f"{key}={_value(value)}" for key, value in data.items() if value is not None)
 
 
-def _task_created(d: dict[str, Any], event: ActivityRow) -> str:
-    return f"started by {d['user']}"
-
-
-def _task_message(d: dict[str, Any], event: ActivityRow) -> str:
-    text = f"{d['user']} wrote {_plural(d['chars'], 'char')}"
-    return text + (f" (ts {d['ts']})" if d.get("ts") else "")
-
-
-def _task_completed(d: dict[str, Any], event: ActivityRow) -> str:
-    return f"done after {_plural(d['steps'], 'step')}"
-
-
-def _task_failed(d: dict[str, Any], event: ActivityRow) -> str:
-    parts = [str(d["code"])]
-    if d.get("detail"):
-        parts[0] += f": {_cut(str(d['detail']), VALUE_CHARS)}"
-    if d.get("attempts"):
-        parts.append(f"after {_plural(d['attempts'], 'attempt')}")
+def _task_failed(event: TaskFailed) -> str:
+    parts = [event.code]
+    if event.detail:
+        parts[0] += f": {_cut(event.detail, VALUE_CHARS)}"
+    if event.attempts:
+        parts.append(f"after {_plural(event.attempts, 'attempt')}")
     if event.correlation_id:
         parts.append(f"ref {event.correlation_id}")
     return ", ".join(parts)
 
 
-def _model_call(d: dict[str, Any], event: ActivityRow) -> str:
+def _model_call(event: ModelCalled) -> str:
     text = (
-        f"{d['model']}: {d['input_tokens']:,} in / {d['output_tokens']:,} out,"
-        f" stop {d.get('stop_reason')}"
+        f"{event.model}: {event.input_tokens:,} in / {event.output_tokens:,} out,"
+        f" stop {event.stop_reason}"
     )
-    attempts = d.get("attempts") or 1
+    attempts = event.attempts or 1
     return text + (f", {attempts} attempts" if attempts > 1 else "")
 
 
-def _model_error(d: dict[str, Any], event: ActivityRow) -> str:
-    text = str(d["code"])
-    if d.get("status"):
-        text += f" (HTTP {d['status']})"
-    if d.get("attempts"):
-        text += f" after {_plural(d['attempts'], 'attempt')}"
+def _model_error(event: ModelFailed) -> str:
+    text = event.code
+    if event.status:
+        text += f" (HTTP {event.status})"
+    if event.attempts:
+        text += f" after {_plural(event.attempts, 'attempt')}"
     return text
 
 
-def _tool_call(d: dict[str, Any], event: ActivityRow) -> str:
-    text = f"{d['tool']} on {d.get('server') or '?'}: {d['outcome']}"
-    if d.get("duration_ms"):
-        text += f" in {d['duration_ms']:,} ms"
-    text += f", args {_json(d.get('arguments') or {})}"
-    if d.get("error"):
-        text += f", error: {_cut(str(d['error']), VALUE_CHARS)}"
+def _tool_call(event: ToolCalled) -> str:
+    text = f"{event.tool} on {event.server or '?'}: {event.outcome}"
+    if event.duration_ms:
+        text += f" in {event.duration_ms:,} ms"
+    text += f", args {_json(event.arguments)}"
+    if event.error:
+        text += f", error: {_cut(event.error, VALUE_CHARS)}"
     return text
 
 
-def _checkpoint_created(d: dict[str, Any], event: ActivityRow) -> str:
-    text = f"{d['checkpoint']}: {d['tool']}"
-    if d.get("server"):
-        text += f" on {d['server']}"
-    text += f", args {_json(d.get('arguments') or {})}"
-    if approvers := _approvers(d.get("approvers")):
+def _checkpoint_created(event: CheckpointCreated) -> str:
+    text = f"{event.checkpoint}: {event.tool}"
+    if event.server:
+        text += f" on {event.server}"
+    text += f", args {_json(event.arguments)}"
+    if approvers := _approvers(event.approvers):
         text += f", approvers {approvers}"
-    if d.get("expires_at") is not None:
-        text += f", expires {_when(d['expires_at'])}"
+    if event.expires_at is not None:
+        text += f", expires {_when(event.expires_at)}"
     return text
 
 
-def _checkpoint_decided(d: dict[str, Any], event: ActivityRow) -> str:
-    text = f"{d['checkpoint']} {d['decision']}"
-    if d.get("by"):
-        text += f" by {d['by']}"
-    if d.get("reason"):
-        text += f": {_cut(str(d['reason']), VALUE_CHARS)}"
+def _checkpoint_decided(event: CheckpointDecided) -> str:
+    text = f"{event.checkpoint} {event.decision}"
+    if event.by:
+        text += f" by {event.by}"
+    if event.reason:
+        text += f": {_cut(event.reason, VALUE_CHARS)}"
     return text
 
 
-def _checkpoint_executed(d: dict[str, Any], event: ActivityRow) -> str:
-    text = f"{d['checkpoint']}: {d['outcome']}"
-    if d.get("duration_ms") is not None:
-        text += f" in {d['duration_ms']:,} ms"
-    if d.get("attempt"):
-        text += f" (attempt {d['attempt']})"
+def _checkpoint_executed(event: CheckpointExecuted) -> str:
+    text = f"{event.checkpoint}: {event.outcome}"
+    if event.duration_ms is not None:
+        text += f" in {event.duration_ms:,} ms"
+    if event.attempt:
+        text += f" (attempt {event.attempt})"
     return text
 
 
-def _checkpoint_refused(d: dict[str, Any], event: ActivityRow) -> str:
-    asked = f"{d['verdict']} from " if d.get("verdict") else ""
-    text = f"{d['checkpoint']}: refused {asked}{d['user']}"
-    return text + (f": {_cut(str(d['why']), VALUE_CHARS)}" if d.get("why") else "")
-
-
-_SUMMARIES: dict[str, Callable[[dict[str, Any], ActivityRow], str]] = {
-    "task.created": _task_created,
-    "task.message": _task_message,
-    "task.completed": _task_completed,
-    "task.failed": _task_failed,
-    "model.call": _model_call,
-    "model.error": _model_error,
-    "tool.call": _tool_call,
-    "checkpoint.created": _checkpoint_created,
-    "checkpoint.decided": _checkpoint_decided,
-    "checkpoint.executed": _checkpoint_executed,
-    "checkpoint.refused": _checkpoint_refused,
-}
+def _checkpoint_refused(event: CheckpointRefused) -> str:
+    asked = f"{event.verdict} from " if event.verdict else ""
+    text = f"{event.checkpoint}: refused {asked}{event.user}"
+    return text + (f": {_cut(event.why, VALUE_CHARS)}" if event.why else "")
 
 
 # Formatting
 
 
-def _approvers(value: Any) -> str:
-    if not value:
+def _approvers(approvers: Approvers | None) -> str:
+    if approvers is None:
         return ""
-    if isinstance(value, dict):
-        names = [*value.get("users", ()), *(f"group {g}" for g in value.get("groups", ()))]
-        if value.get("requester") and not value.get("requester_excluded"):
-            names.append(f"requester {value['requester']}")
-        return ", ".join(str(name) for name in names) or _json(value)
-    if isinstance(value, list | tuple):
-        return ", ".join(str(name) for name in value)
-    return _value(value)
+    names = [*approvers.users, *(f"group {g}" for g in approvers.groups)]
+    if approvers.requester and not approvers.requester_excluded:
+        names.append(f"requester {approvers.requester}")
+    return ", ".join(names) or _json(approvers.model_dump(mode="json"))
 
 
-def _when(value: Any) -> str:
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(value)
+def _when(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _value(value: Any) -> str:

@@ -22,6 +22,7 @@ from orchestrator.domain.checkpoint import (
     Checkpoint,
     Permitted,
     Risk,
+    Verdict,
     checkpoint_id,
     decide,
     model_result,
@@ -29,12 +30,20 @@ from orchestrator.domain.checkpoint import (
     verdict_source,
 )
 from orchestrator.domain.commands import Click, Job
+from orchestrator.domain.events import (
+    ActivityEvent,
+    CheckpointCreated,
+    CheckpointDecided,
+    CheckpointDecision,
+    CheckpointExecuted,
+    CheckpointOutcomeUnknown,
+    CheckpointRefused,
+    CheckpointReminded,
+)
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall
 from orchestrator.domain.views import CheckpointCard, Notice, NoticeCode
 from orchestrator.errors import CheckpointConflict, DeliveryFailed, InvalidTransition
 from orchestrator.ports import (
-    ActivityEvent,
-    ActivityKind,
     ActivityLog,
     CheckpointStore,
     Directory,
@@ -48,7 +57,7 @@ log = logging.getLogger(__name__)
 MAX_WHY_CHARS = 600
 SWEEP_HOLD_S = 30.0
 _CONFLICT_RETRIES = 5
-_DECISIONS = {
+_DECISIONS: dict[Verdict, CheckpointDecision] = {
     "approve": "approved",
     "reject": "rejected",
     "retry": "retried",
@@ -129,14 +138,15 @@ class Approvals:
         if cp.message_ts is None:
             # Recorded before the card exists, so the trail never shows a decision first.
             await self._record(
-                cp,
-                "checkpoint.created",
-                tool=cp.tool,
-                server=cp.server,
-                arguments=cp.arguments,
-                approvers=cp.approvers.model_dump(),
-                risk=cp.risk.model_dump(),
-                expires_at=cp.expires_at,
+                CheckpointCreated(
+                    **_about(cp),
+                    tool=cp.tool,
+                    server=cp.server,
+                    arguments=cp.arguments,
+                    approvers=cp.approvers,
+                    risk=cp.risk,
+                    expires_at=cp.expires_at,
+                )
             )
             message_ts = await self._notifier.post(cp.thread, CheckpointCard(checkpoint=cp))
             cp = await self._set_card(cp, message_ts)
@@ -190,11 +200,12 @@ class Approvals:
         except CheckpointConflict:
             return None
         await self._record(
-            cp,
-            "checkpoint.decided",
-            decision=_DECISIONS[click.verdict],
-            by=click.user_id,
-            reason=click.reason,
+            CheckpointDecided(
+                **_about(cp),
+                decision=_DECISIONS[click.verdict],
+                by=click.user_id,
+                reason=click.reason,
+            )
         )
         await self._show(cp)
         await self._queue.enqueue(Job(kind="resume", task_id=cp.task_id))
@@ -236,7 +247,7 @@ class Approvals:
         )
         if cp is not None:
             await self._record(
-                cp, "checkpoint.refused", user=click.user_id, verdict=click.verdict, why=code
+                CheckpointRefused(**_about(cp), user=click.user_id, verdict=click.verdict, why=code)
             )
         if cp is not None and click.team_id != cp.thread.team_id:
             return Refused(code)  # another workspace: our token cannot reach it
@@ -266,7 +277,9 @@ class Approvals:
             if not cp.risk.idempotent:
                 await self._outcome_unknown(cp)
                 return False
-            await self._record(cp, "checkpoint.executed", outcome="retrying", attempt=cp.attempts)
+            await self._record(
+                CheckpointExecuted(**_about(cp), outcome="retrying", attempt=cp.attempts)
+            )
         if cp.status in ("approved", "executing"):
             cp = await self._execute(cp, execute)
         if cp.waiting or cp.status in ("approved", "executing"):
@@ -289,11 +302,12 @@ class Approvals:
         cp.move("failed" if is_error else "done")
         await self._store.save(cp)
         await self._record(
-            cp,
-            "checkpoint.executed",
-            outcome="error" if is_error else "ok",
-            duration_ms=cp.duration_ms,
-            attempt=cp.attempts,
+            CheckpointExecuted(
+                **_about(cp),
+                outcome="error" if is_error else "ok",
+                duration_ms=cp.duration_ms,
+                attempt=cp.attempts,
+            )
         )
         await self._show(cp)
         return cp
@@ -302,11 +316,12 @@ class Approvals:
         cp.move("unknown")
         await self._store.save(cp)
         await self._record(
-            cp,
-            "checkpoint.unknown",
-            started_at=cp.started_at,
-            executed_by=cp.executed_by,
-            attempt=cp.attempts,
+            CheckpointOutcomeUnknown(
+                **_about(cp),
+                started_at=cp.started_at,
+                executed_by=cp.executed_by,
+                attempt=cp.attempts,
+            )
         )
         await self._show(cp)
         await self._post(cp, "outcome_unknown")
@@ -323,7 +338,7 @@ class Approvals:
             await self._store.save(cp)
         except CheckpointConflict:
             return False  # a decision won the race; the resume job will carry it out
-        await self._record(cp, "checkpoint.decided", decision="cancelled", reason=reason)
+        await self._record(CheckpointDecided(**_about(cp), decision="cancelled", reason=reason))
         await self._show(cp)
         result, is_error = model_result(cp)
         call.finish(result, is_error=is_error)
@@ -353,14 +368,14 @@ class Approvals:
             cp.move("expired")
             cp.decided_at = now
             await self._store.save(cp)
-            await self._record(cp, "checkpoint.decided", decision="expired")
+            await self._record(CheckpointDecided(**_about(cp), decision="expired"))
             await self._show(cp)
             await self._queue.enqueue(Job(kind="resume", task_id=cp.task_id))
             return 1
         if cp.remind_at is not None and not cp.reminded and now >= cp.remind_at:
             cp.reminded = True
             await self._store.save(cp)
-            await self._record(cp, "checkpoint.reminded")
+            await self._record(CheckpointReminded(**_about(cp)))
             await self._post(cp, "reminder")
             return 1
         await self._store.schedule(cp)  # not due yet (clock skew): put it back at its deadline
@@ -382,15 +397,18 @@ class Approvals:
         except DeliveryFailed:
             log.warning("could not post %s for checkpoint %s", code, cp.id)
 
-    async def _record(self, cp: Checkpoint, kind: ActivityKind, **data: Any) -> None:
-        await self._activity.record(
-            ActivityEvent(
-                task_id=cp.task_id,
-                kind=kind,
-                agent_id=cp.agent_id,
-                data={"checkpoint": cp.id, "status": cp.status, **data},
-            )
-        )
+    async def _record(self, event: ActivityEvent) -> None:
+        await self._activity.record(event)
+
+
+def _about(cp: Checkpoint) -> dict[str, Any]:
+    """The fields every checkpoint event shares: whose it is, which one, and its status now."""
+    return {
+        "task_id": cp.task_id,
+        "agent_id": cp.agent_id,
+        "checkpoint": cp.id,
+        "status": cp.status,
+    }
 
 
 def _why(agent: Agent) -> str:

@@ -15,6 +15,14 @@ import uuid
 from dataclasses import dataclass
 
 from orchestrator.domain import subagents
+from orchestrator.domain.events import (
+    ModelCalled,
+    ModelFailed,
+    SubagentFinished,
+    SubagentStarted,
+    TaskCompleted,
+    TaskFailed,
+)
 from orchestrator.domain.task import Agent, Failure, Task, ToolCall
 from orchestrator.domain.views import Answer
 from orchestrator.domain.views import Failure as FailureView
@@ -28,7 +36,6 @@ from orchestrator.errors import (
     StaleTask,
 )
 from orchestrator.ports import (
-    ActivityEvent,
     ActivityLog,
     ModelClient,
     ModelRequest,
@@ -177,11 +184,12 @@ class Runner:
             await self._reporter.subagent(task, stopped)
         await self._save(task)
         await self._activity.record(
-            ActivityEvent(
+            TaskFailed(
                 task_id=task.id,
-                kind="task.failed",
                 correlation_id=correlation_id,
-                data={"code": code, "detail": str(exc)[:500], "attempts": attempts},
+                code=code,
+                detail=str(exc)[:500],
+                attempts=attempts,
             )
         )
         await self._record_task(task)
@@ -213,11 +221,12 @@ class Runner:
             reply = await self._model.complete(request)
         except ModelError as exc:
             await self._activity.record(
-                ActivityEvent(
+                ModelFailed(
                     task_id=task.id,
-                    kind="model.error",
                     agent_id=agent.id,
-                    data={"code": exc.code, "status": exc.status, "attempts": exc.attempts},
+                    code=exc.code,
+                    status=exc.status,
+                    attempts=exc.attempts,
                 )
             )
             raise
@@ -226,19 +235,16 @@ class Runner:
         task.usage.add(reply.usage)
         agent.messages.append({"role": "assistant", "content": reply.content})
         await self._activity.record(
-            ActivityEvent(
+            ModelCalled(
                 task_id=task.id,
-                kind="model.call",
                 agent_id=agent.id,
-                data={
-                    "model": agent.model,
-                    "stop_reason": reply.stop_reason,
-                    "attempts": reply.attempts,
-                    "input_tokens": reply.usage.input_tokens,
-                    "output_tokens": reply.usage.output_tokens,
-                    "cache_read_tokens": reply.usage.cache_read_tokens,
-                    "cache_write_tokens": reply.usage.cache_write_tokens,
-                },
+                model=agent.model,
+                stop_reason=reply.stop_reason,
+                attempts=reply.attempts,
+                input_tokens=reply.usage.input_tokens,
+                output_tokens=reply.usage.output_tokens,
+                cache_read_tokens=reply.usage.cache_read_tokens,
+                cache_write_tokens=reply.usage.cache_write_tokens,
             )
         )
         if reply.tool_uses:
@@ -262,9 +268,7 @@ class Runner:
         if main.status == "done":
             task.move("completed")
             await self._save(task)
-            await self._activity.record(
-                ActivityEvent(task_id=task.id, kind="task.completed", data={"steps": task.steps})
-            )
+            await self._activity.record(TaskCompleted(task_id=task.id, steps=task.steps))
             await self._reporter.progress(task, "done")
         elif any(c.status == "awaiting_approval" for a in task.agents.values() for c in a.calls):
             task.move("awaiting_approval")
@@ -322,16 +326,13 @@ class Runner:
         await self._reporter.open_subagent(task, agent)
         await self._save(task)
         await self._activity.record(
-            ActivityEvent(
+            SubagentStarted(
                 task_id=task.id,
-                kind="subagent.started",
                 agent_id=agent.id,
-                data={
-                    "type": agent.definition,
-                    "brief": subagents.one_line(agent.brief or "", 300),
-                    "model": agent.model,
-                    "tools": agent.tools,
-                },
+                type=agent.definition,
+                brief=subagents.one_line(agent.brief or "", 300),
+                model=agent.model,
+                tools=agent.tools,
             )
         )
 
@@ -342,19 +343,16 @@ class Runner:
 
     async def _subagent_finished(self, task: Task, agent: Agent) -> None:
         await self._activity.record(
-            ActivityEvent(
+            SubagentFinished(
                 task_id=task.id,
-                kind="subagent.finished",
                 agent_id=agent.id,
-                data={
-                    "status": agent.status,
-                    "error": agent.error,
-                    "steps": agent.steps,
-                    "input_tokens": agent.usage.input_tokens,
-                    "output_tokens": agent.usage.output_tokens,
-                    "cache_read_tokens": agent.usage.cache_read_tokens,
-                    "summary_chars": len(agent.summary or ""),
-                },
+                status=agent.status,
+                error=agent.error,
+                steps=agent.steps,
+                input_tokens=agent.usage.input_tokens,
+                output_tokens=agent.usage.output_tokens,
+                cache_read_tokens=agent.usage.cache_read_tokens,
+                summary_chars=len(agent.summary or ""),
             )
         )
 

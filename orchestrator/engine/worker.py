@@ -16,10 +16,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from orchestrator.domain.commands import Job, UserMessage
+from orchestrator.domain.events import TaskCreated, TaskMessage
 from orchestrator.domain.task import ORCHESTRATOR, Agent, Task
 from orchestrator.engine.runner import Runner
 from orchestrator.errors import LeaseLost, StaleTask
-from orchestrator.ports import ActivityEvent, ActivityLog, JobQueue, Leases, TaskStore
+from orchestrator.ports import ActivityLog, JobQueue, Leases, TaskStore
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +143,7 @@ class Worker:
                 requester=message.user_id,
                 agents={ORCHESTRATOR: Agent(id=ORCHESTRATOR, model=self._model)},
             )
-            await self._activity.record(
-                ActivityEvent(task_id=task_id, kind="task.created", data={"user": message.user_id})
-            )
+            await self._activity.record(TaskCreated(task_id=task_id, user=message.user_id))
         if task.has_applied(message.message_ts):
             return task
         main = task.orchestrator
@@ -164,14 +163,11 @@ class Worker:
             task.move("queued")
         await self._store.save(task)
         await self._activity.record(
-            ActivityEvent(
+            TaskMessage(
                 task_id=task.id,
-                kind="task.message",
-                data={
-                    "user": message.user_id,
-                    "ts": message.message_ts,
-                    "chars": len(message.text),
-                },
+                user=message.user_id,
+                ts=message.message_ts,
+                chars=len(message.text),
             )
         )
         return task

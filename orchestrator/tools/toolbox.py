@@ -15,6 +15,7 @@ from typing import Any
 
 from connectors import ServerStatus, ToolCallResult, ToolInfo
 from orchestrator.domain.checkpoint import Risk
+from orchestrator.domain.events import ToolCalled
 from orchestrator.domain.governance import Allow, Deny, decide
 from orchestrator.domain.subagents import (
     SPAWN_DEFINITION,
@@ -27,7 +28,7 @@ from orchestrator.domain.subagents import (
 )
 from orchestrator.domain.task import Agent, Task, ToolCall, move_call
 from orchestrator.engine.approvals import Approvals, Execute
-from orchestrator.ports import ActivityEvent, ActivityLog, ToolProvider
+from orchestrator.ports import ActivityLog, ToolProvider
 from orchestrator.tools.catalog import Catalog, ChannelCatalog
 from plugins import AdminConfig, PluginError
 
@@ -274,18 +275,15 @@ class PluginToolbox:
         result: ToolCallResult,
     ) -> None:
         await self._activity.record(
-            ActivityEvent(
+            ToolCalled(
                 task_id=task.id,
-                kind="tool.call",
                 agent_id=agent.id,
-                data={
-                    "tool": call.name,
-                    "server": f"{info.namespace}/{info.server}",
-                    "arguments": call.input,
-                    "outcome": "error" if result.is_error else "ok",
-                    "duration_ms": round(result.duration_s * 1000),
-                    "error": result.text[:300] if result.is_error else None,
-                },
+                tool=call.name,
+                server=f"{info.namespace}/{info.server}",
+                arguments=call.input,
+                outcome="error" if result.is_error else "ok",
+                duration_ms=round(result.duration_s * 1000),
+                error=result.text[:300] if result.is_error else None,
             )
         )
 

@@ -10,11 +10,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.cli.main import main
 from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade
+from orchestrator.adapters.sql.records import ActivityRow
+from orchestrator.domain.checkpoint import Approvers
+from orchestrator.domain.events import (
+    ActivityEvent,
+    CheckpointCreated,
+    CheckpointDecided,
+    CheckpointExecuted,
+    CheckpointRefused,
+    ModelCalled,
+    SubagentStarted,
+    TaskCompleted,
+    TaskCreated,
+    TaskMessage,
+    ToolCalled,
+)
 from orchestrator.domain.task import ThreadRef, Usage
-from orchestrator.ports import ActivityEvent, TaskRecord
+from orchestrator.ports import TaskRecord
 
 
 @dataclass
@@ -60,7 +76,10 @@ def task(task_id: str, channel: str, *, title: str = "Restart the web tier") -> 
     )
 
 
-async def record(url: str, tasks: list[TaskRecord], events: list[ActivityEvent]) -> None:
+async def record(
+    url: str, tasks: list[TaskRecord], events: list[ActivityEvent], rows: list[Row] = ()
+) -> None:
+    """Record tasks and typed events through the log, and `rows` as an older version wrote them."""
     engine = make_engine(url)
     try:
         await upgrade(engine)
@@ -69,12 +88,27 @@ async def record(url: str, tasks: list[TaskRecord], events: list[ActivityEvent])
             await log.upsert_task(item)
         for event in events:
             await log.record(event)
+        async with async_sessionmaker(engine).begin() as session:
+            session.add_all(
+                ActivityRow(task_id=r.task_id, kind=r.kind, agent_id=r.agent, data=r.data)
+                for r in rows
+            )
     finally:
         await engine.dispose()
 
 
-def event(task_id: str, kind: Any, agent: str | None = "main", /, **data: Any) -> ActivityEvent:
-    return ActivityEvent(task_id=task_id, kind=kind, agent_id=agent, data=data)
+@dataclass(frozen=True)
+class Row:
+    """An activity row in the dict shape written before events were typed."""
+
+    task_id: str
+    kind: str
+    agent: str | None
+    data: Any
+
+
+def row(task_id: str, kind: str, agent: str | None = "main", /, **data: Any) -> Row:
+    return Row(task_id, kind, agent, data)
 
 
 async def test_list_shows_tasks_newest_first(
@@ -116,16 +150,87 @@ def test_an_empty_database_has_no_runs_yet(
     assert "No runs are recorded yet" in out and "threadwork serve" in out
 
 
-async def test_show_prints_the_header_and_the_whole_trail_in_order(
-    database: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    task_id, channel = unique("t_"), unique("C")
-    arguments = {"service": "web", "note": "restart after deploy"}
-    big = {"query": "x" * 500}
-    trail = [
-        event(task_id, "task.created", None, user="U_ASKER"),
-        event(task_id, "task.message", None, user="U_ASKER", ts="1700000000.000100", chars=42),
-        event(
+ARGUMENTS = {"service": "web", "note": "restart after deploy"}
+BIG = {"query": "x" * 500}
+BOSS = Approvers(users=("U_BOSS",))
+
+
+def typed_trail(task_id: str) -> list[ActivityEvent]:
+    return [
+        TaskCreated(task_id=task_id, user="U_ASKER"),
+        TaskMessage(task_id=task_id, user="U_ASKER", ts="1700000000.000100", chars=42),
+        ModelCalled(
+            task_id=task_id,
+            agent_id="main",
+            model="claude-test",
+            stop_reason="tool_use",
+            attempts=1,
+            input_tokens=1200,
+            output_tokens=80,
+        ),
+        ToolCalled(
+            task_id=task_id,
+            agent_id="main",
+            tool="ops__search",
+            server="ops/notes",
+            arguments=BIG,
+            outcome="ok",
+            duration_ms=12,
+            error=None,
+        ),
+        CheckpointCreated(
+            task_id=task_id,
+            agent_id="main",
+            checkpoint="cp_1",
+            status="pending",
+            tool="ops__restart",
+            server="ops/deploy",
+            arguments=ARGUMENTS,
+            approvers=BOSS,
+            expires_at=1_700_003_600.0,
+        ),
+        CheckpointRefused(
+            task_id=task_id,
+            checkpoint="cp_1",
+            status="pending",
+            user="U_PASSERBY",
+            verdict="approve",
+            why="not_an_approver",
+        ),
+        CheckpointDecided(
+            task_id=task_id,
+            checkpoint="cp_1",
+            status="approved",
+            decision="approved",
+            by="U_BOSS",
+            reason="go ahead",
+        ),
+        CheckpointExecuted(
+            task_id=task_id,
+            agent_id="main",
+            checkpoint="cp_1",
+            status="done",
+            outcome="ok",
+            duration_ms=30,
+            attempt=1,
+        ),
+        SubagentStarted(
+            task_id=task_id,
+            agent_id="main",
+            type="researcher",
+            brief="find the runbook",
+            model="claude-test",
+        ),
+        TaskCompleted(task_id=task_id, steps=3),
+    ]
+
+
+def legacy_trail(task_id: str) -> list[Row]:
+    """The same trail as rows of the untyped schema (no `status`, approvers as a plain dict)."""
+    return [
+        row(task_id, "task.created", None, user="U_ASKER"),
+        row(task_id, "task.message", None, user="U_ASKER", ts="1700000000.000100", chars=42),
+        row(
             task_id,
             "model.call",
             model="claude-test",
@@ -134,27 +239,27 @@ async def test_show_prints_the_header_and_the_whole_trail_in_order(
             input_tokens=1200,
             output_tokens=80,
         ),
-        event(
+        row(
             task_id,
             "tool.call",
             tool="ops__search",
             server="ops/notes",
-            arguments=big,
+            arguments=BIG,
             outcome="ok",
             duration_ms=12,
             error=None,
         ),
-        event(
+        row(
             task_id,
             "checkpoint.created",
             checkpoint="cp_1",
             tool="ops__restart",
             server="ops/deploy",
-            arguments=arguments,
+            arguments=ARGUMENTS,
             approvers={"users": ["U_BOSS"], "groups": [], "requester": None},
             expires_at=1_700_003_600.0,
         ),
-        event(
+        row(
             task_id,
             "checkpoint.refused",
             None,
@@ -163,7 +268,7 @@ async def test_show_prints_the_header_and_the_whole_trail_in_order(
             verdict="approve",
             why="not_an_approver",
         ),
-        event(
+        row(
             task_id,
             "checkpoint.decided",
             None,
@@ -172,7 +277,7 @@ async def test_show_prints_the_header_and_the_whole_trail_in_order(
             by="U_BOSS",
             reason="go ahead",
         ),
-        event(
+        row(
             task_id,
             "checkpoint.executed",
             checkpoint="cp_1",
@@ -180,9 +285,24 @@ async def test_show_prints_the_header_and_the_whole_trail_in_order(
             duration_ms=30,
             attempt=1,
         ),
-        event(task_id, "subagent.started", name="researcher", depth=1),
-        event(task_id, "task.completed", None, steps=3),
+        row(task_id, "subagent.started", name="researcher", depth=1),
+        row(task_id, "task.completed", None, steps=3),
     ]
+
+
+def trail_lines(out: str) -> list[str]:
+    return out.partition("\n\n")[2].splitlines()
+
+
+def without_time(line: str) -> str:
+    return line.split("  ", 1)[1]
+
+
+async def test_show_prints_the_header_and_the_whole_trail_in_order(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    task_id, channel = unique("t_"), unique("C")
+    trail = typed_trail(task_id)
     await record(database, [task(task_id, channel)], trail)
 
     result = await runs(capsys, "show", task_id)
@@ -203,8 +323,44 @@ async def test_show_prints_the_header_and_the_whole_trail_in_order(
     assert "refused approve from U_PASSERBY" in by_kind["checkpoint.refused"]
     assert "ops__search" in by_kind["tool.call"] and "…" in by_kind["tool.call"]
     assert len(by_kind["tool.call"]) < 320
-    assert "name=researcher depth=1" in by_kind["subagent.started"]
+    started = by_kind["subagent.started"]
+    assert 'type=researcher brief="find the runbook" model=claude-test' in started
     assert " main " in by_kind["model.call"]
+
+
+async def test_show_prints_rows_written_before_events_were_typed(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typed_id, legacy_id, channel = unique("t_"), unique("t_"), unique("C")
+    unknown = [
+        row(legacy_id, "deploy.rolled_back", "main", version="1.2.3", reason="health check"),
+        Row(legacy_id, "task.message", None, "not an object"),
+    ]
+    await record(
+        database,
+        [task(typed_id, channel), task(legacy_id, channel)],
+        typed_trail(typed_id),
+        [*legacy_trail(legacy_id)[:-1], *unknown, legacy_trail(legacy_id)[-1]],
+    )
+
+    typed = trail_lines((await runs(capsys, "show", typed_id)).out)
+    result = await runs(capsys, "show", legacy_id)
+
+    assert result.code == 0, result.err
+    legacy = trail_lines(result.out)
+    kinds = [r.kind for r in legacy_trail(legacy_id)]
+    assert [line.split()[1] for line in legacy] == [
+        *kinds[:-1],
+        *(r.kind for r in unknown),
+        kinds[-1],
+    ]
+    by_kind = dict(zip(kinds[:-1], legacy, strict=False)) | {kinds[-1]: legacy[-1]}
+    for kind, line in zip([e.kind for e in typed_trail(typed_id)], typed, strict=True):
+        if kind != "subagent.started":  # its shape changed: shown as recorded
+            assert without_time(by_kind[kind]) == without_time(line), kind
+    assert "name=researcher depth=1" in by_kind["subagent.started"]
+    assert 'version=1.2.3 reason="health check"' in legacy[-3]
+    assert 'data="not an object"' in legacy[-2]
 
 
 async def test_show_an_unknown_id_points_at_the_list(

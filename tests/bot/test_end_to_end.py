@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from orchestrator.domain.events import ModelCalled
 from tests.harness.anthropic_requests import last_user_text
 from tests.harness.fake_anthropic import Error, Reply, StreamError
 from tests.harness.slack_workspace import SlackMessage
@@ -124,9 +125,9 @@ async def test_model_calls_and_token_usage_are_in_the_activity_log(stack: Stack)
     mention = await stack.mention("count my tokens")
     await stack.slack.until_thread(CHANNEL, mention["ts"], "Done")
     (task_id,) = await stack.task_ids_for(mention["ts"])
-    calls = [e for e in await stack.events(task_id) if e.kind == "model.call"]
+    calls = [e for e in await stack.events(task_id) if isinstance(e, ModelCalled)]
     assert len(calls) == 1
-    assert calls[0].data["input_tokens"] > 0 and calls[0].data["output_tokens"] > 0
+    assert calls[0].input_tokens > 0 and calls[0].output_tokens > 0
     (task,) = [t for t in await stack.tasks() if t.id == task_id]
     assert task.status == "completed"
-    assert task.input_tokens == calls[0].data["input_tokens"]
+    assert task.input_tokens == calls[0].input_tokens

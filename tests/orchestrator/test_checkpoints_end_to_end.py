@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
+from orchestrator.domain.events import CheckpointDecided, CheckpointRefused
 from tests.approval_stack import (
     CREATE,
     DELETE,
@@ -142,7 +143,7 @@ async def test_twenty_concurrent_approvals_execute_once(
     await stack.slack.until_call("chat.postEphemeral", 19)
     assert len(executions(ledger, "create_ticket")) == 1
     (task_id,) = await stack.task_ids_for(thread_ts)
-    decided = [e for e in await stack.events(task_id) if e.kind == "checkpoint.decided"]
+    decided = [e for e in await stack.events(task_id) if isinstance(e, CheckpointDecided)]
     assert len(decided) == 1
     told = stack.slack.calls_to("chat.postEphemeral")
     assert all("already approved" in json.dumps(c.args) for c in told)
@@ -160,9 +161,9 @@ async def test_approve_and_reject_racing_make_one_decision(
     )
     await stack.slack.until_thread(CHANNEL, thread_ts, "Settled.")
     (task_id,) = await stack.task_ids_for(thread_ts)
-    (decided,) = [e for e in await stack.events(task_id) if e.kind == "checkpoint.decided"]
+    (decided,) = [e for e in await stack.events(task_id) if isinstance(e, CheckpointDecided)]
     runs = executions(ledger, "create_ticket")
-    assert len(runs) == (1 if decided.data["decision"] == "approved" else 0)
+    assert len(runs) == (1 if decided.decision == "approved" else 0)
 
 
 async def test_unauthorised_clicker_is_told_privately_and_changes_nothing(
@@ -185,8 +186,8 @@ async def test_unauthorised_clicker_is_told_privately_and_changes_nothing(
     await stack.slack.until_thread(CHANNEL, thread_ts, "Ticket filed.")
     assert len(executions(ledger, "create_ticket")) == 1
     (task_id,) = await stack.task_ids_for(thread_ts)
-    refused = [e for e in await stack.events(task_id) if e.kind == "checkpoint.refused"]
-    assert {e.data["user"] for e in refused} == {"U0MALLORY", REQUESTER}
+    refused = [e for e in await stack.events(task_id) if isinstance(e, CheckpointRefused)]
+    assert {e.user for e in refused} == {"U0MALLORY", REQUESTER}
 
 
 async def test_requester_may_not_approve_their_own_destructive_action(

@@ -5,6 +5,7 @@ Writes are appends (events) or upserts (the task summary row); reads serve the C
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from orchestrator.adapters.sql.records import ActivityRow, TaskRow
-from orchestrator.ports import ActivityEvent, TaskRecord
+from orchestrator.domain.events import ActivityEvent, parse
+from orchestrator.ports import TaskRecord
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -80,7 +82,7 @@ class SqlActivityLog:
                     kind=event.kind,
                     agent_id=event.agent_id,
                     correlation_id=event.correlation_id,
-                    data=event.data,
+                    data=event.payload(),
                     at=_now(),
                 )
             )
@@ -107,12 +109,31 @@ class SqlActivityLog:
             )
             return list(rows)
 
-    async def events(self, task_id: str) -> list[ActivityRow]:
+    async def events(self, task_id: str) -> list[Recorded]:
+        """The task's trail in the order it was written, each row parsed into its typed event."""
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(ActivityRow).where(ActivityRow.task_id == task_id).order_by(ActivityRow.id)
             )
-            return list(rows)
+            return [Recorded(at=row.at, event=_event(row)) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One activity row read back: when it was written, and what happened."""
+
+    at: datetime
+    event: ActivityEvent
+
+
+def _event(row: ActivityRow) -> ActivityEvent:
+    return parse(
+        row.kind,
+        row.data,
+        task_id=row.task_id,
+        agent_id=row.agent_id,
+        correlation_id=row.correlation_id,
+    )
 
 
 def _now() -> datetime:
