@@ -31,8 +31,33 @@ _DEFAULT_FAILURE = (
 )
 
 
-def failure(code: str, correlation_id: str, attempts: int = 0) -> str:
-    text = _FAILURES.get(code, _DEFAULT_FAILURE).format(attempts=attempts or "several")
+_BUDGETS = {
+    "turn_steps": (
+        "This turn reached its limit of {limit:,} steps and stopped. Reply in this thread to"
+        " continue (each message starts a new turn), or ask an admin to raise"
+        " `limits.max_steps` in threadwork.yaml."
+    ),
+    "turn_tokens": (
+        "This turn used its limit of {limit:,} tokens and stopped. Reply in this thread to"
+        " continue (each message starts a new turn), or ask an admin to raise"
+        " `limits.max_tokens` in threadwork.yaml."
+    ),
+    "task_tokens": (
+        "This thread has used {limit:,} tokens in all, the most one thread may use, so I"
+        " stopped. Start a new thread to go on, or ask an admin to raise"
+        " `limits.max_task_tokens` in threadwork.yaml."
+    ),
+}
+
+
+def failure(
+    code: str, correlation_id: str, attempts: int = 0, *, budget: str | None = None, limit: int = 0
+) -> str:
+    """Why the task stopped and what to do next; `budget` names the limit that was hit."""
+    template = _BUDGETS.get(budget or "") if code == "budget_exceeded" else None
+    if template is None:
+        template = _FAILURES.get(code, _DEFAULT_FAILURE)
+    text = template.format(attempts=attempts or "several", limit=limit)
     return f":warning: {text}\nReference: `{correlation_id}`"
 
 

@@ -26,9 +26,8 @@ from orchestrator.adapters.redis.tasks import RedisTaskStore
 from orchestrator.adapters.sealing import Sealer
 from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade
 from orchestrator.adapters.sql.connections import SqlConnectionStore
-from orchestrator.domain.subagents import SubagentLimits
 from orchestrator.engine.approvals import Approvals
-from orchestrator.engine.runner import RunLimits, Runner
+from orchestrator.engine.runner import Runner
 from orchestrator.engine.worker import Worker
 from orchestrator.errors import SecretKeyInvalid
 from orchestrator.ports import Directory, Notifier
@@ -193,14 +192,10 @@ def assemble(options: Options, *, notifier: Notifier, directory: Directory) -> A
             activity=activity,
             approvals=approvals,
             models=dict(options.model.aliases),
-            subagents=SubagentLimits(max_per_task=config.limits.max_subagents),
+            limits=config.limits,
         ),
-        limits=RunLimits(
-            max_steps=config.limits.max_steps,
-            max_tokens=config.limits.max_tokens,
-            max_output_tokens=options.model.max_output_tokens,
-            max_concurrent_subagents=config.limits.max_concurrent_subagents,
-        ),
+        limits=config.limits,
+        max_output_tokens=options.model.max_output_tokens,
     )
     return Assembly(
         options=options,

@@ -15,6 +15,11 @@ OrchestratorError
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestrator.domain.budget import BudgetKind
+
 
 class OrchestratorError(Exception):
     """Base of every error the orchestrator raises on purpose."""
@@ -77,10 +82,12 @@ class CheckpointConflict(OrchestratorError):
 class BudgetExceeded(OrchestratorError):
     code = "budget_exceeded"
 
-    def __init__(self, what: str, limit: int) -> None:
+    def __init__(self, what: str, limit: int, *, kind: BudgetKind) -> None:
         super().__init__(f"{what} limit of {limit} reached")
         self.what = what
         self.limit = limit
+        self.kind = kind
+        """Which budget (`domain.budget.BudgetKind`): the thread says what to do per kind."""
 
 
 class DeliveryFailed(OrchestratorError):

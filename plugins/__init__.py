@@ -20,7 +20,7 @@ from plugins.config import (
     ApprovalRule,
     ApprovalsConfig,
     ConnectorOverride,
-    LimitsConfig,
+    Limits,
     load_admin_config,
     parse_duration,
 )
@@ -45,7 +45,7 @@ __all__ = [
     "ConnectorOverride",
     "ConnectorPlaceholder",
     "Expanded",
-    "LimitsConfig",
+    "Limits",
     "McpServerDeclaration",
     "Plugin",
     "PluginError",

@@ -156,11 +156,30 @@ class ApprovalsConfig(_Model):
         return tuple(a for a in self.approvers if a.startswith("S"))
 
 
-class LimitsConfig(_Model):
+class Limits(_Model):
+    """Every budget of a task, in one value: per turn of the thread, per task, per sub-agent.
+
+    A turn starts with each new message in the thread; the task lives as long as the thread.
+    """
+
     max_steps: int = Field(default=40, ge=1)
+    """Model calls of the orchestrator in one turn."""
     max_tokens: int = Field(default=2_000_000, ge=1)
+    """Tokens (input + output + cache) of every agent in one turn."""
+    max_task_tokens: int = Field(default=10_000_000, ge=1)
+    """Tokens of every agent over the thread's whole life; past it, start a new thread."""
     max_subagents: int = Field(default=8, ge=1)
+    """Sub-agents one task may start in all."""
     max_concurrent_subagents: int = Field(default=8, ge=1)
+    """Sub-agents running at the same time."""
+    subagent_max_steps: int = Field(default=20, ge=1)
+    """Model calls of one sub-agent (a definition's `maxTurns` may lower it, never raise it)."""
+    subagent_max_tokens: int = Field(default=500_000, ge=1)
+    """Tokens of one sub-agent."""
+    subagent_timeout: Duration = timedelta(minutes=15)
+    """Wall time of one sub-agent; past it, it fails and its siblings go on."""
+    summary_chars: int = Field(default=4_000, ge=100)
+    """Characters of a sub-agent's summary passed to its parent (longer ones are cut)."""
 
 
 class AdminConfig(_Model):
@@ -170,7 +189,7 @@ class AdminConfig(_Model):
     channels: dict[str, list[str]] = Field(default_factory=dict)
     connectors: dict[str, ConnectorOverride] = Field(default_factory=dict)
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
-    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    limits: Limits = Field(default_factory=Limits)
 
     @field_validator("channels")
     @classmethod

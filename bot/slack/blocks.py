@@ -75,7 +75,9 @@ def render_answer(view: Answer) -> Rendered:
 
 
 def render_failure(view: Failure) -> Rendered:
-    text = messages.failure(view.code, view.correlation_id, view.attempts)
+    text = messages.failure(
+        view.code, view.correlation_id, view.attempts, budget=view.budget, limit=view.limit
+    )
     return text, [_section(text)]
 
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.domain.task import Agent, Task, ToolCall, move_call
-from plugins import AgentDefinition
+from plugins import AgentDefinition, Limits
 
 GENERAL = "general-purpose"
 SPAWN_TOOL = "spawn_subagents"
@@ -70,13 +69,6 @@ _SUMMARY_RULE = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SubagentLimits:
-    max_per_task: int = 8
-    max_steps: int = 20
-    summary_chars: int = 4_000
-
-
 class SpawnError(ValueError):
     """The spawn call asked for something that cannot be started; the text goes to the model."""
 
@@ -88,7 +80,7 @@ def spawn(
     *,
     definitions: Mapping[str, AgentDefinition],
     models: Mapping[str, str],
-    limits: SubagentLimits,
+    limits: Limits,
 ) -> list[Agent]:
     """Create the children of `call` and move it to `awaiting_subagents`; raises `SpawnError`."""
     if parent.kind != "orchestrator":
@@ -97,9 +89,9 @@ def spawn(
     if not isinstance(requests, list) or not requests:
         raise SpawnError("Give 'agents' as a non-empty list of {type, brief}.")
     existing = sum(1 for a in task.agents.values() if a.kind == "subagent")
-    if existing + len(requests) > limits.max_per_task:
+    if existing + len(requests) > limits.max_subagents:
         raise SpawnError(
-            f"At most {limits.max_per_task} sub-agents per task ({existing} already ran);"
+            f"At most {limits.max_subagents} sub-agents per task ({existing} already ran);"
             " group the work into fewer briefs."
         )
     children = [
@@ -119,7 +111,7 @@ def _child(
     request: Any,
     definitions: Mapping[str, AgentDefinition],
     models: Mapping[str, str],
-    limits: SubagentLimits,
+    limits: Limits,
 ) -> Agent:
     if not isinstance(request, dict):
         raise SpawnError(f"agents[{index}] must be an object with 'type' and 'brief'.")
@@ -149,12 +141,17 @@ def _child(
         brief=brief,
         tools=allowed,
         denied_tools=list(definition.disallowed_tools) if definition else [],
-        max_steps=min(definition.max_turns or limits.max_steps, limits.max_steps)
-        if definition
-        else limits.max_steps,
+        max_steps=_max_steps(definition, limits),
     )
     child.add_user_text(brief)
     return child
+
+
+def _max_steps(definition: AgentDefinition | None, limits: Limits) -> int:
+    """The sub-agent's step budget: its definition's `maxTurns`, capped by the admin's limit."""
+    cap = limits.subagent_max_steps
+    wanted = definition.max_turns if definition else None
+    return min(wanted or cap, cap)
 
 
 def _definition(kind: str, definitions: Mapping[str, AgentDefinition]) -> AgentDefinition | None:
@@ -268,7 +265,7 @@ def abandon(task: Task, reason: str) -> list[Agent]:
     stopped = []
     for agent in task.agents.values():
         if agent.kind == "subagent" and not finished(agent):
-            agent.status = "failed"
+            agent.move("failed")
             agent.error = reason
             stopped.append(agent)
     return stopped

@@ -39,6 +39,16 @@ _TASK_MOVES: dict[TaskStatus, frozenset[TaskStatus]] = {
     "cancelled": frozenset({"queued", "running"}),
 }
 
+_AGENT_MOVES: dict[AgentStatus, frozenset[AgentStatus]] = {
+    # `ready` stays `ready` when a new message joins a turn still in progress.
+    "ready": frozenset({"ready", "waiting", "done", "failed"}),
+    "waiting": frozenset({"ready", "done", "failed"}),
+    # A new message opens the orchestrator's next turn; a sub-agent whose last step crashed
+    # after it answered still fails.
+    "done": frozenset({"ready", "failed"}),
+    "failed": frozenset(),
+}
+
 _CALL_MOVES: dict[ToolCallStatus, frozenset[ToolCallStatus]] = {
     "pending": frozenset({"running", "awaiting_approval", "awaiting_subagents", "done", "failed"}),
     "awaiting_approval": frozenset({"running", "done", "failed"}),
@@ -53,6 +63,13 @@ def move_task(current: TaskStatus, target: TaskStatus) -> TaskStatus:
     """Return `target` if a task may go there from `current`, else raise `InvalidTransition`."""
     if target not in _TASK_MOVES[current]:
         raise InvalidTransition("task", current, target)
+    return target
+
+
+def move_agent(current: AgentStatus, target: AgentStatus) -> AgentStatus:
+    """Return `target` if an agent may go there from `current`, else raise `InvalidTransition`."""
+    if target not in _AGENT_MOVES[current]:
+        raise InvalidTransition("agent", current, target)
     return target
 
 
@@ -171,6 +188,9 @@ class Agent(_Model):
     summary: str | None = None
     error: str | None = None
     progress_ts: str | None = None
+
+    def move(self, target: AgentStatus) -> None:
+        self.status = move_agent(self.status, target)
 
     def awaits_model(self) -> bool:
         """True when the conversation ends with a user turn the model has not answered yet."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from orchestrator.domain.budget import BudgetKind
 from orchestrator.domain.checkpoint import Checkpoint
 
 ProgressState = Literal["working", "waiting", "done", "failed"]
@@ -39,6 +40,10 @@ class Failure:
     correlation_id: str
     attempts: int = 0
     detail: str = ""
+    budget: BudgetKind | None = None
+    """For `budget_exceeded`: which budget ran out (the thread says what to do about it)."""
+    limit: int = 0
+    """For `budget_exceeded`: that budget's limit."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

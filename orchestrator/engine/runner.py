@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import dataclass
 
-from orchestrator.domain import subagents
+from orchestrator.domain import budget, scheduling, subagents
 from orchestrator.domain.events import (
     ModelCalled,
     ModelFailed,
@@ -44,20 +43,9 @@ from orchestrator.ports import (
     TaskStore,
     Toolbox,
 )
+from plugins import Limits
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunLimits:
-    max_steps: int = 40
-    max_tokens: int = 2_000_000
-    max_output_tokens: int = 8192
-    max_concurrent_subagents: int = 8
-    subagent_max_steps: int = 20
-    subagent_max_tokens: int = 500_000
-    subagent_timeout_s: float = 900.0
-    summary_chars: int = 4_000
 
 
 class Runner:
@@ -69,7 +57,8 @@ class Runner:
         notifier: Notifier,
         activity: ActivityLog,
         toolbox: Toolbox,
-        limits: RunLimits,
+        limits: Limits,
+        max_output_tokens: int = 8192,
     ) -> None:
         self._store = store
         self._model = model
@@ -78,6 +67,7 @@ class Runner:
         self._activity = activity
         self._toolbox = toolbox
         self._limits = limits
+        self._max_output_tokens = max_output_tokens
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def run(self, task: Task) -> None:
@@ -109,7 +99,9 @@ class Runner:
             while True:
                 if subagents.collect(task, summary_chars=self._limits.summary_chars):
                     await self._save(task)
-                for agent in self._startable(task, running):
+                for agent in scheduling.startable(
+                    task, running, max_concurrent_subagents=self._limits.max_concurrent_subagents
+                ):
                     running[agent.id] = asyncio.create_task(self._agent_loop(task, agent))
                 if not running:
                     return
@@ -123,32 +115,19 @@ class Runner:
                 loop.cancel()
             await asyncio.gather(*running.values(), return_exceptions=True)
 
-    def _startable(self, task: Task, running: dict[str, asyncio.Task[None]]) -> list[Agent]:
-        busy = sum(1 for a in running if task.agents[a].kind == "subagent")
-        free = self._limits.max_concurrent_subagents - busy
-        out = []
-        for agent in task.agents.values():
-            if agent.id in running or not _can_progress(agent):
-                continue
-            if agent.kind == "subagent":
-                if free <= 0:
-                    continue
-                free -= 1
-            out.append(agent)
-        return out
-
     async def _agent_loop(self, task: Task, agent: Agent) -> None:
         if agent.kind == "orchestrator":
             await self._steps(task, agent)
             return
         await self._subagent_started(task, agent)
+        timeout_s = self._limits.subagent_timeout.total_seconds()
         try:
-            async with asyncio.timeout(self._limits.subagent_timeout_s):
+            async with asyncio.timeout(timeout_s):
                 await self._steps(task, agent)
         except (LeaseLost, StaleTask, asyncio.CancelledError):
             raise
         except TimeoutError:
-            self._subagent_failed(agent, f"timed out after {self._limits.subagent_timeout_s:g} s")
+            self._subagent_failed(agent, f"timed out after {timeout_s:g} s")
         except Exception as exc:  # isolation: whatever stops a sub-agent stops only it
             self._subagent_failed(agent, _reason(exc))
             if not isinstance(exc, OrchestratorError):
@@ -159,8 +138,9 @@ class Runner:
             await self._subagent_finished(task, agent)
 
     async def _steps(self, task: Task, agent: Agent) -> None:
-        while _can_progress(agent):
-            self._check_budget(task, agent)
+        while scheduling.can_progress(agent):
+            if over := budget.overrun(task, agent, self._limits):
+                raise BudgetExceeded(over.what, over.limit, kind=over.kind)
             await self._step(task, agent)
             task.steps += 1
             await self._save(task)
@@ -194,7 +174,13 @@ class Runner:
         )
         await self._record_task(task)
         await self._reporter.progress(task, "failed")
-        view = FailureView(code=code, correlation_id=correlation_id, attempts=attempts)
+        view = FailureView(
+            code=code,
+            correlation_id=correlation_id,
+            attempts=attempts,
+            budget=exc.kind if isinstance(exc, BudgetExceeded) else None,
+            limit=exc.limit if isinstance(exc, BudgetExceeded) else 0,
+        )
         await self._reporter.failure(task, view)
 
     async def _step(self, task: Task, agent: Agent) -> None:
@@ -215,7 +201,7 @@ class Runner:
             ),
             messages=agent.messages,
             tools=await self._toolbox.definitions(task, agent),
-            max_tokens=self._limits.max_output_tokens,
+            max_tokens=self._max_output_tokens,
         )
         try:
             reply = await self._model.complete(request)
@@ -253,7 +239,7 @@ class Runner:
                 for b in reply.tool_uses
             ]
             return
-        agent.status = "done"
+        agent.move("done")
         agent.summary = reply.text
         if agent.kind == "orchestrator":
             await self._answer(task, reply.text)
@@ -276,21 +262,6 @@ class Runner:
             await self._reporter.progress(task, "waiting")
         await self._record_task(task)
         await self._notifier.flush()
-
-    def _check_budget(self, task: Task, agent: Agent) -> None:
-        limits = self._limits
-        if agent.kind == "subagent":
-            steps = min(agent.max_steps or limits.subagent_max_steps, limits.subagent_max_steps)
-            if agent.steps >= steps:
-                raise BudgetExceeded("sub-agent steps", steps)
-            if agent.usage.total >= limits.subagent_max_tokens:
-                raise BudgetExceeded("sub-agent tokens", limits.subagent_max_tokens)
-            return
-        # Per turn of the thread: the orchestrator's model calls, and every agent's tokens.
-        if agent.steps - task.turn_first_model_calls >= limits.max_steps:
-            raise BudgetExceeded("steps", limits.max_steps)
-        if task.usage.total - task.turn_first_tokens >= limits.max_tokens:
-            raise BudgetExceeded("tokens", limits.max_tokens)
 
     async def _save(self, task: Task) -> None:
         """Saves of one task are serialised: its agents step concurrently on one object."""
@@ -338,7 +309,7 @@ class Runner:
 
     @staticmethod
     def _subagent_failed(agent: Agent, reason: str) -> None:
-        agent.status = "failed"
+        agent.move("failed")
         agent.error = reason
 
     async def _subagent_finished(self, task: Task, agent: Agent) -> None:
@@ -367,14 +338,6 @@ class Runner:
                 usage=task.usage,
             )
         )
-
-
-def _can_progress(agent: Agent) -> bool:
-    return agent.status == "ready" and (
-        agent.turn_resolved()
-        or any(c.status == "pending" for c in agent.calls)
-        or agent.awaits_model()
-    )
 
 
 def _reason(exc: Exception) -> str:

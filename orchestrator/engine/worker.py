@@ -15,9 +15,10 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 
+from orchestrator.domain import turns
 from orchestrator.domain.commands import Job, UserMessage
 from orchestrator.domain.events import TaskCreated, TaskMessage
-from orchestrator.domain.task import ORCHESTRATOR, Agent, Task
+from orchestrator.domain.task import Task
 from orchestrator.engine.runner import Runner
 from orchestrator.errors import LeaseLost, StaleTask
 from orchestrator.ports import ActivityLog, JobQueue, Leases, TaskStore
@@ -124,7 +125,7 @@ class Worker:
         if task is None:
             log.warning("job for unknown task %s dropped", job.task_id)
             return
-        if job.kind == "resume" and task.status in ("completed", "failed", "cancelled"):
+        if job.kind == "resume" and task.status in turns.FINISHED:
             log.info("resume of finished task %s ignored (%s)", task.id, task.status)
             return
         try:
@@ -137,30 +138,14 @@ class Worker:
 
     async def _apply(self, task: Task | None, task_id: str, message: UserMessage) -> Task:
         if task is None:
-            task = Task(
-                id=task_id,
-                thread=message.thread,
-                requester=message.user_id,
-                agents={ORCHESTRATOR: Agent(id=ORCHESTRATOR, model=self._model)},
-            )
+            task = turns.new_task(task_id, message, model=self._model)
             await self._activity.record(TaskCreated(task_id=task_id, user=message.user_id))
         if task.has_applied(message.message_ts):
             return task
-        main = task.orchestrator
-        if main.calls:
+        if task.orchestrator.calls:
             await self._runner.withdraw(task, "the conversation moved on before it was decided")
         command = self._runner.expand_command(task, message.text)
-        main.add_user_text(_attributed(message, command))
-        main.status = "ready"
-        task.mark_applied(message.message_ts)
-        task.progress_ts = None
-        task.progress_lines = []
-        task.turn_first_step = task.steps
-        task.turn_first_tokens = task.usage.total
-        task.turn_first_model_calls = main.steps
-        task.failure = None
-        if task.status in ("completed", "failed", "cancelled"):
-            task.move("queued")
+        turns.open_turn(task, message, turns.attributed(message, command))
         await self._store.save(task)
         await self._activity.record(
             TaskMessage(
@@ -171,9 +156,3 @@ class Worker:
             )
         )
         return task
-
-
-def _attributed(message: UserMessage, command: str | None) -> str:
-    if command is not None:
-        return f"<@{message.user_id}> ran {message.text.split()[0]}:\n\n{command}"
-    return f"<@{message.user_id}>: {message.text}"

@@ -21,7 +21,6 @@ from orchestrator.domain.subagents import (
     SPAWN_DEFINITION,
     SPAWN_TOOL,
     SpawnError,
-    SubagentLimits,
     catalogue_section,
     spawn,
     tool_allowed,
@@ -30,7 +29,7 @@ from orchestrator.domain.task import Agent, Task, ToolCall, move_call
 from orchestrator.engine.approvals import Approvals, Execute
 from orchestrator.ports import ActivityLog, ToolProvider
 from orchestrator.tools.catalog import Catalog, ChannelCatalog
-from plugins import AdminConfig, PluginError
+from plugins import AdminConfig, Limits, PluginError
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +81,7 @@ class PluginToolbox:
         activity: ActivityLog,
         approvals: Approvals,
         models: dict[str, str] | None = None,
-        subagents: SubagentLimits | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self._catalog = catalog
         self._config = config
@@ -90,7 +89,7 @@ class PluginToolbox:
         self._activity = activity
         self._approvals = approvals
         self._models = models or {}
-        self._subagents = subagents or SubagentLimits()
+        self._limits = limits or Limits()
         self._known: dict[str, ToolInfo] = {}
 
     def catalogue(self, task: Task, agent: Agent) -> list[str]:
@@ -179,7 +178,7 @@ class PluginToolbox:
                     call,
                     definitions=channel.agents,
                     models=self._models,
-                    limits=self._subagents,
+                    limits=self._limits,
                 )
             else:
                 call.finish(await self._find(task, agent, str(call.input.get("query", ""))))

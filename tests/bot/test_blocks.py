@@ -151,6 +151,29 @@ def test_failure_says_what_to_do_next() -> None:
 
 
 @pytest.mark.parametrize(
+    ("budget", "limit", "shown", "next_step"),
+    [
+        ("turn_steps", 40, "limit of 40 steps", "Reply in this thread to continue"),
+        ("turn_tokens", 2_000_000, "limit of 2,000,000 tokens", "Reply in this thread to continue"),
+        ("task_tokens", 10_000_000, "10,000,000 tokens in all", "Start a new thread"),
+    ],
+)
+def test_a_budget_failure_names_the_limit_hit_and_what_to_do(
+    budget: str, limit: int, shown: str, next_step: str
+) -> None:
+    view = Failure(
+        code="budget_exceeded",
+        correlation_id="c0ffee000000",
+        budget=budget,  # type: ignore[arg-type]
+        limit=limit,
+    )
+    fallback, blocks = render(view)
+    assert shown in fallback and next_step in fallback
+    assert "c0ffee000000" in fallback
+    assert block_errors(blocks) == []
+
+
+@pytest.mark.parametrize(
     ("state", "word"),
     [("working", "Working"), ("waiting", "approval"), ("done", "Done"), ("failed", "Stopped")],
 )

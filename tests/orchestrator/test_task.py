@@ -10,6 +10,7 @@ from orchestrator.domain.task import (
     Task,
     ThreadRef,
     ToolCall,
+    move_agent,
     move_call,
     move_task,
 )
@@ -102,6 +103,43 @@ def test_refused_call_moves_raise(current: str, target: str) -> None:
     with pytest.raises(InvalidTransition) as caught:
         move_call(current, target)  # type: ignore[arg-type]
     assert caught.value.kind == "tool call"
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        ("ready", "done"),  # the model answered
+        ("ready", "failed"),  # a sub-agent failed or was stopped
+        ("ready", "ready"),  # a message joined a turn in progress
+        ("done", "ready"),  # a new message opens the orchestrator's next turn
+        ("done", "failed"),  # a sub-agent whose last step crashed after it answered
+        ("waiting", "ready"),
+    ],
+)
+def test_allowed_agent_moves(current: str, target: str) -> None:
+    assert move_agent(current, target) == target  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [("failed", "ready"), ("failed", "done"), ("done", "waiting"), ("done", "done")],
+)
+def test_refused_agent_moves_raise(current: str, target: str) -> None:
+    with pytest.raises(InvalidTransition) as caught:
+        move_agent(current, target)  # type: ignore[arg-type]
+    assert (caught.value.kind, caught.value.current, caught.value.target) == (
+        "agent",
+        current,
+        target,
+    )
+
+
+def test_agent_move_refuses_in_place() -> None:
+    agent = Agent(id="sub_1", kind="subagent", model="m")
+    agent.move("failed")
+    with pytest.raises(InvalidTransition):
+        agent.move("ready")
+    assert agent.status == "failed", "a failed sub-agent stays failed"
 
 
 def test_finishing_a_call_twice_is_refused() -> None:
