@@ -41,9 +41,10 @@ from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgr
 from orchestrator.domain.task import ORCHESTRATOR, Agent, Task, ThreadRef  # noqa: E402
 from orchestrator.domain.views import Answer, View  # noqa: E402
 from orchestrator.engine.prompt import system_blocks  # noqa: E402
-from orchestrator.engine.runner import RunLimits, Runner  # noqa: E402
+from orchestrator.engine.runner import Runner  # noqa: E402
 from orchestrator.ports import ModelRequest  # noqa: E402
 from orchestrator.tools.toolbox import NoTools  # noqa: E402
+from plugins import Limits  # noqa: E402
 from tests.harness.fake_anthropic import FakeAnthropic, Text, ToolUse, Turn  # noqa: E402
 from tests.harness.fake_slack import FakeSlack  # noqa: E402
 from tests.harness.services import (  # noqa: E402
@@ -206,7 +207,7 @@ async def run(tasks: int, steps: int, delay_ms: float) -> Figures:
                     notifier=clock,
                     activity=SqlActivityLog(engine),
                     toolbox=NoTools(),
-                    limits=RunLimits(max_steps=10 * steps),
+                    limits=Limits(max_steps=10 * steps),
                 )
                 await runner_steps(runner, store, clock, [new_task(0, "warmup")], steps)
                 bare = await bare_calls(model, tasks, steps)
