@@ -16,6 +16,15 @@ from connectors import ServerStatus, ToolCallResult, ToolInfo
 from orchestrator.domain.checkpoint import Checkpoint
 from orchestrator.domain.commands import Job
 from orchestrator.domain.events import ActivityEvent
+from orchestrator.domain.messages import (
+    ContentBlock,
+    Message,
+    TextBlock,
+    ToolSpec,
+    ToolUseBlock,
+    text_of,
+    tool_uses,
+)
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall, Usage
 from orchestrator.domain.views import View
 
@@ -26,15 +35,15 @@ Delivery = tuple[str, Job]
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModelRequest:
     model: str
-    system: list[dict[str, Any]]
-    messages: list[dict[str, Any]]
-    tools: list[dict[str, Any]] = field(default_factory=list)
+    system: list[TextBlock]
+    messages: list[Message]
+    tools: list[ToolSpec] = field(default_factory=list)
     max_tokens: int = 8192
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModelReply:
-    content: list[dict[str, Any]]
+    content: list[ContentBlock]
     stop_reason: str | None
     usage: Usage
     attempts: int = 1
@@ -42,13 +51,11 @@ class ModelReply:
 
     @property
     def text(self) -> str:
-        return "\n\n".join(
-            b["text"] for b in self.content if b.get("type") == "text" and b.get("text")
-        ).strip()
+        return text_of(self.content, "\n\n").strip()
 
     @property
-    def tool_uses(self) -> list[dict[str, Any]]:
-        return [b for b in self.content if b.get("type") == "tool_use"]
+    def tool_uses(self) -> list[ToolUseBlock]:
+        return tool_uses(self.content)
 
 
 class ModelClient(Protocol):
@@ -114,7 +121,7 @@ class ToolProvider(Protocol):
 
 
 class Toolbox(Protocol):
-    async def definitions(self, task: Task, agent: Agent) -> list[dict[str, Any]]:
+    async def definitions(self, task: Task, agent: Agent) -> list[ToolSpec]:
         """Tool definitions (Messages API `tools`) the agent may use on its next turn."""
         ...
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any
+from typing import cast
 
 import anthropic
-from anthropic import AsyncAnthropic
+from anthropic import AsyncAnthropic, omit
+from anthropic.types import MessageParam, TextBlockParam, ToolParam
 
+from orchestrator.domain.messages import ContentBlock
 from orchestrator.domain.task import Usage
 from orchestrator.errors import ModelRejected, ModelUnavailable
 from orchestrator.ports import ModelReply, ModelRequest
@@ -66,19 +68,21 @@ class AnthropicModel:
         ) from last
 
     async def _stream_once(self, request: ModelRequest, attempt: int) -> ModelReply:
-        params: dict[str, Any] = {
-            "model": request.model,
-            "max_tokens": request.max_tokens,
-            "system": request.system,
-            "messages": request.messages,
-        }
-        if request.tools:
-            params["tools"] = request.tools
-        async with self._client.messages.stream(**params) as stream:
+        # Our message and tool shapes mirror the SDK's params (see `domain.messages`).
+        system = cast("list[TextBlockParam]", request.system)
+        messages = cast("list[MessageParam]", request.messages)
+        tools = cast("list[ToolParam]", request.tools)
+        async with self._client.messages.stream(
+            model=request.model,
+            max_tokens=request.max_tokens,
+            system=system,
+            messages=messages,
+            tools=tools or omit,
+        ) as stream:
             message = await stream.get_final_message()
         usage = message.usage
         return ModelReply(
-            content=[block.to_dict(mode="json") for block in message.content],
+            content=[cast(ContentBlock, block.to_dict(mode="json")) for block in message.content],
             stop_reason=message.stop_reason,
             usage=Usage(
                 input_tokens=usage.input_tokens,

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestrator.domain.messages import ToolOutput
 from orchestrator.domain.task import ThreadRef
 from orchestrator.errors import InvalidTransition
 
@@ -115,7 +116,7 @@ class Checkpoint(BaseModel):
     attempts: int = 0
     started_at: float | None = None
     executed_by: str | None = None
-    result: str | list[dict[str, Any]] | None = None
+    result: ToolOutput | None = None
     is_error: bool = False
     duration_ms: int | None = None
     version: int = -1
@@ -193,7 +194,7 @@ def permission(
     return NotPermitted("not_an_approver")
 
 
-def model_result(cp: Checkpoint) -> tuple[str | list[dict[str, Any]], bool]:
+def model_result(cp: Checkpoint) -> tuple[ToolOutput, bool]:
     """The tool result the model sees once the checkpoint reached a final status."""
     who = f"<@{cp.decided_by}>" if cp.decided_by else "a person"
     if cp.status == "rejected":

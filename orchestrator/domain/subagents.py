@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from orchestrator.domain.messages import ToolSpec
 from orchestrator.domain.task import Agent, Task, ToolCall, move_call
 from plugins import AgentDefinition, Limits
 
@@ -20,7 +21,7 @@ GENERAL = "general-purpose"
 SPAWN_TOOL = "spawn_subagents"
 MAX_BRIEF_CHARS = 8_000
 
-SPAWN_DEFINITION: dict[str, Any] = {
+SPAWN_DEFINITION: ToolSpec = {
     "name": SPAWN_TOOL,
     "description": (
         "Start sub-agents that work at the same time, each with its own context, on a brief you"

@@ -14,6 +14,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestrator.domain.messages import (
+    Message,
+    ToolOutput,
+    ToolResultBlock,
+    as_blocks,
+    text_block,
+    text_of,
+)
 from orchestrator.errors import InvalidTransition
 
 TaskStatus = Literal[
@@ -122,11 +130,9 @@ class Usage(_Model):
         )
 
 
-def first_line(result: str | list[dict[str, Any]] | None, limit: int = 120) -> str:
+def first_line(result: ToolOutput | None, limit: int = 120) -> str:
     """The first line of a tool result's text (cut to `limit`), for one-line summaries."""
-    if isinstance(result, list):
-        result = " ".join(str(b.get("text", "")) for b in result if isinstance(b, dict))
-    text = (result or "").strip()
+    text = text_of(result).strip()
     line = text.splitlines()[0] if text else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
@@ -138,7 +144,7 @@ class ToolCall(_Model):
     name: str
     input: dict[str, Any] = Field(default_factory=dict)
     status: ToolCallStatus = "pending"
-    result: str | list[dict[str, Any]] | None = None
+    result: ToolOutput | None = None
     is_error: bool = False
     checkpoint_id: str | None = None
 
@@ -146,13 +152,13 @@ class ToolCall(_Model):
     def resolved(self) -> bool:
         return self.status in ("done", "failed")
 
-    def finish(self, result: str | list[dict[str, Any]], *, is_error: bool = False) -> None:
+    def finish(self, result: ToolOutput, *, is_error: bool = False) -> None:
         self.status = move_call(self.status, "failed" if is_error else "done")
         self.result = result
         self.is_error = is_error
 
-    def as_result_block(self) -> dict[str, Any]:
-        block: dict[str, Any] = {
+    def as_result_block(self) -> ToolResultBlock:
+        block: ToolResultBlock = {
             "type": "tool_result",
             "tool_use_id": self.id,
             "content": self.result if self.result is not None else "",
@@ -180,7 +186,7 @@ class Agent(_Model):
     max_steps: int | None = None
     active_tools: list[str] = Field(default_factory=list)
     """Connector tools found by `find_tools`: their schemas are sent from the next turn on."""
-    messages: list[dict[str, Any]] = Field(default_factory=list)
+    messages: list[Message] = Field(default_factory=list)
     calls: list[ToolCall] = Field(default_factory=list)
     status: AgentStatus = "ready"
     steps: int = 0
@@ -208,12 +214,9 @@ class Agent(_Model):
 
     def add_user_text(self, text: str) -> None:
         """Append a user message; merges into a trailing user turn so roles keep alternating."""
-        block = {"type": "text", "text": text}
+        block = text_block(text)
         if self.messages and self.messages[-1]["role"] == "user" and not self.calls:
-            content = self.messages[-1]["content"]
-            if isinstance(content, str):
-                content = [{"type": "text", "text": content}]
-            self.messages[-1]["content"] = [*content, block]
+            self.messages[-1]["content"] = [*as_blocks(self.messages[-1]["content"]), block]
         else:
             self.messages.append({"role": "user", "content": [block]})
 

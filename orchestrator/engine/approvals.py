@@ -40,6 +40,7 @@ from orchestrator.domain.events import (
     CheckpointRefused,
     CheckpointReminded,
 )
+from orchestrator.domain.messages import ToolOutput, text_of
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall
 from orchestrator.domain.views import CheckpointCard, Notice, NoticeCode
 from orchestrator.errors import CheckpointConflict, DeliveryFailed, InvalidTransition
@@ -65,7 +66,7 @@ _DECISIONS: dict[Verdict, CheckpointDecision] = {
     "abort": "aborted",
 }
 
-Execute = Callable[[], Awaitable[tuple[str | list[dict[str, Any]], bool]]]
+Execute = Callable[[], Awaitable[tuple[ToolOutput, bool]]]
 """Runs the tool call; returns (result for the model, is_error)."""
 
 
@@ -416,9 +417,7 @@ def _why(agent: Agent) -> str:
     last = agent.messages[-1] if agent.messages else None
     if last is None or last.get("role") != "assistant" or not isinstance(last["content"], list):
         return ""
-    text = " ".join(
-        str(b.get("text", "")) for b in last["content"] if b.get("type") == "text"
-    ).strip()
+    text = text_of(last["content"]).strip()
     return text if len(text) <= MAX_WHY_CHARS else text[: MAX_WHY_CHARS - 1] + "…"
 
 

@@ -6,7 +6,7 @@ the step, the time or the conversation; the cache breakpoint sits on the last sy
 
 from __future__ import annotations
 
-from typing import Any
+from orchestrator.domain.messages import TextBlock
 
 PREAMBLE = """\
 You are Threadwork, an agent working inside a Slack thread for the people of one company.
@@ -17,7 +17,7 @@ Tools that change something in a system of record wait for a human's approval be
 if a call is rejected, read the reason and re-plan instead of retrying the same call."""
 
 
-def system_blocks(*sections: str) -> list[dict[str, Any]]:
+def system_blocks(*sections: str) -> list[TextBlock]:
     """System prompt blocks: the preamble, then each non-empty catalogue section, cached as one."""
     text = "\n\n".join([PREAMBLE, *(s for s in sections if s)])
     return [{"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}]

@@ -22,6 +22,7 @@ from orchestrator.domain.events import (
     TaskCompleted,
     TaskFailed,
 )
+from orchestrator.domain.messages import is_text
 from orchestrator.domain.task import Agent, Failure, Task, ToolCall
 from orchestrator.domain.views import Answer
 from orchestrator.domain.views import Failure as FailureView
@@ -353,6 +354,6 @@ def _title(task: Task) -> str:
         content = message["content"]
         if message["role"] == "user" and isinstance(content, list):
             for block in content:
-                if block.get("type") == "text":
-                    return str(block["text"])[:200]
+                if is_text(block):
+                    return block["text"][:200]
     return ""

@@ -17,6 +17,7 @@ from connectors import ServerStatus, ToolCallResult, ToolInfo
 from orchestrator.domain.checkpoint import Risk
 from orchestrator.domain.events import ToolCalled
 from orchestrator.domain.governance import Allow, Deny, decide
+from orchestrator.domain.messages import ToolOutput, ToolSpec, output_blocks
 from orchestrator.domain.subagents import (
     SPAWN_DEFINITION,
     SPAWN_TOOL,
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 MAX_FOUND = 5
 MAX_SKILL_CHARS = 60_000
 
-_CORE_TOOLS: list[dict[str, Any]] = [
+_CORE_TOOLS: list[ToolSpec] = [
     {
         "name": "load_skill",
         "description": "Load the full instructions of one skill listed in the system prompt.",
@@ -99,11 +100,11 @@ class PluginToolbox:
             sections.append(catalogue_section(channel.agents))
         return sections
 
-    async def definitions(self, task: Task, agent: Agent) -> list[dict[str, Any]]:
+    async def definitions(self, task: Task, agent: Agent) -> list[ToolSpec]:
         if any(name not in self._known for name in agent.active_tools):
             # Activated before this process started (the task outlived a worker).
             await self._channel_tools(task)
-        active = [self._known[n].schema_for_model() for n in agent.active_tools if n in self._known]
+        active = [tool_spec(self._known[n]) for n in agent.active_tools if n in self._known]
         spawner = [SPAWN_DEFINITION] if agent.kind == "orchestrator" else []
         return [*_CORE_TOOLS, *spawner, *active]
 
@@ -149,14 +150,14 @@ class PluginToolbox:
         return settled
 
     def _executor(self, task: Task, agent: Agent, call: ToolCall) -> Execute:
-        async def execute() -> tuple[str | list[dict[str, Any]], bool]:
+        async def execute() -> tuple[ToolOutput, bool]:
             tools = {t.model_name: t for t in await self._channel_tools(task)}
             info = tools.get(call.name)
             if info is None:
                 return f"Not run: {call.name!r} is no longer available in this channel.", True
             result = await self._tools.call(call.name, call.input)
             await self._log_call(task, agent, call, info, result)
-            return (result.blocks() or "(no output)"), result.is_error
+            return (output_blocks(result.blocks()) or "(no output)"), result.is_error
 
         return execute
 
@@ -246,7 +247,7 @@ class PluginToolbox:
             call.finish(f"Refused: {decision.reason}.", is_error=True)
         elif isinstance(decision, Allow):
             result = await self._tools.call(call.name, call.input)
-            call.finish(result.blocks() or "(no output)", is_error=result.is_error)
+            call.finish(output_blocks(result.blocks()) or "(no output)", is_error=result.is_error)
             await self._log_call(task, agent, call, info, result)
         else:
             checkpoint = await self._approvals.open(
@@ -324,10 +325,20 @@ def _rank(tools: list[ToolInfo], query: str) -> list[ToolInfo]:
     return [t for s, _, t in scored if s > 0]
 
 
+def tool_spec(tool: ToolInfo) -> ToolSpec:
+    """The definition the model sees of one connector tool."""
+    schema = tool.schema_for_model()
+    return {
+        "name": schema["name"],
+        "description": schema["description"],
+        "input_schema": schema["input_schema"],
+    }
+
+
 class NoTools:
     """The toolbox of a deployment without plugins: the model can only talk."""
 
-    async def definitions(self, task: Task, agent: Agent) -> list[dict[str, Any]]:
+    async def definitions(self, task: Task, agent: Agent) -> list[ToolSpec]:
         return []
 
     def catalogue(self, task: Task, agent: Agent) -> list[str]:

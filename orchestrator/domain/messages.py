@@ -1,0 +1,108 @@
+"""Model messages and tool definitions as typed values: the shapes of the Messages API we use.
+
+These are TypedDicts that mirror the Anthropic SDK's own param types (`MessageParam`,
+`TextBlockParam`, `ToolUseBlockParam`, `ToolResultBlockParam`, `ToolParam`): plain JSON-ready
+dicts, so they are stored in the task as they are and handed to the SDK by the model adapter
+(the only module that imports `anthropic`, so the domain stays free of it). Every shape accepts
+keys we do not model (`cache_control`, `citations`, …) and blocks of other types (`thinking`, …)
+come back as `OtherBlock`, kept exactly as the API returned them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal, NotRequired, TypeGuard, cast
+
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict
+
+_OPEN = ConfigDict(extra="allow")
+
+
+@with_config(_OPEN)
+class CacheControl(TypedDict):
+    type: Literal["ephemeral"]
+
+
+@with_config(_OPEN)
+class TextBlock(TypedDict):
+    type: Literal["text"]
+    text: str
+    cache_control: NotRequired[CacheControl]
+
+
+@with_config(_OPEN)
+class ToolUseBlock(TypedDict):
+    type: Literal["tool_use"]
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+@with_config(_OPEN)
+class ToolResultBlock(TypedDict):
+    type: Literal["tool_result"]
+    tool_use_id: str
+    content: str | list[TextBlock]
+    is_error: NotRequired[bool]
+
+
+@with_config(_OPEN)
+class OtherBlock(TypedDict):
+    """A block of a type we pass through untouched (`thinking`, server tool blocks, …)."""
+
+    type: str
+
+
+ContentBlock = TextBlock | ToolUseBlock | ToolResultBlock | OtherBlock
+ToolOutput = str | list[TextBlock]
+"""A tool's result for the model: plain text or text blocks."""
+
+
+@with_config(_OPEN)
+class Message(TypedDict):
+    role: Literal["user", "assistant"]
+    content: str | list[ContentBlock]
+
+
+@with_config(_OPEN)
+class ToolSpec(TypedDict):
+    """One tool definition as the model sees it."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+def text_block(text: str) -> TextBlock:
+    return {"type": "text", "text": text}
+
+
+def is_text(block: ContentBlock) -> TypeGuard[TextBlock]:
+    return block.get("type") == "text"
+
+
+def is_tool_use(block: ContentBlock) -> TypeGuard[ToolUseBlock]:
+    return block.get("type") == "tool_use"
+
+
+def text_of(content: str | Iterable[ContentBlock] | None, sep: str = " ") -> str:
+    """The text of a message's content or of a tool's output: its non-empty text blocks, joined."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return sep.join(block["text"] for block in content if is_text(block) and block["text"])
+
+
+def tool_uses(content: Iterable[ContentBlock]) -> list[ToolUseBlock]:
+    return [block for block in content if is_tool_use(block)]
+
+
+def as_blocks(content: str | list[ContentBlock]) -> list[ContentBlock]:
+    return [text_block(content)] if isinstance(content, str) else content
+
+
+def output_blocks(blocks: Iterable[dict[str, Any]]) -> list[TextBlock]:
+    """Text blocks from another layer's plain dicts (a connector's result), typed for the model."""
+    return [cast(TextBlock, dict(block)) for block in blocks]
