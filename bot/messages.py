@@ -163,7 +163,10 @@ def secret_key_fix() -> str:
 
 
 def setting_invalid(name: str, problem: str) -> str:
-    return f"threadwork: setting {name}: {problem}"
+    return (
+        f"threadwork: {name} is not valid ({problem}). Set it to a valid value or unset it;"
+        f" the Configuration section of {README} lists every variable and its default."
+    )
 
 
 def not_a_positive_number(text: str) -> str:

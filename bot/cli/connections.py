@@ -12,7 +12,7 @@ import sys
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot import messages
-from bot.settings import load_settings
+from bot.settings import Settings
 from orchestrator.adapters.sql.activity import make_engine, upgrade
 from orchestrator.adapters.sql.connections import ConnectionInfo, list_connections
 
@@ -28,8 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.set_defaults(func=list_command)
 
 
-def list_command(args: argparse.Namespace) -> int:
-    settings = load_settings()
+def list_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         found = asyncio.run(_list(settings.database_url, args.team))
     except Exception as exc:  # reported as one sentence, not a traceback

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
 from bot import messages
 from bot.runtime import Runtime, build_runtime
-from bot.settings import load_settings
+from bot.settings import Settings
 from orchestrator.domain.governance import Allow, decide
 from plugins import ConfigError
 
@@ -22,12 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     connectors = subparsers.add_parser("connectors", help="MCP servers of the installed plugins")
     actions = connectors.add_subparsers(metavar="ACTION")
     check = actions.add_parser("check", help="connect to every server and list its tools")
-    check.set_defaults(func=check_command)
+    check.set_defaults(func=check_command, logs="quiet")
 
 
-def check_command(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    logging.basicConfig(level=logging.CRITICAL)
+def check_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         runtime = build_runtime(settings)
     except ConfigError as exc:

@@ -1,7 +1,9 @@
 """The `threadwork` command line: serve, worker, db upgrade, doctor (and plugin/connector tools).
 
-Builds `Settings` once, checks that what the command needs is configured, and hands over to the
-process entry points. Problems are reported as one readable paragraph and a non-zero exit code.
+Builds `Settings` and logging once, for every subcommand, before it runs: a bad environment value
+is one line naming the variable, and exit code 2. Each subcommand then checks what it needs and
+hands over to the process entry points. Problems are reported as one readable paragraph and a
+non-zero exit code.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 from redis.exceptions import RedisError
@@ -27,6 +29,11 @@ from plugins import ConfigError
 
 EXIT_CONFIG = 2
 
+Logs = Literal["service", "quiet", "default"]
+"""How a subcommand logs: `service` at THREADWORK_LOG_LEVEL with timestamps (long-running and
+service checks), `quiet` only critical records (its own output is the report), `default` Python's
+own (warnings and errors on stderr)."""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
@@ -34,8 +41,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return EXIT_CONFIG
+    settings = _settings()
+    if settings is None:
+        return EXIT_CONFIG
+    _configure_logging(settings, getattr(args, "logs", "default"))
     try:
-        return int(args.func(args))
+        return int(args.func(args, settings))
     except KeyboardInterrupt:
         return 130
 
@@ -48,17 +59,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--http", action="store_true", help="serve HTTP instead of Socket Mode")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--host", default="0.0.0.0")
-    serve.set_defaults(func=_serve)
+    serve.set_defaults(func=_serve, logs="service")
 
     worker = sub.add_parser("worker", help="run workers only (scale out)")
-    worker.set_defaults(func=_worker)
+    worker.set_defaults(func=_worker, logs="service")
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(metavar="ACTION")
-    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=_db_upgrade)
+    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(
+        func=_db_upgrade, logs="service"
+    )
 
     doctor = sub.add_parser("doctor", help="check configuration and services")
-    doctor.set_defaults(func=_doctor)
+    doctor.set_defaults(func=_doctor, logs="service")
 
     cli_plugins.register(sub)
     cli_connectors.register(sub)
@@ -68,18 +81,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings() -> Settings | None:
+    """The settings, or None after one line per bad variable on stderr."""
     try:
-        settings = load_settings()
+        return load_settings()
     except ValidationError as exc:
         for error in exc.errors():
             name = ".".join(str(p) for p in error["loc"])
-            print(f"threadwork: setting {name}: {error['msg']}", file=sys.stderr)
+            print(messages.setting_invalid(name, error["msg"]), file=sys.stderr)
         return None
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    return settings
+
+
+def _configure_logging(settings: Settings, logs: Logs) -> None:
+    if logs == "service":
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+    elif logs == "quiet":
+        logging.basicConfig(level=logging.CRITICAL)
 
 
 def _missing(settings: Settings, *, listener: bool, http: bool) -> list[str]:
@@ -94,10 +113,7 @@ def _missing(settings: Settings, *, listener: bool, http: bool) -> list[str]:
     return [name for name, value in needed if value is None]
 
 
-def _serve(args: argparse.Namespace) -> int:
-    settings = _settings()
-    if settings is None:
-        return EXIT_CONFIG
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
     http = bool(args.http)
     if missing := _missing(settings, listener=True, http=http):
         if (
@@ -113,10 +129,7 @@ def _serve(args: argparse.Namespace) -> int:
     return _run(settings, lambda rt: serve(rt, http=http, host=args.host, port=args.port))
 
 
-def _worker(args: argparse.Namespace) -> int:
-    settings = _settings()
-    if settings is None:
-        return EXIT_CONFIG
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
     if missing := _missing(settings, listener=False, http=False):
         print(messages.missing_credentials(missing), file=sys.stderr)
         return EXIT_CONFIG
@@ -125,10 +138,7 @@ def _worker(args: argparse.Namespace) -> int:
     return _run(settings, work)
 
 
-def _db_upgrade(args: argparse.Namespace) -> int:
-    settings = _settings()
-    if settings is None:
-        return EXIT_CONFIG
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from orchestrator.adapters.sql.activity import make_engine, upgrade
 
     async def go() -> None:
@@ -152,10 +162,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def _doctor(args: argparse.Namespace) -> int:
-    settings = _settings()
-    if settings is None:
-        return EXIT_CONFIG
+def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.doctor import run_checks
 
     async def go() -> int:

@@ -6,7 +6,7 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
-from bot.settings import load_settings
+from bot.settings import Settings
 from plugins import (
     AdminConfig,
     ConfigError,
@@ -32,9 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     checking.set_defaults(func=validate_plugins)
 
 
-def list_plugins(args: argparse.Namespace) -> int:
+def list_plugins(args: argparse.Namespace, settings: Settings) -> int:
     """Print each installed plugin with counts, channels and problems; 1 if the config is bad."""
-    config_path = load_settings().config_path
+    config_path = settings.config_path
     try:
         config = load_admin_config(config_path)
     except ConfigError as exc:
@@ -59,10 +59,10 @@ def list_plugins(args: argparse.Namespace) -> int:
     return 1 if registry.has_errors else 0
 
 
-def validate_plugins(args: argparse.Namespace) -> int:
+def validate_plugins(args: argparse.Namespace, settings: Settings) -> int:
     """Print every problem, file by file; exit 1 if any is an error, else 0."""
     path: Path = args.path
-    config_path = load_settings().config_path
+    config_path = settings.config_path
     try:
         config = load_admin_config(config_path)
     except ConfigError as exc:

@@ -14,10 +14,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
 from bot import messages
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from orchestrator.adapters.sql.activity import Recorded, SqlActivityLog, make_engine, upgrade
 from orchestrator.adapters.sql.records import TaskRow
 from orchestrator.domain.checkpoint import Approvers
@@ -62,12 +60,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     showing.set_defaults(func=show_run)
 
 
-def list_runs(args: argparse.Namespace) -> int:
+def list_runs(args: argparse.Namespace, settings: Settings) -> int:
     """Print one line per task, newest first; a hint when nothing is recorded yet."""
     channel: str | None = args.channel
     limit: int = args.limit
     try:
-        tasks = _read(lambda log: _recent(log, limit=limit, channel=channel))
+        tasks = _read(settings, lambda log: _recent(log, limit=limit, channel=channel))
     except _Unreadable as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_UNREACHABLE
@@ -79,11 +77,11 @@ def list_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-def show_run(args: argparse.Namespace) -> int:
+def show_run(args: argparse.Namespace, settings: Settings) -> int:
     """Print the task's header and its activity trail; 1 if no such task is recorded."""
     task_id: str = args.task_id
     try:
-        task, events = _read(lambda log: _trail(log, task_id))
+        task, events = _read(settings, lambda log: _trail(log, task_id))
     except _Unreadable as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_UNREACHABLE
@@ -101,24 +99,12 @@ def show_run(args: argparse.Namespace) -> int:
 # Reading
 
 
-def _read(query: Callable[[SqlActivityLog], Awaitable[T]]) -> T:
-    settings = _settings()
+def _read(settings: Settings, query: Callable[[SqlActivityLog], Awaitable[T]]) -> T:
     try:
         return asyncio.run(_query(settings.database_url, query))
     except Exception as exc:  # reported as one sentence, not a traceback
         where = settings.database_url.split("@")[-1]
         raise _Unreadable(messages.activity_log_unreachable(where, _detail(exc))) from exc
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ValidationError as exc:
-        problems = (
-            messages.setting_invalid(".".join(str(p) for p in error["loc"]), error["msg"])
-            for error in exc.errors()
-        )
-        raise _Unreadable("\n".join(problems)) from exc
 
 
 async def _query(url: str, query: Callable[[SqlActivityLog], Awaitable[T]]) -> T:

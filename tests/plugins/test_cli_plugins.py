@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import plugins as cli_plugins
+from bot.settings import load_settings
 
 Writer = Callable[[str, object], Path]
 REPO = Path(__file__).resolve().parents[2]
@@ -19,6 +20,11 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="threadwork")
     cli_plugins.register(parser.add_subparsers(dest="command"))
     return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Call the handler as `threadwork` does, with settings read from this test's environment."""
+    return int(args.func(args, load_settings()))
 
 
 def _broken_bundle(write: Writer) -> dict[str, Path]:
@@ -39,7 +45,7 @@ def test_validate_prints_every_problem_with_its_file(
 ) -> None:
     files = _broken_bundle(write)
     args = _parse(["plugins", "validate", str(bundle)])
-    code = args.func(args)
+    code = run(args)
     out = capsys.readouterr().out
     assert code == 1
     for path in files.values():
@@ -58,7 +64,7 @@ def test_validate_with_warnings_only_exits_zero(
     write(".claude-plugin/plugin.json", {"name": "fine", "colour": "blue"})
     write("skills/fine/SKILL.md", "---\nname: fine\ndescription: Fine.\n---\nBody\n")
     args = _parse(["plugins", "validate", str(bundle)])
-    assert args.func(args) == 0
+    assert run(args) == 0
     out = capsys.readouterr().out
     assert "unknown keys ignored: colour" in out
     assert out.strip().splitlines()[-1] == "ok: 1 plugin(s) read (fine): 0 error(s), 1 warning(s)"
@@ -66,7 +72,7 @@ def test_validate_with_warnings_only_exits_zero(
 
 def test_validate_the_example_marketplace_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
     args = _parse(["plugins", "validate", str(REPO / "examples" / "plugins")])
-    assert args.func(args) == 0
+    assert run(args) == 0
     assert capsys.readouterr().out.strip() == (
         "ok: 1 plugin(s) read (ops-notes): 0 error(s), 0 warning(s)"
     )
@@ -74,7 +80,7 @@ def test_validate_the_example_marketplace_is_clean(capsys: pytest.CaptureFixture
 
 def test_validate_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = _parse(["plugins", "validate", str(tmp_path / "nope")])
-    assert args.func(args) == 1
+    assert run(args) == 1
     assert "plugin folder not found" in capsys.readouterr().out
 
 
@@ -101,7 +107,7 @@ def test_list_shows_counts_channels_and_problems(
     )
     monkeypatch.setenv("THREADWORK_CONFIG", str(config))
     args = _parse(["plugins", "list"])
-    assert args.func(args) == 0
+    assert run(args) == 0
     out = capsys.readouterr().out
     assert "ops-notes (0.1.0)" in out and "sales (1.3.0)" in out
     assert "2 skills, 1 commands, 1 agents, 1 MCP servers" in out
@@ -119,7 +125,7 @@ def test_list_reports_a_bad_config(
     config.write_text("limits:\n  max_steps: lots\n", encoding="utf-8")
     monkeypatch.setenv("THREADWORK_CONFIG", str(config))
     args = _parse(["plugins", "list"])
-    assert args.func(args) == 1
+    assert run(args) == 1
     assert "limits.max_steps" in capsys.readouterr().out
 
 
@@ -146,7 +152,7 @@ def test_validate_names_the_file_and_a_variable_that_is_not_passed_through(
     config = tmp_path / "threadwork.yaml"
     monkeypatch.setenv("THREADWORK_CONFIG", str(config))
     args = _parse(["plugins", "validate", str(bundle)])
-    assert args.func(args) == 1
+    assert run(args) == 1
     out = capsys.readouterr().out
     assert str(mcp) in out
     assert "${SLACK_BOT_TOKEN} is one of Threadwork's own settings" in out
@@ -154,5 +160,5 @@ def test_validate_names_the_file_and_a_variable_that_is_not_passed_through(
 
     write(".mcp.json", {"mcpServers": {"crm": {"command": "crm", "env": {"K": "${CRM_KEY}"}}}})
     config.write_text("connectors:\n  crm:\n    pass_env: [CRM_KEY]\n")
-    assert args.func(args) == 0
+    assert run(args) == 0
     assert "0 error(s)" in capsys.readouterr().out
