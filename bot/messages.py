@@ -74,6 +74,19 @@ def progress_headline(state: str, steps: int, tokens: int) -> str:
     return " · ".join([heads.get(state, state), *facts])
 
 
+_CALL_MARKS = {"done": "✓", "failed": "✗", "awaiting_approval": "⏸", "awaiting_subagents": "⇉"}
+
+
+def progress_call(tool: str, status: str, error: str = "") -> str:
+    """A tool call's line in the progress reply: a mark for its status, the reason it failed."""
+    line = f"{_CALL_MARKS.get(status, '…')} `{tool}`"
+    return f"{line}: {error}" if status == "failed" else line
+
+
+def connector_unavailable(connector: str, error: str) -> str:
+    return f"⚠ connector {connector} is unavailable: {error}"
+
+
 def empty_answer() -> str:
     return "_(The model finished without writing an answer.)_"
 

@@ -8,10 +8,14 @@ from orchestrator.domain.commands import Click, Job, UserMessage
 from orchestrator.domain.task import ThreadRef, first_line
 from orchestrator.domain.views import (
     Answer,
+    CallLine,
     CheckpointCard,
+    ConnectorDown,
     Failure,
+    Note,
     Notice,
     Progress,
+    ProgressEntry,
     SubagentCard,
     View,
 )
@@ -21,6 +25,10 @@ from orchestrator.service import Accepted, Orchestrator
 __all__ = [
     "Accepted",
     "Answer",
+    "CallLine",
+    "ConnectorDown",
+    "Note",
+    "ProgressEntry",
     "Checkpoint",
     "CheckpointCard",
     "Click",

@@ -13,11 +13,14 @@ from typing import Any
 from bot import messages
 from orchestrator import (
     Answer,
+    CallLine,
     Checkpoint,
     CheckpointCard,
+    ConnectorDown,
     Failure,
     Notice,
     Progress,
+    ProgressEntry,
     SubagentCard,
     View,
     first_line,
@@ -55,9 +58,19 @@ def render(view: View) -> Rendered:
 def render_progress(view: Progress) -> Rendered:
     headline = messages.progress_headline(view.state, view.steps, view.tokens)
     blocks: list[dict[str, Any]] = [_context(headline)]
-    if view.lines:
-        blocks.append(_context("\n".join(view.lines)[:SECTION_LIMIT]))
+    if view.entries:
+        lines = (progress_line(entry) for entry in view.entries)
+        blocks.append(_context("\n".join(lines)[:SECTION_LIMIT]))
     return headline, blocks
+
+
+def progress_line(entry: ProgressEntry) -> str:
+    """One line of the progress reply."""
+    if isinstance(entry, CallLine):
+        return messages.progress_call(entry.tool, entry.status, entry.error)
+    if isinstance(entry, ConnectorDown):
+        return messages.connector_unavailable(entry.connector, entry.error)
+    return entry.text
 
 
 def render_answer(view: Answer) -> Rendered:

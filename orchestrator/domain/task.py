@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from orchestrator.domain.messages import (
     Message,
@@ -221,6 +221,46 @@ class Agent(_Model):
             self.messages.append({"role": "user", "content": [block]})
 
 
+class CallLine(_Model):
+    """Progress entry: one tool call of the turn and where it got to."""
+
+    kind: Literal["call"] = "call"
+    tool: str
+    status: ToolCallStatus
+    error: str = ""
+    """The first line of a failed call's result."""
+
+
+class ConnectorDown(_Model):
+    """Progress entry: a connector of the channel could not be reached."""
+
+    kind: Literal["connector_down"] = "connector_down"
+    connector: str
+    """`plugin/server`."""
+    error: str
+
+
+class Note(_Model):
+    """Progress entry stored by an older version as a ready-made line; shown as it is."""
+
+    kind: Literal["note"] = "note"
+    text: str
+
+
+ProgressEntry = Annotated[CallLine | ConnectorDown | Note, Field(discriminator="kind")]
+PROGRESS_CAP = 12
+"""The progress reply shows the last this many entries."""
+
+
+def with_entry(
+    entries: list[ProgressEntry], entry: ProgressEntry, *, once: bool = False
+) -> list[ProgressEntry]:
+    """`entries` with `entry` appended (unless `once` and it is there), keeping the last few."""
+    if once and entry in entries:
+        return entries
+    return [*entries, entry][-PROGRESS_CAP:]
+
+
 class Failure(_Model):
     code: str
     correlation_id: str
@@ -241,7 +281,8 @@ class Task(_Model):
     agents: dict[str, Agent] = Field(default_factory=dict)
     applied_messages: list[str] = Field(default_factory=list)
     progress_ts: str | None = None
-    progress_lines: list[str] = Field(default_factory=list)
+    progress: list[ProgressEntry] = Field(default_factory=list)
+    """What the turn did so far, shown in the progress reply (the last `PROGRESS_CAP`)."""
     turn_first_step: int = 0
     """`steps` when the current turn of the thread began (progress counts this turn only)."""
     turn_first_tokens: int = 0
@@ -250,6 +291,16 @@ class Task(_Model):
     usage: Usage = Field(default_factory=Usage)
     steps: int = 0
     failure: Failure | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_progress_lines(cls, data: Any) -> Any:
+        """A task saved before progress was typed keeps its lines, shown as they were."""
+        if isinstance(data, dict) and "progress_lines" in data:
+            data = dict(data)
+            lines = data.pop("progress_lines") or []
+            data.setdefault("progress", [{"kind": "note", "text": str(line)} for line in lines])
+        return data
 
     @property
     def orchestrator(self) -> Agent:

@@ -41,7 +41,7 @@ def open_turn(task: Task, message: UserMessage, text: str) -> None:
     main.move("ready")
     task.mark_applied(message.message_ts)
     task.progress_ts = None
-    task.progress_lines = []
+    task.progress = []
     task.turn_first_step = task.steps
     task.turn_first_tokens = task.usage.total
     task.turn_first_model_calls = main.steps

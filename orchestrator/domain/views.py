@@ -12,6 +12,12 @@ from typing import Literal
 from orchestrator.domain.budget import BudgetKind
 from orchestrator.domain.checkpoint import Checkpoint
 
+# The entries of `Progress` are task state (saved with the task), so they live in `task`.
+from orchestrator.domain.task import CallLine as CallLine
+from orchestrator.domain.task import ConnectorDown as ConnectorDown
+from orchestrator.domain.task import Note as Note
+from orchestrator.domain.task import ProgressEntry
+
 ProgressState = Literal["working", "waiting", "done", "failed"]
 
 
@@ -20,7 +26,7 @@ class Progress:
     """The task's single progress reply, edited in place as the task moves."""
 
     state: ProgressState
-    lines: tuple[str, ...] = ()
+    entries: tuple[ProgressEntry, ...] = ()
     steps: int = 0
     tokens: int = 0
 

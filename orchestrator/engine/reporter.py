@@ -9,15 +9,12 @@ from __future__ import annotations
 import logging
 
 from orchestrator.domain import subagents
-from orchestrator.domain.task import Agent, Task, ToolCall, first_line
+from orchestrator.domain.task import Agent, CallLine, Task, ToolCall, first_line, with_entry
 from orchestrator.domain.views import Failure, Progress, ProgressState, SubagentCard
 from orchestrator.errors import DeliveryFailed
 from orchestrator.ports import Notifier
 
 log = logging.getLogger(__name__)
-
-MAX_LINES = 12
-_MARKS = {"done": "✓", "failed": "✗", "awaiting_approval": "⏸", "awaiting_subagents": "⇉"}
 
 
 class ThreadReporter:
@@ -76,7 +73,7 @@ class ThreadReporter:
 def progress(task: Task, state: ProgressState) -> Progress:
     return Progress(
         state=state,
-        lines=tuple(task.progress_lines),
+        entries=tuple(task.progress),
         steps=task.steps - task.turn_first_step,
         tokens=task.usage.total - task.turn_first_tokens,
     )
@@ -104,9 +101,8 @@ def subagent_state(agent: Agent) -> ProgressState:
 
 
 def note_calls(task: Task, calls: list[ToolCall]) -> None:
-    """Add one line per call to the progress reply (the last few are kept)."""
+    """Add one entry per call to the progress reply (the last few are kept)."""
     for call in calls:
-        line = f"{_MARKS.get(call.status, '…')} `{call.name}`"
-        if call.status == "failed":
-            line += f": {first_line(call.result)}"
-        task.progress_lines = [*task.progress_lines, line][-MAX_LINES:]
+        error = first_line(call.result) if call.status == "failed" else ""
+        entry = CallLine(tool=call.name, status=call.status, error=error)
+        task.progress = with_entry(task.progress, entry)

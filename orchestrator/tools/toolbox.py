@@ -26,7 +26,14 @@ from orchestrator.domain.subagents import (
     spawn,
     tool_allowed,
 )
-from orchestrator.domain.task import Agent, Task, ToolCall, move_call
+from orchestrator.domain.task import (
+    Agent,
+    ConnectorDown,
+    Task,
+    ToolCall,
+    move_call,
+    with_entry,
+)
 from orchestrator.engine.approvals import Approvals, Execute
 from orchestrator.ports import ActivityLog, ToolProvider
 from orchestrator.tools.catalog import Catalog, ChannelCatalog
@@ -219,9 +226,10 @@ class PluginToolbox:
         enabled = set(self._channel(task).plugins)
         down = [s for s in self._tools.status() if s.namespace in enabled and s.error]
         for status in down:
-            line = f"⚠ connector {status.namespace}/{status.server} is unavailable: {status.error}"
-            if line not in task.progress_lines:
-                task.progress_lines = [*task.progress_lines, line][-12:]
+            entry = ConnectorDown(
+                connector=f"{status.namespace}/{status.server}", error=status.error or ""
+            )
+            task.progress = with_entry(task.progress, entry, once=True)
         return down
 
     async def _connector(

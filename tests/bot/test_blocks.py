@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.slack.blocks import render
-from orchestrator import Answer, Failure, Progress
+from orchestrator import Answer, CallLine, ConnectorDown, Failure, Note, Progress
 from tests.harness.block_kit import block_errors
 
 SECTION_MAX = 3000
@@ -191,9 +191,31 @@ def test_each_state_has_its_own_headline() -> None:
 
 
 def test_progress_lists_what_was_done_and_fits_when_long() -> None:
-    lines = tuple(f"✓ tool_{i}" for i in range(2_000))
-    fallback, blocks = render(Progress(state="working", lines=lines, steps=1))
+    entries = tuple(CallLine(tool=f"tool_{i}", status="done") for i in range(2_000))
+    fallback, blocks = render(Progress(state="working", entries=entries, steps=1))
     assert "1 step" in fallback and "1 steps" not in fallback
-    assert "✓ tool_0" in all_text(blocks)
+    assert "✓ `tool_0`" in all_text(blocks)
     assert block_errors(blocks) == []
     assert all(len(e["text"]) <= SECTION_MAX for b in blocks for e in b.get("elements", []))
+
+
+def test_progress_shows_each_call_with_its_mark_and_a_failure_with_its_reason() -> None:
+    entries = (
+        CallLine(tool="ops__search", status="done"),
+        CallLine(tool="ops__restart", status="awaiting_approval"),
+        CallLine(tool="spawn_subagents", status="awaiting_subagents"),
+        CallLine(tool="ops__page", status="failed", error="no such pager"),
+        CallLine(tool="ops__slow", status="running"),
+        ConnectorDown(connector="ops/notes", error="connection refused"),
+        Note(text="✓ `lookup` (saved by an older version)"),
+    )
+    _, blocks = render(Progress(state="working", entries=entries))
+    assert all_text(blocks).splitlines()[1:] == [
+        "✓ `ops__search`",
+        "⏸ `ops__restart`",
+        "⇉ `spawn_subagents`",
+        "✗ `ops__page`: no such pager",
+        "… `ops__slow`",
+        "⚠ connector ops/notes is unavailable: connection refused",
+        "✓ `lookup` (saved by an older version)",
+    ]

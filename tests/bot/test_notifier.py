@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.notifier import SlackNotifier
-from orchestrator import Answer, DeliveryFailed, Progress, ThreadRef
+from orchestrator import Answer, CallLine, DeliveryFailed, Progress, ThreadRef
 from tests.harness.fake_slack import FakeSlack
 
 CHANNEL = "C0GENERAL"
@@ -35,7 +35,9 @@ async def notifier(slack: FakeSlack) -> AsyncIterator[SlackNotifier]:
 
 
 def progress(step: int) -> Progress:
-    return Progress(state="working", lines=(f"✓ step_{step}",), steps=step)
+    return Progress(
+        state="working", entries=(CallLine(tool=f"step_{step}", status="done"),), steps=step
+    )
 
 
 async def test_thirty_rapid_edits_are_coalesced_and_the_last_view_wins(

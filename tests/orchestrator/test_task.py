@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from orchestrator.domain.task import (
     ORCHESTRATOR,
+    PROGRESS_CAP,
     Agent,
+    CallLine,
+    ConnectorDown,
+    Note,
+    ProgressEntry,
     Task,
     ThreadRef,
     ToolCall,
     move_agent,
     move_call,
     move_task,
+    with_entry,
 )
 from orchestrator.errors import InvalidTransition
 
@@ -217,7 +225,10 @@ def test_task_json_round_trip_keeps_everything() -> None:
     main.usage.input_tokens = 10
     task.usage.output_tokens = 7
     task.mark_applied("1700000000.000200")
-    task.progress_lines = ["✓ lookup"]
+    task.progress = [
+        CallLine(tool="lookup", status="done"),
+        ConnectorDown(connector="a/b", error="x"),
+    ]
 
     again = Task.model_validate_json(task.model_dump_json())
 
@@ -238,3 +249,29 @@ def test_mark_applied_keeps_only_the_most_recent() -> None:
         task.mark_applied(str(i), keep=3)
     assert task.applied_messages == ["2", "3", "4"]
     assert not task.has_applied("0")
+
+
+def test_a_task_saved_with_progress_lines_loads_them_as_notes() -> None:
+    """Tasks in Redis from before progress was typed keep what their reply showed."""
+    saved = new_task().model_dump(mode="json")
+    del saved["progress"]
+    saved["progress_lines"] = ["✓ `lookup`", "⚠ connector a/b is unavailable: down"]
+
+    task = Task.model_validate_json(json.dumps(saved))
+
+    assert task.progress == [
+        Note(text="✓ `lookup`"),
+        Note(text="⚠ connector a/b is unavailable: down"),
+    ]
+    assert "progress_lines" not in task.model_dump()
+
+
+def test_progress_keeps_the_last_entries_and_notes_a_connector_once() -> None:
+    entries: list[ProgressEntry] = []
+    for i in range(PROGRESS_CAP + 3):
+        entries = with_entry(entries, CallLine(tool=f"t{i}", status="done"))
+    assert len(entries) == PROGRESS_CAP
+    assert entries[0] == CallLine(tool="t3", status="done")
+    down = ConnectorDown(connector="a/b", error="refused")
+    entries = with_entry(with_entry(entries, down, once=True), down, once=True)
+    assert entries.count(down) == 1 and entries[-1] == down

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.domain.commands import UserMessage
-from orchestrator.domain.task import Failure, ThreadRef, ToolCall, Usage
+from orchestrator.domain.task import CallLine, Failure, ThreadRef, ToolCall, Usage
 from orchestrator.domain.turns import attributed, new_task, open_turn
 
 THREAD = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1700000000.000100")
@@ -46,14 +46,14 @@ def test_a_new_turn_starts_its_counters_from_where_the_thread_is() -> None:
     task = new_task("task_1", message(), model="m")
     task.steps, task.orchestrator.steps = 7, 4
     task.usage = Usage(input_tokens=900, output_tokens=100)
-    task.progress_ts, task.progress_lines = "1700000002.000300", ["✓ `lookup`"]
+    task.progress_ts, task.progress = "1700000002.000300", [CallLine(tool="lookup", status="done")]
     open_turn(task, message(ts="1700000009.000900"), "again")
     assert (task.turn_first_step, task.turn_first_model_calls, task.turn_first_tokens) == (
         7,
         4,
         1_000,
     )
-    assert task.progress_ts is None and task.progress_lines == [], "the turn gets its own reply"
+    assert task.progress_ts is None and task.progress == [], "the turn gets its own reply"
 
 
 @pytest.mark.parametrize("finished", ["completed", "failed", "cancelled"])
