@@ -9,6 +9,7 @@ a clean result means something.
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -24,7 +25,22 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "plugins": _SLACK_AND_BOT
     | {"connectors", "orchestrator", "mcp", "anthropic", "redis", "sqlalchemy"},
     "connectors": _SLACK_AND_BOT | {"plugins", "orchestrator", "anthropic", "redis", "sqlalchemy"},
+    # The orchestrator's pure rules: no I/O library, no adapter, no loop, no wiring.
+    "orchestrator.domain": _SLACK_AND_BOT
+    | {
+        "redis",
+        "sqlalchemy",
+        "anthropic",
+        "connectors",
+        "orchestrator.adapters",
+        "orchestrator.engine",
+        "orchestrator.tools",
+        "orchestrator.service",
+        "orchestrator.assemble",
+    },
 }
+"""Forbidden imports per package (dotted names forbid that module and everything under it). A module
+is held to the rules of the longest package name it lies in."""
 
 
 @dataclass(frozen=True)
@@ -79,19 +95,29 @@ def _is_dynamic_import(node: ast.AST) -> bool:
     return name in {"import_module", "__import__"}
 
 
+def _within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def rules_for(module: str) -> frozenset[str]:
+    """The forbidden imports of the innermost package in FORBIDDEN that holds `module`."""
+    holders = [package for package in FORBIDDEN if _within(module, package)]
+    return FORBIDDEN[max(holders, key=len)] if holders else frozenset()
+
+
 def violations(source: str, module: str, *, is_package: bool = False) -> list[Violation]:
     """Every import in `source` (the module `module`) that its package's layer forbids."""
-    forbidden = FORBIDDEN.get(module.split(".")[0], frozenset())
+    forbidden = rules_for(module)
     return [
         Violation(module, line, name)
         for line, name in imported_names(source, module, is_package=is_package)
-        if name.split(".")[0] in forbidden
+        if any(_within(name, banned) for banned in forbidden)
     ]
 
 
 def modules(package: str) -> list[tuple[str, Path]]:
     out = []
-    for path in sorted((ROOT / package).rglob("*.py")):
+    for path in sorted((ROOT / package.replace(".", "/")).rglob("*.py")):
         parts = path.relative_to(ROOT).with_suffix("").parts
         out.append((".".join(parts), path))
     return out
@@ -137,6 +163,28 @@ def test_package_imports_only_what_its_layer_allows(package: str) -> None:
         ("connectors.pool", "import anthropic\n", "anthropic"),
         ("connectors.pool", "from sqlalchemy import text\n", "sqlalchemy"),
         ("connectors.pool", "from plugins import registry\n", "plugins"),
+        ("orchestrator.domain.budget", "import redis.asyncio\n", "redis.asyncio"),
+        ("orchestrator.domain.task", "def f():\n    import anthropic\n", "anthropic"),
+        (
+            "orchestrator.domain.turns",
+            "from orchestrator.adapters.redis import keys\n",
+            "orchestrator.adapters.redis.keys",
+        ),
+        (
+            "orchestrator.domain.views",
+            "from ..engine import runner\n",
+            "orchestrator.engine.runner",
+        ),
+        (
+            "orchestrator.domain.scheduling",
+            "from orchestrator import assemble\n",
+            "orchestrator.assemble",
+        ),
+        (
+            "orchestrator.domain.commands",
+            "from ..service import Orchestrator\n",
+            "orchestrator.service",
+        ),
     ],
 )
 def test_scan_reports_a_forbidden_import(module: str, source: str, expected: str) -> None:
@@ -152,6 +200,13 @@ def test_scan_reports_a_forbidden_import(module: str, source: str, expected: str
         ),
         ("connectors.pool", "import mcp\nfrom .errors import ConnectorError\n"),
         ("plugins.registry", "import yaml\nfrom plugins.errors import PluginError\n"),
+        (
+            "orchestrator.domain.budget",
+            "from orchestrator.domain.task import Task\nfrom orchestrator.errors import X\n"
+            "from plugins import Limits\nimport pydantic\n",
+        ),
+        # Outside the domain the engine may use the wiring's neighbours; only the domain is pure.
+        ("orchestrator.assemble", "import redis\nfrom orchestrator.adapters import anthropic\n"),
     ],
 )
 def test_scan_accepts_allowed_imports(module: str, source: str) -> None:
@@ -170,3 +225,37 @@ def test_import_linter_contracts_are_kept() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "broken" in result.stdout and " 0 broken" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    "forbidden",
+    [
+        "import redis",
+        "from orchestrator.assemble import assemble",
+        "from orchestrator.engine import runner",
+        "from orchestrator.adapters.redis import keys",
+    ],
+)
+def test_import_linter_breaks_the_domain_contract_on_a_forbidden_import(
+    forbidden: str, tmp_path: Path
+) -> None:
+    """The same contracts, run on a copy of the code where one domain module imports `forbidden`."""
+    for package in ("bot", "orchestrator", "plugins", "connectors"):
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    victim = tmp_path / "orchestrator" / "domain" / "scheduling.py"
+    victim.write_text(victim.read_text(encoding="utf-8") + f"\n{forbidden}  # noqa\n")
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0, result.stdout
+    assert "The orchestrator's domain is pure: no I/O library, no adapter, no loop BROKEN" in (
+        result.stdout
+    )
+    assert "orchestrator.domain.scheduling" in result.stdout
