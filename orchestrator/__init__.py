@@ -5,7 +5,7 @@ Never imports `bot` or any Slack package. The Slack edge uses only the names exp
 
 from orchestrator.domain.checkpoint import Checkpoint, Verdict
 from orchestrator.domain.commands import Click, Job, UserMessage
-from orchestrator.domain.task import ThreadRef, first_line
+from orchestrator.domain.task import ProgressEntry, ThreadRef, first_line
 from orchestrator.domain.views import (
     Answer,
     CallLine,
@@ -15,7 +15,6 @@ from orchestrator.domain.views import (
     Note,
     Notice,
     Progress,
-    ProgressEntry,
     SubagentCard,
     View,
 )
