@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import Settings
 from bot.slack.directory import SlackDirectory
 from bot.slack.notifier import SlackNotifier
+from bot.telemetry import Observability, tracer_provider
 from orchestrator.assemble import Assembly, ModelOptions, Options, assemble
 
 
@@ -61,17 +62,34 @@ class Runtime:
     notifier: SlackNotifier
     core: Assembly
     """The wired orchestrator: its service, worker factory, stores and connector pool."""
+    observability: Observability
+    """Metrics (scraped at /metrics) and traces of this process."""
 
     async def aclose(self) -> None:
         await self.core.aclose()
+        self.observability.shutdown()
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Wire every port. Raises `plugins.ConfigError` when threadwork.yaml is invalid."""
+def build_runtime(
+    settings: Settings, *, role: str = "serve", observability: Observability | None = None
+) -> Runtime:
+    """Wire every port. Raises `plugins.ConfigError` when threadwork.yaml is invalid.
+
+    `observability` defaults to Prometheus metrics plus traces exported as the OTEL_* settings say.
+    """
+    telemetry = observability or Observability(tracing=tracer_provider(settings, role=role))
     slack = slack_client(settings)
     notifier = SlackNotifier(slack, min_update_interval_s=settings.slack_min_update_interval_s)
-    core = assemble(options(settings), notifier=notifier, directory=SlackDirectory(slack))
-    return Runtime(settings=settings, slack=slack, notifier=notifier, core=core)
+    telemetry.count_slack_rate_limits(lambda: notifier.rate_limited)
+    core = assemble(
+        options(settings),
+        notifier=notifier,
+        directory=SlackDirectory(slack),
+        telemetry=telemetry,
+    )
+    return Runtime(
+        settings=settings, slack=slack, notifier=notifier, core=core, observability=telemetry
+    )
 
 
 def _with_slash(url: str) -> str:

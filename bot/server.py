@@ -1,7 +1,9 @@
-"""Process entry points: `serve` (Slack listener + in-process workers) and `worker` (workers only).
+"""Process entry points: `serve` (Slack listener, with in-process workers unless told not to) and
+`worker` (workers only).
 
-HTTP mode serves `POST /slack/events` and `GET /healthz` with aiohttp; Socket Mode connects out with
-the app token. Both stop cleanly on SIGINT/SIGTERM, letting jobs in hand finish.
+HTTP mode serves `POST /slack/events` and the probes (`/healthz`, `/readyz`, `/metrics`) with
+aiohttp; Socket Mode connects out with the app token (probes then on `--metrics-port`). Workers
+serve the probes on `--metrics-port`. All stop cleanly on SIGINT/SIGTERM, letting jobs finish.
 """
 
 from __future__ import annotations
@@ -10,21 +12,34 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
+from bot.probes import add_probes, serve_probes
 from bot.runtime import Runtime
 from bot.slack.app import build_app
+from orchestrator import context
 
 log = logging.getLogger(__name__)
 
 
 async def serve(
-    runtime: Runtime, *, http: bool, host: str, port: int, stop: asyncio.Event | None = None
+    runtime: Runtime,
+    *,
+    http: bool,
+    host: str,
+    port: int,
+    stop: asyncio.Event | None = None,
+    workers: bool = True,
+    metrics_port: int | None = None,
 ) -> None:
-    """Listen to Slack and run workers until `stop` is set (default: SIGINT/SIGTERM)."""
+    """Listen to Slack (and run workers) until `stop` is set (default: SIGINT/SIGTERM).
+
+    `workers=False` makes a listener only: it accepts events and clicks, never calls the model.
+    """
     settings = runtime.settings
     await runtime.core.migrate()
     await runtime.core.open()
@@ -35,7 +50,11 @@ async def serve(
         orchestrator=runtime.core.orchestrator,
     )
     stop = stop or _stop_on_signals()
-    workers = asyncio.create_task(runtime.core.worker().run(stop))
+    background = []
+    if workers:
+        background.append(asyncio.create_task(runtime.core.worker().run(stop)))
+    if metrics_port is not None and not http:
+        background.append(asyncio.create_task(_probes(runtime, metrics_port, stop)))
     try:
         if http:
             await _serve_http(app, runtime, host=host, port=port, stop=stop)
@@ -43,35 +62,52 @@ async def serve(
             await _serve_socket_mode(app, runtime, stop=stop)
     finally:
         stop.set()
-        await workers
+        await asyncio.gather(*background)
         await runtime.aclose()
 
 
-async def work(runtime: Runtime, *, stop: asyncio.Event | None = None) -> None:
+async def work(
+    runtime: Runtime,
+    *,
+    stop: asyncio.Event | None = None,
+    metrics_port: int | None = None,
+    metrics_host: str = "0.0.0.0",
+) -> None:
     """Run workers only until `stop` is set (default: SIGINT/SIGTERM)."""
     await runtime.core.migrate()
     await runtime.core.open()
     stop = stop or _stop_on_signals()
     log.info("worker started; waiting for jobs")
+    probes = None
+    if metrics_port is not None:
+        probes = asyncio.create_task(_probes(runtime, metrics_port, stop, host=metrics_host))
     try:
         await runtime.core.worker().run(stop)
     finally:
+        stop.set()
+        if probes is not None:
+            await probes
         await runtime.aclose()
+
+
+async def _probes(runtime: Runtime, port: int, stop: asyncio.Event, host: str = "0.0.0.0") -> None:
+    await serve_probes(runtime, host=host, port=port, stop=stop)
+
+
+@web.middleware
+async def _correlate(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Each request (and the listener work it starts) logs under its own correlation id."""
+    with context.bound():
+        response: web.StreamResponse = await handler(request)
+        return response
 
 
 async def _serve_http(
     app: AsyncApp, runtime: Runtime, *, host: str, port: int, stop: asyncio.Event
 ) -> None:
     web_app = app.web_app(path="/slack/events")
-
-    async def healthz(_: web.Request) -> web.Response:
-        try:
-            await runtime.core.redis.ping()
-        except Exception as exc:  # a health probe reports, it never raises
-            return web.json_response({"ok": False, "redis": str(exc)}, status=503)
-        return web.json_response({"ok": True})
-
-    web_app.router.add_get("/healthz", healthz)
+    web_app.middlewares.append(_correlate)
+    add_probes(web_app, runtime)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

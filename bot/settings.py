@@ -7,6 +7,7 @@ Nothing else in the project reads the environment. Names are a public contract (
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -83,6 +84,20 @@ class Settings(BaseSettings):
     )
     """Minimum seconds between two edits of one Slack message (edits in between are coalesced)."""
     log_level: str = Field(default="INFO", alias="THREADWORK_LOG_LEVEL")
+    """Lowest level written to the log (DEBUG also shows MCP servers' stderr)."""
+    log_format: Literal["text", "json"] = Field(default="text", alias="THREADWORK_LOG_FORMAT")
+    """`json`: one JSON object per line, with task_id and correlation_id (for log pipelines)."""
+
+    otel_endpoint: str | None = Field(default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    """OTLP/HTTP collector base URL; set it (or the traces one) to export traces."""
+    otel_traces_endpoint: str | None = Field(
+        default=None, alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )
+    """OTLP/HTTP URL for traces only; the exporter reads the other OTEL_* variables itself."""
+    otel_service_name: str = Field(default="threadwork", alias="OTEL_SERVICE_NAME")
+    """Service name on every span."""
+    otel_sdk_disabled: bool = Field(default=False, alias="OTEL_SDK_DISABLED")
+    """`true` turns tracing off even when an endpoint is set."""
 
     @property
     def model_aliases(self) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -121,7 +122,11 @@ class Supervisor:
                 self._retry_at = 0.0
             self._want.set()
             if self._task is None or self._task.done():
-                self._task = asyncio.create_task(self._run(), name=f"mcp:{self.spec.label}")
+                # A fresh context: the server outlives the task that first needed it, so its
+                # log lines must not carry that task's id.
+                self._task = asyncio.create_task(
+                    self._run(), name=f"mcp:{self.spec.label}", context=contextvars.Context()
+                )
             changed = self._changed
             remaining = deadline - loop.time()
             if remaining <= 0:

@@ -100,7 +100,7 @@ class StderrTap:
                 line = self.redactor(raw.decode("utf-8", "replace").rstrip())
                 if line:
                     self.lines.append(line)
-                    log.debug("[%s stderr] %s", self.label, line)
+                    log.debug("[%s stderr] %s", self.label, line, extra={"mcp_server": self.label})
         finally:
             self.eof.set()
 

@@ -30,7 +30,7 @@ from orchestrator.engine.approvals import Approvals
 from orchestrator.engine.runner import Runner
 from orchestrator.engine.worker import Worker
 from orchestrator.errors import SecretKeyInvalid
-from orchestrator.ports import Directory, Notifier
+from orchestrator.ports import Directory, NoTelemetry, Notifier, Telemetry
 from orchestrator.service import Orchestrator
 from orchestrator.tools.catalog import Catalog
 from orchestrator.tools.connections import Unavailable, server_specs
@@ -102,6 +102,7 @@ class Assembly:
     queue: RedisJobQueue
     leases: RedisLeases
     store: RedisTaskStore
+    checkpoints: RedisCheckpointStore
     activity: SqlActivityLog
     approvals: Approvals
     config: AdminConfig
@@ -145,8 +146,15 @@ class Assembly:
         await self.engine.dispose()
 
 
-def assemble(options: Options, *, notifier: Notifier, directory: Directory) -> Assembly:
+def assemble(
+    options: Options,
+    *,
+    notifier: Notifier,
+    directory: Directory,
+    telemetry: Telemetry | None = None,
+) -> Assembly:
     """Wire every adapter. Raises `plugins.ConfigError` when threadwork.yaml is invalid."""
+    telemetry = telemetry or NoTelemetry()
     config = load_admin_config(options.config_path)
     registry = PluginRegistry.load(config.plugins)
     for problem in registry.problems:
@@ -172,13 +180,15 @@ def assemble(options: Options, *, notifier: Notifier, directory: Directory) -> A
         max_attempts=options.model.max_attempts,
         retry_base_s=options.model.retry_base_s,
     )
+    checkpoints = RedisCheckpointStore(redis, keys=keys, ttl_s=options.task_ttl_s)
     approvals = Approvals(
-        store=RedisCheckpointStore(redis, keys=keys, ttl_s=options.task_ttl_s),
+        store=checkpoints,
         queue=queue,
         notifier=notifier,
         directory=directory,
         activity=activity,
         config=config.approvals,
+        telemetry=telemetry,
     )
     runner = Runner(
         store=store,
@@ -193,9 +203,11 @@ def assemble(options: Options, *, notifier: Notifier, directory: Directory) -> A
             approvals=approvals,
             models=dict(options.model.aliases),
             limits=config.limits,
+            telemetry=telemetry,
         ),
         limits=config.limits,
         max_output_tokens=options.model.max_output_tokens,
+        telemetry=telemetry,
     )
     return Assembly(
         options=options,
@@ -207,6 +219,7 @@ def assemble(options: Options, *, notifier: Notifier, directory: Directory) -> A
         queue=queue,
         leases=RedisLeases(redis, keys=keys, ttl_s=options.reclaim_after_s),
         store=store,
+        checkpoints=checkpoints,
         activity=activity,
         approvals=approvals,
         config=config,

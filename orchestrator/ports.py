@@ -3,12 +3,13 @@
 Implementations: `adapters.redis` (`RedisTaskStore`, `RedisCheckpointStore`, `RedisJobQueue`,
 `RedisLeases`), `adapters.anthropic.AnthropicModel`, `adapters.sql.activity.SqlActivityLog`,
 `tools.toolbox.PluginToolbox` (over a `connectors.ConnectorPool` as its `ToolProvider`); the
-`Notifier` and `Directory` are implemented by the Slack edge (`bot.slack`).
+`Notifier` and `Directory` are implemented by the Slack edge (`bot.slack`), `Telemetry` by
+`bot.telemetry` (Prometheus and OpenTelemetry; `NoTelemetry` records nothing).
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -213,3 +214,42 @@ class Leases(Protocol):
     def held(self, task_id: str, token: str) -> AbstractAsyncContextManager[None]:
         """Keep the lease renewed while the body runs; cancel the body if the lease is lost."""
         ...
+
+
+SpanValue = str | int | float | bool
+
+
+class Telemetry(Protocol):
+    """Metrics and traces of the work, named by what happened; no metrics library leaks inward."""
+
+    def span(self, name: str, **attributes: SpanValue) -> AbstractContextManager[None]:
+        """A trace span around the body (nested spans become its children)."""
+        ...
+
+    def span_between(
+        self, name: str, start_s: float, end_s: float, **attributes: SpanValue
+    ) -> None:
+        """A span that already happened (epoch seconds), e.g. a checkpoint's wait for a person."""
+        ...
+
+    def model_called(self, *, model: str, usage: Usage, seconds: float, outcome: str) -> None: ...
+
+    def tool_called(self, *, connector: str, seconds: float, outcome: str) -> None: ...
+
+
+class NoTelemetry:
+    """The neutral `Telemetry`: records nothing (unit tests, CLI commands)."""
+
+    def span(self, name: str, **attributes: SpanValue) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def span_between(
+        self, name: str, start_s: float, end_s: float, **attributes: SpanValue
+    ) -> None:
+        return None
+
+    def model_called(self, *, model: str, usage: Usage, seconds: float, outcome: str) -> None:
+        return None
+
+    def tool_called(self, *, connector: str, seconds: float, outcome: str) -> None:
+        return None

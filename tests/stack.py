@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
@@ -21,6 +22,7 @@ import aiohttp
 from bot.runtime import Runtime, build_runtime
 from bot.server import serve
 from bot.settings import Settings
+from bot.telemetry import Observability
 from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine
 from orchestrator.adapters.sql.records import TaskRow
 from orchestrator.domain.events import ActivityEvent
@@ -99,11 +101,12 @@ class _Base:
 @dataclass
 class Stack(_Base):
     runtime: Runtime | None = None
+    observability: Observability | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _serving: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.runtime = build_runtime(self.settings)
+        self.runtime = build_runtime(self.settings, observability=self.observability)
         self._stop = asyncio.Event()
         self._serving = asyncio.create_task(
             serve(self.runtime, http=True, host="127.0.0.1", port=self.port, stop=self._stop)
@@ -126,6 +129,8 @@ class Stack(_Base):
 class SubprocessStack(_Base):
     process: subprocess.Popen[bytes] | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    log_path: Path | None = None
+    """When set, the process's stderr (its log) is appended to this file."""
 
     def env(self) -> dict[str, str]:
         s = self.settings
@@ -149,6 +154,7 @@ class SubprocessStack(_Base):
         return env
 
     async def start(self) -> None:
+        log = self.log_path.open("ab") if self.log_path else None  # noqa: ASYNC230 - opening only
         # Popen only forks; waiting for readiness below is asynchronous.
         self.process = subprocess.Popen(  # noqa: ASYNC220
             [
@@ -163,7 +169,10 @@ class SubprocessStack(_Base):
                 str(self.port),
             ],
             env=self.env(),
+            stderr=log,
         )
+        if log is not None:
+            log.close()  # the child has its own copy
         await wait_healthy(self.base)
 
     def kill(self) -> None:

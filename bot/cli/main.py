@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Literal
@@ -18,6 +17,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from bot import logs as log_setup
 from bot import messages
 from bot.cli import connections as cli_connections
 from bot.cli import connectors as cli_connectors
@@ -59,9 +59,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--http", action="store_true", help="serve HTTP instead of Socket Mode")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="listener only: accept events and clicks, leave the work to `threadwork worker`",
+    )
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="in Socket Mode, serve /metrics, /healthz, /readyz on this port",
+    )
     serve.set_defaults(func=_serve, logs="service")
 
     worker = sub.add_parser("worker", help="run workers only (scale out)")
+    worker.add_argument(
+        "--metrics-port", type=int, default=None, help="serve /metrics, /healthz, /readyz here"
+    )
+    worker.add_argument("--metrics-host", default="0.0.0.0")
     worker.set_defaults(func=_worker, logs="service")
 
     db = sub.add_parser("db", help="database maintenance")
@@ -93,12 +108,9 @@ def _settings() -> Settings | None:
 
 def _configure_logging(settings: Settings, logs: Logs) -> None:
     if logs == "service":
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        log_setup.configure(settings.log_level, settings.log_format)
     elif logs == "quiet":
-        logging.basicConfig(level=logging.CRITICAL)
+        log_setup.configure("CRITICAL", settings.log_format)
 
 
 def _missing(settings: Settings, *, listener: bool, http: bool) -> list[str]:
@@ -126,7 +138,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_CONFIG
     from bot.server import serve
 
-    return _run(settings, lambda rt: serve(rt, http=http, host=args.host, port=args.port))
+    return _run(
+        settings,
+        lambda rt: serve(
+            rt,
+            http=http,
+            host=args.host,
+            port=args.port,
+            workers=not args.no_workers,
+            metrics_port=args.metrics_port,
+        ),
+        role="listener" if args.no_workers else "serve",
+    )
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -135,7 +158,11 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_CONFIG
     from bot.server import work
 
-    return _run(settings, work)
+    return _run(
+        settings,
+        lambda rt: work(rt, metrics_port=args.metrics_port, metrics_host=args.metrics_host),
+        role="worker",
+    )
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -185,10 +212,15 @@ def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(go())
 
 
-def _run(settings: Settings, start: Callable[[Runtime], Coroutine[Any, Any, None]]) -> int:
+def _run(
+    settings: Settings,
+    start: Callable[[Runtime], Coroutine[Any, Any, None]],
+    *,
+    role: str,
+) -> int:
     async def go() -> None:
         try:
-            runtime = build_runtime(settings)
+            runtime = build_runtime(settings, role=role)
         except ConfigError as exc:
             raise _StartupError(messages.config_invalid(settings.config_path, exc.errors)) from exc
         try:

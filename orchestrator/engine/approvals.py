@@ -49,7 +49,9 @@ from orchestrator.ports import (
     CheckpointStore,
     Directory,
     JobQueue,
+    NoTelemetry,
     Notifier,
+    Telemetry,
 )
 from plugins import ApprovalsConfig
 
@@ -95,8 +97,10 @@ class Approvals:
         directory: Directory,
         activity: ActivityLog,
         config: ApprovalsConfig,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._store = store
+        self._telemetry = telemetry or NoTelemetry()
         self._queue = queue
         self._notifier = notifier
         self._directory = directory
@@ -200,6 +204,7 @@ class Approvals:
             await self._store.save(cp)
         except CheckpointConflict:
             return None
+        self._waited(cp)
         await self._record(
             CheckpointDecided(
                 **_about(cp),
@@ -339,6 +344,7 @@ class Approvals:
             await self._store.save(cp)
         except CheckpointConflict:
             return False  # a decision won the race; the resume job will carry it out
+        self._waited(cp)
         await self._record(CheckpointDecided(**_about(cp), decision="cancelled", reason=reason))
         await self._show(cp)
         result, is_error = model_result(cp)
@@ -369,6 +375,7 @@ class Approvals:
             cp.move("expired")
             cp.decided_at = now
             await self._store.save(cp)
+            self._waited(cp)
             await self._record(CheckpointDecided(**_about(cp), decision="expired"))
             await self._show(cp)
             await self._queue.enqueue(Job(kind="resume", task_id=cp.task_id))
@@ -400,6 +407,18 @@ class Approvals:
 
     async def _record(self, event: ActivityEvent) -> None:
         await self._activity.record(event)
+
+    def _waited(self, cp: Checkpoint) -> None:
+        """Trace the wait for a person, now over, however it ended."""
+        self._telemetry.span_between(
+            "checkpoint.wait",
+            cp.created_at,
+            cp.decided_at or time.time(),
+            task_id=cp.task_id,
+            checkpoint_id=cp.id,
+            tool=cp.tool,
+            outcome=cp.status,
+        )
 
 
 def _about(cp: Checkpoint) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
+import time
 
+from orchestrator import context
 from orchestrator.domain import budget, scheduling, subagents
 from orchestrator.domain.events import (
     ModelCalled,
@@ -23,7 +24,7 @@ from orchestrator.domain.events import (
     TaskFailed,
 )
 from orchestrator.domain.messages import is_text
-from orchestrator.domain.task import Agent, Failure, Task, ToolCall
+from orchestrator.domain.task import Agent, Failure, Task, ToolCall, Usage
 from orchestrator.domain.views import Answer
 from orchestrator.domain.views import Failure as FailureView
 from orchestrator.engine.prompt import system_blocks
@@ -39,9 +40,11 @@ from orchestrator.ports import (
     ActivityLog,
     ModelClient,
     ModelRequest,
+    NoTelemetry,
     Notifier,
     TaskRecord,
     TaskStore,
+    Telemetry,
     Toolbox,
 )
 from plugins import Limits
@@ -60,8 +63,10 @@ class Runner:
         toolbox: Toolbox,
         limits: Limits,
         max_output_tokens: int = 8192,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._store = store
+        self._telemetry = telemetry or NoTelemetry()
         self._model = model
         self._notifier = notifier
         self._reporter = ThreadReporter(notifier)
@@ -73,6 +78,10 @@ class Runner:
 
     async def run(self, task: Task) -> None:
         """Advance `task` until it completes, fails or waits; every step is saved."""
+        with self._telemetry.span("task.turn", task_id=task.id, status=task.status):
+            await self._run(task)
+
+    async def _run(self, task: Task) -> None:
         self._locks[task.id] = asyncio.Lock()
         try:
             if task.status in ("queued", "awaiting_approval", "awaiting_input"):
@@ -152,7 +161,7 @@ class Runner:
 
     async def fail(self, task: Task, exc: Exception) -> None:
         """Mark the task failed, tell the thread (with a correlation id) and log it."""
-        correlation_id = uuid.uuid4().hex[:12]
+        correlation_id = context.current_correlation_id()
         code = exc.code if isinstance(exc, OrchestratorError) else "internal_error"
         attempts = getattr(exc, "attempts", 0)
         log.error(
@@ -204,9 +213,19 @@ class Runner:
             tools=await self._toolbox.definitions(task, agent),
             max_tokens=self._max_output_tokens,
         )
+        started = time.monotonic()
         try:
-            reply = await self._model.complete(request)
+            with self._telemetry.span(
+                "model.call", task_id=task.id, agent_id=agent.id, model=agent.model
+            ):
+                reply = await self._model.complete(request)
         except ModelError as exc:
+            self._telemetry.model_called(
+                model=agent.model,
+                usage=Usage(),
+                seconds=time.monotonic() - started,
+                outcome=exc.code,
+            )
             await self._activity.record(
                 ModelFailed(
                     task_id=task.id,
@@ -217,6 +236,9 @@ class Runner:
                 )
             )
             raise
+        self._telemetry.model_called(
+            model=agent.model, usage=reply.usage, seconds=time.monotonic() - started, outcome="ok"
+        )
         agent.steps += 1
         agent.usage.add(reply.usage)
         task.usage.add(reply.usage)

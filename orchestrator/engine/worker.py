@@ -15,6 +15,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 
+from orchestrator import context
 from orchestrator.domain import turns
 from orchestrator.domain.commands import Job, UserMessage
 from orchestrator.domain.events import TaskCreated, TaskMessage
@@ -95,6 +96,10 @@ class Worker:
         self._slots.release()
 
     async def _handle(self, delivery_id: str, job: Job) -> None:
+        with context.bound(task=job.task_id):
+            await self._handle_bound(delivery_id, job)
+
+    async def _handle_bound(self, delivery_id: str, job: Job) -> None:
         token = await self._leases.acquire(job.task_id, wait_s=self._reclaim_after_s)
         if token is None:
             log.info("task %s is busy elsewhere; job %s stays pending", job.task_id, delivery_id)

@@ -35,7 +35,7 @@ from orchestrator.domain.task import (
     with_entry,
 )
 from orchestrator.engine.approvals import Approvals, Execute
-from orchestrator.ports import ActivityLog, ToolProvider
+from orchestrator.ports import ActivityLog, NoTelemetry, Telemetry, ToolProvider
 from orchestrator.tools.catalog import Catalog, ChannelCatalog
 from plugins import AdminConfig, Limits, PluginError
 
@@ -90,7 +90,9 @@ class PluginToolbox:
         approvals: Approvals,
         models: dict[str, str] | None = None,
         limits: Limits | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
+        self._telemetry = telemetry or NoTelemetry()
         self._catalog = catalog
         self._config = config
         self._tools = tools
@@ -162,7 +164,7 @@ class PluginToolbox:
             info = tools.get(call.name)
             if info is None:
                 return f"Not run: {call.name!r} is no longer available in this channel.", True
-            result = await self._tools.call(call.name, call.input)
+            result = await self._call(task, call, info)
             await self._log_call(task, agent, call, info, result)
             return (output_blocks(result.blocks()) or "(no output)"), result.is_error
 
@@ -254,7 +256,7 @@ class PluginToolbox:
         if isinstance(decision, Deny):
             call.finish(f"Refused: {decision.reason}.", is_error=True)
         elif isinstance(decision, Allow):
-            result = await self._tools.call(call.name, call.input)
+            result = await self._call(task, call, info)
             call.finish(output_blocks(result.blocks()) or "(no output)", is_error=result.is_error)
             await self._log_call(task, agent, call, info, result)
         else:
@@ -273,6 +275,19 @@ class PluginToolbox:
             call.checkpoint_id = checkpoint.id
             if not checkpoint.waiting:  # decided before a crash lost this step's save
                 await self._approvals.settle(call, self._executor(task, agent, call))
+
+    async def _call(self, task: Task, call: ToolCall, info: ToolInfo) -> ToolCallResult:
+        connector = f"{info.namespace}/{info.server}"
+        with self._telemetry.span(
+            "tool.call", task_id=task.id, tool=call.name, connector=connector
+        ):
+            result = await self._tools.call(call.name, call.input)
+        self._telemetry.tool_called(
+            connector=connector,
+            seconds=result.duration_s,
+            outcome="error" if result.is_error else "ok",
+        )
+        return result
 
     async def _log_call(
         self,

@@ -3,10 +3,14 @@
 Every change is a compare-and-set on the checkpoint's version (Lua), so of twenty concurrent clicks
 exactly one moves a pending checkpoint on; the others read the new status and are told. Deadlines
 (reminder, expiry) live in one sorted set; sweepers claim due entries by pushing them forward, so a
-sweeper that dies mid-way leaves them to the next one.
+sweeper that dies mid-way leaves them to the next one. Another sorted set indexes the checkpoints
+still pending by creation time, for the pending-approvals metrics.
 """
 
 from __future__ import annotations
+
+import time
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
@@ -36,6 +40,14 @@ local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, to
 for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
 return ids
 """
+
+
+@dataclass(frozen=True, slots=True)
+class PendingStats:
+    count: int
+    """Checkpoints waiting for a person's decision."""
+    oldest_age_s: float
+    """How long the oldest of them has waited (0 when none waits)."""
 
 
 class RedisCheckpointStore:
@@ -80,7 +92,19 @@ class RedisCheckpointStore:
         ids = await self._claim(keys=[self._keys.checkpoints_due], args=[now, now + hold_s, count])
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
 
+    async def pending(self) -> PendingStats:
+        count = await self._redis.zcard(self._keys.checkpoints_pending)
+        oldest = await self._redis.zrange(self._keys.checkpoints_pending, 0, 0, withscores=True)
+        age = max(0.0, time.time() - float(oldest[0][1])) if oldest else 0.0
+        return PendingStats(count=int(count), oldest_age_s=age)
+
     async def schedule(self, checkpoint: Checkpoint) -> None:
+        if checkpoint.status == "pending":
+            await self._redis.zadd(
+                self._keys.checkpoints_pending, {checkpoint.id: checkpoint.created_at}
+            )
+        else:
+            await self._redis.zrem(self._keys.checkpoints_pending, checkpoint.id)
         deadline = checkpoint.next_deadline
         if deadline is None:
             await self._redis.zrem(self._keys.checkpoints_due, checkpoint.id)

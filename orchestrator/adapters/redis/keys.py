@@ -6,6 +6,7 @@
     {p}:evt:<event_id>                    str   Slack event already accepted; TTL 1 h
     {p}:checkpoint:{<checkpoint_id>}      hash  checkpoint JSON (`data`) + `version`; TTL = task TTL
     {p}:checkpoints:due                   zset  checkpoint id -> next reminder/expiry (epoch s)
+    {p}:checkpoints:pending               zset  checkpoint id -> created (epoch s), while pending
     {p}:jobs                              stream of jobs, consumer group `{p}-workers`
 
 The `{<task_id>}` hash tag keeps a task's keys in one Redis Cluster slot, so the Lua scripts that
@@ -41,6 +42,10 @@ class Keys:
     @property
     def checkpoints_due(self) -> str:
         return f"{self.prefix}:checkpoints:due"
+
+    @property
+    def checkpoints_pending(self) -> str:
+        return f"{self.prefix}:checkpoints:pending"
 
     @property
     def jobs(self) -> str:

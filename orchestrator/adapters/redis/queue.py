@@ -7,6 +7,8 @@ that died, and `reclaim` hands it to another one (XAUTOCLAIM).
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -15,6 +17,16 @@ from redis.exceptions import ResponseError
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.domain.commands import Job
 from orchestrator.ports import Delivery
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    waiting: int
+    """Jobs no worker has read yet."""
+    in_progress: int
+    """Jobs read by a worker and not acknowledged (running, or left by a dead worker)."""
+    oldest_age_s: float
+    """Age of the oldest unfinished job (0 when there is none)."""
 
 
 class RedisJobQueue:
@@ -65,9 +77,31 @@ class RedisJobQueue:
             self._keys.jobs, self._keys.group, consumer, 0, [delivery_id], justid=True
         )
 
+    async def stats(self) -> QueueStats:
+        """Depth and lag of the queue (acknowledged jobs are deleted, so what remains is work)."""
+        await self.ensure_group()
+        groups: Any = await self._redis.xinfo_groups(self._keys.jobs)
+        mine: dict[str, Any] = next(
+            (g for g in groups if _text(g.get("name")) == self._keys.group), {}
+        )
+        first: Any = await self._redis.xrange(self._keys.jobs, count=1)
+        age = 0.0
+        if first:
+            millis = int(_text(first[0][0]).split("-", 1)[0])
+            age = max(0.0, time.time() - millis / 1000)
+        return QueueStats(
+            waiting=int(mine.get("lag") or 0),
+            in_progress=int(mine.get("pending") or 0),
+            oldest_age_s=age,
+        )
+
     async def ack(self, delivery_id: str) -> None:
         await self._redis.xack(self._keys.jobs, self._keys.group, delivery_id)
         await self._redis.xdel(self._keys.jobs, delivery_id)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _parse(entries: Any) -> list[Delivery]:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from orchestrator.adapters.sql.records import ActivityRow, TaskRow
@@ -86,6 +86,19 @@ class SqlActivityLog:
                     at=_now(),
                 )
             )
+
+    async def tasks_by_status(self) -> dict[str, int]:
+        """How many recorded tasks are in each status (for metrics)."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(TaskRow.status, func.count()).group_by(TaskRow.status)
+            )
+            return {str(status): int(count) for status, count in rows.all()}
+
+    async def ping(self) -> None:
+        """Raise unless the database answers."""
+        async with self._sessions() as session:
+            await session.execute(text("SELECT 1"))
 
     async def task(self, task_id: str) -> TaskRow | None:
         async with self._sessions() as session:
