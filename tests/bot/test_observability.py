@@ -167,7 +167,8 @@ async def test_spans_cover_turns_model_calls_tool_calls_and_the_checkpoint_wait(
     await observed.slack.until_thread(CHANNEL, mention["ts"], "Done")
     (task_id,) = await observed.task_ids_for(mention["ts"])
 
-    finished = list(spans.get_finished_spans())
+    # The resumed turn's span ends once the task is settled, just after "Done" is shown.
+    finished = await until_spans(spans, "task.turn", 2)
     by_name: dict[str, list[ReadableSpan]] = {}
     for span in finished:
         by_name.setdefault(span.name, []).append(span)
@@ -199,6 +200,21 @@ async def test_readyz_and_healthz_report_redis_and_sql(observed: Stack) -> None:
     samples = await scrape(observed.base)
     assert value(samples, "threadwork_dependency_up", dependency="redis") == 1
     assert value(samples, "threadwork_dependency_up", dependency="sql") == 1
+
+
+async def until_spans(
+    exporter: InMemorySpanExporter,
+    name: str,
+    count: int,
+    timeout: float = 10,  # noqa: ASYNC109
+) -> list[ReadableSpan]:
+    """Finished spans, once `count` of them are named `name` (bounded wait)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            finished = list(exporter.get_finished_spans())
+            if sum(span.name == name for span in finished) >= count:
+                return finished
+            await asyncio.sleep(0.01)
 
 
 def toolbox_plugin(root: Path) -> Path:
