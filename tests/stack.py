@@ -33,7 +33,8 @@ from tests.harness.slack_sender import SlackSender, app_mention, thread_message
 
 SIGNING_SECRET = "test-signing-secret"
 CHANNEL = "C0GENERAL"
-READY_TIMEOUT_S = 20.0
+READY_TIMEOUT_S = 60.0
+"""Bound on a process becoming healthy: imports alone take 20 s on a busy 2-core machine."""
 KILL_RECLAIM_S = 2.0
 """Reclaim delay of stacks that tests kill: how soon another process takes a dead one's jobs."""
 
