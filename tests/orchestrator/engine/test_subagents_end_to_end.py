@@ -24,7 +24,7 @@ from tests.harness.services import free_port
 from tests.harness.slack_workspace import SlackMessage
 from tests.stack import CHANNEL, Stack, running
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from tests.harness.fake_slack import FakeSlack
 from tests.harness.services import free_port
 from tests.stack import Stack
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 REAL_PLUGINS = ROOT.parent / "shared" / "fixtures" / "real-plugins"
 SALES = "C0SALES"
 OPS = "C0OPS"
