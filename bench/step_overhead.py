@@ -36,6 +36,7 @@ from bench.services import fresh_services  # noqa: E402
 from bot.slack.notifier import SlackNotifier  # noqa: E402
 from orchestrator.adapters.anthropic import AnthropicModel  # noqa: E402
 from orchestrator.adapters.redis.keys import Keys  # noqa: E402
+from orchestrator.adapters.redis.signals import RedisTaskSignals  # noqa: E402
 from orchestrator.adapters.redis.tasks import RedisTaskStore  # noqa: E402
 from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade  # noqa: E402
 from orchestrator.domain.task import ORCHESTRATOR, Agent, Task, ThreadRef  # noqa: E402
@@ -208,6 +209,7 @@ async def run(tasks: int, steps: int, delay_ms: float) -> Figures:
                     activity=SqlActivityLog(engine),
                     toolbox=NoTools(),
                     limits=Limits(max_steps=10 * steps),
+                    signals=RedisTaskSignals(redis, keys=Keys(prefix)),
                 )
                 await runner_steps(runner, store, clock, [new_task(0, "warmup")], steps)
                 bare = await bare_calls(model, tasks, steps)

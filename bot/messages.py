@@ -61,12 +61,13 @@ def failure(
     return f":warning: {text}\nReference: `{correlation_id}`"
 
 
-def progress_headline(state: str, steps: int, tokens: int) -> str:
+def progress_headline(state: str, steps: int, tokens: int, stopped_by: str | None = None) -> str:
     heads = {
         "working": ":hourglass_flowing_sand: Working on it…",
         "waiting": ":double_vertical_bar: Waiting for approval",
         "done": ":white_check_mark: Done",
         "failed": ":warning: Stopped",
+        "stopped": f":black_square_for_stop: {stopped(stopped_by or '')}",
     }
     facts = [f"{steps} step{'s' if steps != 1 else ''}"] if steps else []
     if tokens:
@@ -85,6 +86,37 @@ def progress_call(tool: str, status: str, error: str = "") -> str:
 
 def connector_unavailable(connector: str, error: str) -> str:
     return f"⚠ connector {connector} is unavailable: {error}"
+
+
+def stopped(by: str) -> str:
+    return f"Stopped by <@{by}>" if by else "Stopped"
+
+
+def stopped_note(by: str) -> str:
+    return (
+        f":black_square_for_stop: {stopped(by)}. Nothing more runs for this request;"
+        " reply in this thread to start again."
+    )
+
+
+def stop_button() -> str:
+    return "Stop"
+
+
+def control_notice(code: str, requester: str | None) -> str:
+    asked = f"<@{requester}> (who asked)" if requester else "the person who asked"
+    texts = {
+        "not_allowed_to_stop": (
+            f"You can't stop this task: only {asked}, an approver or an admin can."
+            " It keeps running; nothing has changed."
+        ),
+        "nothing_to_stop": "This task has already finished, so there is nothing to stop.",
+        "unknown_task": (
+            "I can't find a task for this thread: it finished long ago or never started here."
+            " Nothing was changed."
+        ),
+    }
+    return texts[code]
 
 
 def empty_answer() -> str:

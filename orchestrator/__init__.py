@@ -4,17 +4,19 @@ Never imports `bot` or any Slack package. The Slack edge uses only the names exp
 """
 
 from orchestrator.domain.checkpoint import Checkpoint, Verdict
-from orchestrator.domain.commands import Click, Job, UserMessage
+from orchestrator.domain.commands import Click, Job, StopRequest, UserMessage
 from orchestrator.domain.task import ProgressEntry, ThreadRef, first_line
 from orchestrator.domain.views import (
     Answer,
     CallLine,
     CheckpointCard,
     ConnectorDown,
+    ControlNotice,
     Failure,
     Note,
     Notice,
     Progress,
+    Stopped,
     SubagentCard,
     View,
 )
@@ -31,6 +33,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointCard",
     "Click",
+    "ControlNotice",
     "DeliveryFailed",
     "Failure",
     "Job",
@@ -38,6 +41,8 @@ __all__ = [
     "Orchestrator",
     "OrchestratorError",
     "Progress",
+    "StopRequest",
+    "Stopped",
     "SubagentCard",
     "ThreadRef",
     "UserMessage",

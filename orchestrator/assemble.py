@@ -22,11 +22,13 @@ from orchestrator.adapters.redis.checkpoints import RedisCheckpointStore
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.adapters.redis.lease import RedisLeases
 from orchestrator.adapters.redis.queue import RedisJobQueue
+from orchestrator.adapters.redis.signals import RedisTaskSignals
 from orchestrator.adapters.redis.tasks import RedisTaskStore
 from orchestrator.adapters.sealing import Sealer
 from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade
 from orchestrator.adapters.sql.connections import SqlConnectionStore
 from orchestrator.engine.approvals import Approvals
+from orchestrator.engine.control import Control
 from orchestrator.engine.runner import Runner
 from orchestrator.engine.worker import Worker
 from orchestrator.errors import SecretKeyInvalid
@@ -103,6 +105,7 @@ class Assembly:
     leases: RedisLeases
     store: RedisTaskStore
     checkpoints: RedisCheckpointStore
+    signals: RedisTaskSignals
     activity: SqlActivityLog
     approvals: Approvals
     config: AdminConfig
@@ -131,6 +134,7 @@ class Assembly:
             store=self.store,
             runner=self.runner,
             activity=self.activity,
+            signals=self.signals,
             model=options.model.model,
             concurrency=options.workers,
             reclaim_after_s=options.reclaim_after_s,
@@ -173,6 +177,7 @@ def assemble(
     engine = make_engine(options.database_url)
     store = RedisTaskStore(redis, keys=keys, ttl_s=options.task_ttl_s)
     queue = RedisJobQueue(redis, keys=keys)
+    signals = RedisTaskSignals(redis, keys=keys)
     activity = SqlActivityLog(engine)
     connections = connection_store(engine, options.secret_key)
     model = AnthropicModel(
@@ -206,20 +211,33 @@ def assemble(
             telemetry=telemetry,
         ),
         limits=config.limits,
+        signals=signals,
         max_output_tokens=options.model.max_output_tokens,
         telemetry=telemetry,
+    )
+    control = Control(
+        store=store,
+        queue=queue,
+        signals=signals,
+        directory=directory,
+        notifier=notifier,
+        approvals=config.approvals,
+        admins=config.admins,
     )
     return Assembly(
         options=options,
         redis=redis,
         engine=engine,
         notifier=notifier,
-        orchestrator=Orchestrator(store=store, queue=queue, approvals=approvals),
+        orchestrator=Orchestrator(
+            store=store, queue=queue, approvals=approvals, control=control, signals=signals
+        ),
         runner=runner,
         queue=queue,
         leases=RedisLeases(redis, keys=keys, ttl_s=options.reclaim_after_s),
         store=store,
         checkpoints=checkpoints,
+        signals=signals,
         activity=activity,
         approvals=approvals,
         config=config,

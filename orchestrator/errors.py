@@ -10,7 +10,8 @@ OrchestratorError
 ├── CheckpointConflict         a checkpoint changed between reading and writing it
 ├── BudgetExceeded             a task or agent ran out of steps or tokens
 ├── SecretKeyInvalid           THREADWORK_SECRET_KEY is missing or not a Fernet key
-└── SealBroken                 a sealed value cannot be opened with the configured keys
+├── SealBroken                 a sealed value cannot be opened with the configured keys
+└── TaskStopped                a person stopped the task (control flow inside the runner)
 """
 
 from __future__ import annotations
@@ -106,3 +107,11 @@ class SealBroken(OrchestratorError):
     """A sealed value does not open with any configured key."""
 
     code = "seal_broken"
+
+
+class TaskStopped(OrchestratorError):
+    code = "stopped"
+
+    def __init__(self, by: str) -> None:
+        super().__init__(f"stopped by {by}")
+        self.by = by

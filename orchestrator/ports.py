@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from connectors import ServerStatus, ToolCallResult, ToolInfo
 from orchestrator.domain.checkpoint import Checkpoint
-from orchestrator.domain.commands import Job
+from orchestrator.domain.commands import Job, UserMessage
 from orchestrator.domain.events import ActivityEvent
 from orchestrator.domain.messages import (
     ContentBlock,
@@ -201,6 +201,28 @@ class TaskStore(Protocol):
 
     async def first_delivery(self, event_id: str) -> bool:
         """True the first time an event id is seen (within an hour), False for redeliveries."""
+        ...
+
+
+class TaskSignals(Protocol):
+    """Outside events for a task that may be running in another process: stop, steering input."""
+
+    async def request_stop(self, task_id: str, by: str) -> None:
+        """Raise the task's stop flag (the worker running it notices within a poll interval)."""
+        ...
+
+    async def stop_requested(self, task_id: str) -> str | None:
+        """Who asked to stop the task, if its flag is up."""
+        ...
+
+    async def clear_stop(self, task_id: str) -> None: ...
+
+    async def steer(self, task_id: str, message: UserMessage) -> None:
+        """Offer `message` to the task's running turn (its next model request picks it up)."""
+        ...
+
+    async def take_steering(self, task_id: str) -> list[UserMessage]:
+        """The messages offered since the last call, oldest first; they are removed."""
         ...
 
 

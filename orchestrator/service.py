@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.domain.commands import Click, Job, UserMessage
+from orchestrator.domain.commands import Click, Job, StopRequest, UserMessage
 from orchestrator.domain.task import new_id
 from orchestrator.engine.approvals import Approvals, ClickOutcome
-from orchestrator.ports import JobQueue, TaskStore
+from orchestrator.engine.control import Control, StopOutcome
+from orchestrator.ports import JobQueue, TaskSignals, TaskStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,10 +21,20 @@ class Accepted:
 
 
 class Orchestrator:
-    def __init__(self, *, store: TaskStore, queue: JobQueue, approvals: Approvals) -> None:
+    def __init__(
+        self,
+        *,
+        store: TaskStore,
+        queue: JobQueue,
+        approvals: Approvals,
+        control: Control,
+        signals: TaskSignals,
+    ) -> None:
         self._store = store
         self._queue = queue
         self._approvals = approvals
+        self._control = control
+        self._signals = signals
 
     async def first_delivery(self, event_id: str) -> bool:
         """False when Slack redelivers an event we already accepted."""
@@ -33,7 +44,9 @@ class Orchestrator:
         """Queue a message for its thread's task.
 
         A mention opens a task for its thread (or continues the thread's task); a plain thread
-        reply is accepted only in threads the bot already owns. Returns None when ignored.
+        reply is accepted only in threads the bot already owns. Returns None when ignored. A
+        message to an existing task is also offered to its running turn (steering); its job then
+        finds it applied and does nothing more.
         """
         if message.mention:
             task_id, created = await self._store.claim_thread(message.thread, new_id("task"))
@@ -42,6 +55,8 @@ class Orchestrator:
             if owner is None:
                 return None
             task_id, created = owner, False
+        if not created:
+            await self._signals.steer(task_id, message)
         await self._queue.enqueue(Job(kind="message", task_id=task_id, message=message))
         return Accepted(task_id=task_id, new_task=created)
 
@@ -52,3 +67,7 @@ class Orchestrator:
     async def may_decide(self, click: Click) -> bool:
         """Check a click before asking the clicker for more (the reject reason dialog)."""
         return await self._approvals.check(click)
+
+    async def stop(self, request: StopRequest) -> StopOutcome:
+        """Stop a task if the person may; a refusal is explained to them privately."""
+        return await self._control.stop(request)

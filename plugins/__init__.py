@@ -17,6 +17,7 @@ from plugins.agents import AgentDefinition
 from plugins.commands import Command
 from plugins.config import (
     AdminConfig,
+    AdminsConfig,
     ApprovalRule,
     ApprovalsConfig,
     ConnectorOverride,
@@ -37,6 +38,7 @@ from plugins.variables import Expanded, expand_arguments, expand_variables
 
 __all__ = [
     "AdminConfig",
+    "AdminsConfig",
     "AgentDefinition",
     "ApprovalRule",
     "ApprovalsConfig",

@@ -35,6 +35,7 @@ _DURATION = re.compile(
 _UNITS = ("weeks", "days", "hours", "minutes", "seconds")
 _APPROVER = re.compile(r"^(requester|[UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ADMIN = re.compile(r"^([UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$")
 _CHANNEL = re.compile(r"^(\*|[CGD][A-Z0-9]{2,})$")
 
 
@@ -156,6 +157,32 @@ class ApprovalsConfig(_Model):
         return tuple(a for a in self.approvers if a.startswith("S"))
 
 
+def _admin(value: Any) -> str:
+    if not isinstance(value, str) or not _ADMIN.match(value):
+        raise ValueError(
+            f"{value!r} is not an admin; use a user id (U…/W…) or a user-group id (S…)"
+        )
+    return value
+
+
+class AdminsConfig(_Model):
+    """People who may intervene in any task (stop it), whoever asked: users and user groups."""
+
+    ids: tuple[Annotated[str, BeforeValidator(_admin)], ...] = ()
+
+    @property
+    def users(self) -> tuple[str, ...]:
+        return tuple(a for a in self.ids if a[0] in "UW")
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(a for a in self.ids if a.startswith("S"))
+
+
+def _admins(value: Any) -> Any:
+    return {"ids": value} if isinstance(value, list | tuple) else value
+
+
 class Limits(_Model):
     """Every budget of a task, in one value: per turn of the thread, per task, per sub-agent.
 
@@ -190,6 +217,8 @@ class AdminConfig(_Model):
     connectors: dict[str, ConnectorOverride] = Field(default_factory=dict)
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
     limits: Limits = Field(default_factory=Limits)
+    admins: Annotated[AdminsConfig, BeforeValidator(_admins)] = Field(default_factory=AdminsConfig)
+    """User and user-group ids who may stop any task (`admins: [U0ADMIN, S0OPS]`)."""
 
     @field_validator("channels")
     @classmethod

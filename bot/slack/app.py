@@ -72,6 +72,21 @@ def build_app(
             )
             await client.views_open(trigger_id=body["trigger_id"], view=dialog)
 
+    @app.action(blocks.STOP_ACTION)
+    async def on_stop(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        request = payloads.stop_click(body)
+        if request is None:
+            log.warning("ignored a malformed stop click from %s", _clicker(body))
+            return
+        await orchestrator.stop(request)
+
+    @app.event("agent_session_stopped")
+    async def on_session_stopped(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        request = payloads.session_stopped(event, team_id=_team(context, event))
+        if request is not None:
+            await orchestrator.stop(request)
+
     @app.view(blocks.REJECT_CALLBACK)
     async def on_reject_reason(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()

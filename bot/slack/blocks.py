@@ -17,10 +17,12 @@ from orchestrator import (
     Checkpoint,
     CheckpointCard,
     ConnectorDown,
+    ControlNotice,
     Failure,
     Notice,
     Progress,
     ProgressEntry,
+    Stopped,
     SubagentCard,
     View,
     first_line,
@@ -39,6 +41,7 @@ ARGUMENTS_LIMIT = 2500
 REJECT_CALLBACK = "checkpoint.reject"
 REASON_BLOCK = "reason"
 REASON_LIMIT = 500
+STOP_ACTION = "task.stop"
 
 
 def render(view: View) -> Rendered:
@@ -52,15 +55,30 @@ def render(view: View) -> Rendered:
         return render_card(view.checkpoint)
     if isinstance(view, Notice):
         return render_notice(view)
+    if isinstance(view, Stopped):
+        text = messages.stopped_note(view.by)
+        return text, [_section(text)]
+    if isinstance(view, ControlNotice):
+        text = messages.control_notice(view.code, view.requester)
+        return text, [_section(text)]
     return render_failure(view)
 
 
 def render_progress(view: Progress) -> Rendered:
-    headline = messages.progress_headline(view.state, view.steps, view.tokens)
+    headline = messages.progress_headline(view.state, view.steps, view.tokens, view.stopped_by)
     blocks: list[dict[str, Any]] = [_context(headline)]
     if view.entries:
         lines = (progress_line(entry) for entry in view.entries)
-        blocks.append(_context("\n".join(lines)[:SECTION_LIMIT]))
+        blocks.append(_context(escape("\n".join(lines))[:SECTION_LIMIT]))
+    if view.task_id:
+        stop = {
+            "type": "button",
+            "action_id": STOP_ACTION,
+            "text": _plain(messages.stop_button()),
+            "value": view.task_id,
+            "style": "danger",
+        }
+        blocks.append({"type": "actions", "block_id": "task:stop", "elements": [stop]})
     return headline, blocks
 
 

@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from orchestrator import Click, ThreadRef, UserMessage, Verdict
+from orchestrator import Click, StopRequest, ThreadRef, UserMessage, Verdict
 
 _ANY_USER = r"[UW][A-Z0-9]+"
 _IGNORED_SUBTYPES = frozenset(
@@ -201,4 +201,43 @@ def rejection(body: dict[str, Any], *, reason_block: str) -> Click | None:
         channel_id=channel,
         thread_ts=thread_ts if isinstance(thread_ts, str) else None,
         reason=reason or None,
+    )
+
+
+def stop_click(body: dict[str, Any]) -> StopRequest | None:
+    """A press of the progress message's Stop button; its value is the task id, nothing more."""
+    try:
+        parsed = _BlockActions.model_validate(body)
+    except ValidationError:
+        return None
+    action = parsed.actions[0] if parsed.actions else None
+    channel = parsed.channel.id if parsed.channel else parsed.container.channel_id
+    thread_ts = parsed.container.thread_ts or parsed.container.message_ts
+    if action is None or not _OPAQUE_ID.match(action.value) or parsed.team is None:
+        return None
+    if not channel or not thread_ts:
+        return None
+    return StopRequest(
+        user_id=parsed.user.id,
+        thread=ThreadRef(team_id=parsed.team.id, channel_id=channel, thread_ts=thread_ts),
+        task_id=action.value,
+    )
+
+
+class _SessionStopped(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    user: str
+    channel: str
+    thread_ts: str
+
+
+def session_stopped(event: dict[str, Any], *, team_id: str) -> StopRequest | None:
+    """Slack's native Stop of an agent session (`agent_session_stopped`): names the thread."""
+    try:
+        parsed = _SessionStopped.model_validate(event)
+    except ValidationError:
+        return None
+    return StopRequest(
+        user_id=parsed.user,
+        thread=ThreadRef(team_id=team_id, channel_id=parsed.channel, thread_ts=parsed.thread_ts),
     )

@@ -42,10 +42,22 @@ class Click(BaseModel):
     reason: str | None = None
 
 
+class StopRequest(BaseModel):
+    """A person pressed Stop: the progress message's button (names the task) or Slack's native
+    agent-session stop (names only the thread). Who and where are checked before anything stops."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    user_id: str
+    thread: ThreadRef
+    task_id: str | None = None
+
+
 class Job(BaseModel):
     """One unit of work on the job stream. Running a job twice is harmless (see `worker`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    kind: Literal["message", "resume"]
+    kind: Literal["message", "resume", "stop"]
     task_id: str
     message: UserMessage | None = None
+    stopped_by: str | None = None
+    """For `stop`: who pressed Stop."""

@@ -62,11 +62,20 @@ class TaskMessage(ActivityEvent):
     user: str
     ts: str | None = None
     chars: int
+    steering: bool = False
+    """True when the message joined a turn that was already running."""
 
 
 class TaskCompleted(ActivityEvent):
     kind: Literal["task.completed"] = "task.completed"
     steps: int
+
+
+class TaskCancelled(ActivityEvent):
+    """A person stopped the task."""
+
+    kind: Literal["task.cancelled"] = "task.cancelled"
+    by: str
 
 
 class TaskFailed(ActivityEvent):

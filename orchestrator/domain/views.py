@@ -18,7 +18,7 @@ from orchestrator.domain.task import ConnectorDown as ConnectorDown
 from orchestrator.domain.task import Note as Note
 from orchestrator.domain.task import ProgressEntry
 
-ProgressState = Literal["working", "waiting", "done", "failed"]
+ProgressState = Literal["working", "waiting", "done", "failed", "stopped"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +29,9 @@ class Progress:
     entries: tuple[ProgressEntry, ...] = ()
     steps: int = 0
     tokens: int = 0
+    task_id: str | None = None
+    """Set while the task can be stopped: the Stop button carries it."""
+    stopped_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,4 +94,24 @@ class Notice:
     checkpoint: Checkpoint | None = None
 
 
-View = Progress | Answer | Failure | SubagentCard | CheckpointCard | Notice
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stopped:
+    """The thread's note that a person stopped the task."""
+
+    by: str
+
+
+ControlCode = Literal["not_allowed_to_stop", "nothing_to_stop", "unknown_task"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlNotice:
+    """Why a person's stop did nothing, told to them alone."""
+
+    code: ControlCode
+    requester: str | None = None
+
+
+View = (
+    Progress | Answer | Failure | SubagentCard | CheckpointCard | Notice | Stopped | ControlNotice
+)

@@ -10,7 +10,7 @@ import logging
 
 from orchestrator.domain import subagents
 from orchestrator.domain.task import Agent, CallLine, Task, ToolCall, first_line, with_entry
-from orchestrator.domain.views import Failure, Progress, ProgressState, SubagentCard
+from orchestrator.domain.views import Failure, Progress, ProgressState, Stopped, SubagentCard
 from orchestrator.errors import DeliveryFailed
 from orchestrator.ports import Notifier
 
@@ -32,11 +32,14 @@ class ThreadReporter:
             return False
         return True
 
-    async def progress(self, task: Task, state: ProgressState) -> None:
+    async def progress(
+        self, task: Task, state: ProgressState, *, stopped_by: str | None = None
+    ) -> None:
         if task.progress_ts is None:
             return
+        view = progress(task, state, stopped_by=stopped_by)
         try:
-            await self._notifier.update(task.thread, task.progress_ts, progress(task, state))
+            await self._notifier.update(task.thread, task.progress_ts, view)
         except DeliveryFailed:
             log.warning("could not update progress for task %s", task.id)
 
@@ -66,16 +69,25 @@ class ThreadReporter:
         except DeliveryFailed:
             log.warning("could not tell thread of task %s about its failure", task.id)
 
+    async def stopped(self, task: Task, view: Stopped) -> None:
+        try:
+            await self._notifier.post(task.thread, view)
+            await self._notifier.flush()
+        except DeliveryFailed:
+            log.warning("could not tell thread of task %s that it was stopped", task.id)
+
     async def flush(self) -> None:
         await self._notifier.flush()
 
 
-def progress(task: Task, state: ProgressState) -> Progress:
+def progress(task: Task, state: ProgressState, *, stopped_by: str | None = None) -> Progress:
     return Progress(
         state=state,
         entries=tuple(task.progress),
         steps=task.steps - task.turn_first_step,
         tokens=task.usage.total - task.turn_first_tokens,
+        task_id=task.id if state in ("working", "waiting") else None,
+        stopped_by=stopped_by,
     )
 
 

@@ -14,18 +14,20 @@ import logging
 import time
 
 from orchestrator import context
-from orchestrator.domain import budget, scheduling, subagents
+from orchestrator.domain import budget, scheduling, subagents, turns
 from orchestrator.domain.events import (
     ModelCalled,
     ModelFailed,
     SubagentFinished,
     SubagentStarted,
+    TaskCancelled,
     TaskCompleted,
     TaskFailed,
+    TaskMessage,
 )
 from orchestrator.domain.messages import is_text
 from orchestrator.domain.task import Agent, Failure, Task, ToolCall, Usage
-from orchestrator.domain.views import Answer
+from orchestrator.domain.views import Answer, Stopped
 from orchestrator.domain.views import Failure as FailureView
 from orchestrator.engine.prompt import system_blocks
 from orchestrator.engine.reporter import ThreadReporter, note_calls
@@ -35,14 +37,17 @@ from orchestrator.errors import (
     ModelError,
     OrchestratorError,
     StaleTask,
+    TaskStopped,
 )
 from orchestrator.ports import (
     ActivityLog,
     ModelClient,
+    ModelReply,
     ModelRequest,
     NoTelemetry,
     Notifier,
     TaskRecord,
+    TaskSignals,
     TaskStore,
     Telemetry,
     Toolbox,
@@ -62,8 +67,10 @@ class Runner:
         activity: ActivityLog,
         toolbox: Toolbox,
         limits: Limits,
+        signals: TaskSignals,
         max_output_tokens: int = 8192,
         telemetry: Telemetry | None = None,
+        stop_poll_s: float = 0.1,
     ) -> None:
         self._store = store
         self._telemetry = telemetry or NoTelemetry()
@@ -74,52 +81,91 @@ class Runner:
         self._toolbox = toolbox
         self._limits = limits
         self._max_output_tokens = max_output_tokens
+        self._signals = signals
+        self._stop_poll_s = stop_poll_s
         self._locks: dict[str, asyncio.Lock] = {}
+        self._stops: dict[str, _StopFlag] = {}
 
     async def run(self, task: Task) -> None:
-        """Advance `task` until it completes, fails or waits; every step is saved."""
+        """Advance `task` until it completes, fails, waits or is stopped; every step is saved."""
         with self._telemetry.span("task.turn", task_id=task.id, status=task.status):
+            await self._run_watched(task)
+
+    async def _run_watched(self, task: Task) -> None:
+        self._locks[task.id] = asyncio.Lock()
+        flag = self._stops[task.id] = _StopFlag()
+        watcher = asyncio.create_task(self._watch_stop(task.id, flag))
+        try:
             await self._run(task)
+        except TaskStopped as stopped:
+            await self.stop(task, stopped.by)
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+            del self._stops[task.id]
+            del self._locks[task.id]
+
+    async def _watch_stop(self, task_id: str, flag: _StopFlag) -> None:
+        """Poll the task's stop flag (set by any process) until it is up."""
+        while True:
+            try:
+                by = await self._signals.stop_requested(task_id)
+            except Exception:  # a Redis hiccup delays a stop by one poll, never ends the run
+                log.warning("could not read the stop flag of task %s", task_id, exc_info=True)
+                by = None
+            if by is not None:
+                flag.raise_(by)
+                return
+            await asyncio.sleep(self._stop_poll_s)
 
     async def _run(self, task: Task) -> None:
-        self._locks[task.id] = asyncio.Lock()
+        if task.status in ("queued", "awaiting_approval", "awaiting_input"):
+            task.move("running")
+            await self._save(task)
+        if await self._reporter.open_progress(task):
+            await self._save(task)
+        if settled := await self._toolbox.resume(task):
+            note_calls(task, settled)
+            await self._save(task)
+            await self._reporter.progress(task, "working")
         try:
-            if task.status in ("queued", "awaiting_approval", "awaiting_input"):
-                task.move("running")
-                await self._save(task)
-            if await self._reporter.open_progress(task):
-                await self._save(task)
-            if settled := await self._toolbox.resume(task):
-                note_calls(task, settled)
-                await self._save(task)
-                await self._reporter.progress(task, "working")
-            try:
-                await self._drive(task)
-            except (ModelError, BudgetExceeded) as exc:
-                await self.fail(task, exc)
-                return
-            await self._settle(task)
-        finally:
-            del self._locks[task.id]
+            await self._drive(task)
+        except (ModelError, BudgetExceeded) as exc:
+            await self.fail(task, exc)
+            return
+        await self._settle(task)
 
     async def _drive(self, task: Task) -> None:
         """Run a loop per agent that can progress until none can; raise what fails the task."""
         running: dict[str, asyncio.Task[None]] = {}
+        stopped: TaskStopped | None = None
         try:
             while True:
-                if subagents.collect(task, summary_chars=self._limits.summary_chars):
-                    await self._save(task)
-                for agent in scheduling.startable(
-                    task, running, max_concurrent_subagents=self._limits.max_concurrent_subagents
+                if stopped is None and subagents.collect(
+                    task, summary_chars=self._limits.summary_chars
                 ):
-                    running[agent.id] = asyncio.create_task(self._agent_loop(task, agent))
+                    await self._save(task)
+                if stopped is None:
+                    for agent in scheduling.startable(
+                        task,
+                        running,
+                        max_concurrent_subagents=self._limits.max_concurrent_subagents,
+                    ):
+                        running[agent.id] = asyncio.create_task(self._agent_loop(task, agent))
                 if not running:
+                    if stopped is not None:
+                        raise stopped
                     return
                 done, _ = await asyncio.wait(running.values(), return_when=asyncio.FIRST_COMPLETED)
                 for agent_id, loop in list(running.items()):
                     if loop in done:
                         del running[agent_id]
-                        loop.result()  # the orchestrator's failure fails the task
+                        try:
+                            loop.result()  # the orchestrator's failure fails the task
+                        except TaskStopped as exc:
+                            # The other loops notice the flag too; a call already executing in
+                            # one of them finishes and is recorded before the task stops.
+                            stopped = exc
         finally:
             for loop in running.values():
                 loop.cancel()
@@ -134,7 +180,7 @@ class Runner:
         try:
             async with asyncio.timeout(timeout_s):
                 await self._steps(task, agent)
-        except (LeaseLost, StaleTask, asyncio.CancelledError):
+        except (LeaseLost, StaleTask, TaskStopped, asyncio.CancelledError):
             raise
         except TimeoutError:
             self._subagent_failed(agent, f"timed out after {timeout_s:g} s")
@@ -148,7 +194,10 @@ class Runner:
             await self._subagent_finished(task, agent)
 
     async def _steps(self, task: Task, agent: Agent) -> None:
+        flag = self._stops.get(task.id)
         while scheduling.can_progress(agent):
+            if flag is not None and flag.by is not None:
+                raise TaskStopped(flag.by)
             if over := budget.overrun(task, agent, self._limits):
                 raise BudgetExceeded(over.what, over.limit, kind=over.kind)
             await self._step(task, agent)
@@ -203,6 +252,8 @@ class Runner:
             await self._think(task, agent)
 
     async def _think(self, task: Task, agent: Agent) -> None:
+        if agent.kind == "orchestrator":
+            await self._take_steering(task, agent)
         request = ModelRequest(
             model=agent.model,
             system=system_blocks(
@@ -218,7 +269,7 @@ class Runner:
             with self._telemetry.span(
                 "model.call", task_id=task.id, agent_id=agent.id, model=agent.model
             ):
-                reply = await self._model.complete(request)
+                reply = await self._complete_unless_stopped(task, request)
         except ModelError as exc:
             self._telemetry.model_called(
                 model=agent.model,
@@ -266,6 +317,71 @@ class Runner:
         agent.summary = reply.text
         if agent.kind == "orchestrator":
             await self._answer(task, reply.text)
+
+    async def _complete_unless_stopped(self, task: Task, request: ModelRequest) -> ModelReply:
+        """The model call, abandoned (its HTTP stream closed) the moment the task is stopped."""
+        flag = self._stops.get(task.id)
+        if flag is None:
+            return await self._model.complete(request)
+        call = asyncio.create_task(self._model.complete(request))
+        stop = asyncio.create_task(flag.event.wait())
+        try:
+            await asyncio.wait({call, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not call.done():
+                call.cancel()
+            await asyncio.gather(call, stop, return_exceptions=True)
+        if call.cancelled():
+            raise TaskStopped(flag.by or "someone")
+        return call.result()
+
+    async def _take_steering(self, task: Task, agent: Agent) -> None:
+        """Messages sent while this turn runs join its next model request, in the order sent."""
+        try:
+            messages = await self._signals.take_steering(task.id)
+        except Exception:  # their jobs still carry them: they then arrive as the next turn
+            log.warning("could not read steering messages of task %s", task.id, exc_info=True)
+            return
+        fresh = [m for m in messages if not task.has_applied(m.message_ts)]
+        for message in fresh:
+            agent.add_user_text(
+                turns.attributed(message, self._toolbox.expand_command(task, message.text))
+            )
+            task.mark_applied(message.message_ts)
+        if not fresh:
+            return
+        await self._save(task)
+        for message in fresh:
+            await self._activity.record(
+                TaskMessage(
+                    task_id=task.id,
+                    user=message.user_id,
+                    ts=message.message_ts,
+                    chars=len(message.text),
+                    steering=True,
+                )
+            )
+
+    async def stop(self, task: Task, by: str) -> None:
+        """A person stopped the task: close every open call, end sub-agents, say who stopped it.
+
+        Pending approvals are withdrawn; calls that were executing have already finished (the
+        loops let them) and keep their recorded results. The next message opens a new turn.
+        """
+        reason = "the task was stopped by a person"
+        await self.withdraw(task, reason)
+        for agent in task.agents.values():
+            if agent.kind == "orchestrator" and agent.status == "ready":
+                agent.move("waiting")
+        if task.status != "cancelled":
+            task.move("cancelled")
+        await self._save(task)
+        await self._signals.clear_stop(task.id)
+        await self._activity.record(TaskCancelled(task_id=task.id, by=by))
+        await self._record_task(task)
+        await self._reporter.progress(task, "stopped", stopped_by=by)
+        await self._reporter.stopped(task, Stopped(by=by))
 
     async def _answer(self, task: Task, text: str) -> None:
         # Saved before posting: a worker that dies after this save never asks the model again.
@@ -361,6 +477,18 @@ class Runner:
                 usage=task.usage,
             )
         )
+
+
+class _StopFlag:
+    """Set once, by the watcher, when someone pressed Stop; `by` says who."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.by: str | None = None
+
+    def raise_(self, by: str) -> None:
+        self.by = by
+        self.event.set()
 
 
 def _reason(exc: Exception) -> str:

@@ -22,7 +22,7 @@ from orchestrator.domain.events import TaskCreated, TaskMessage
 from orchestrator.domain.task import Task
 from orchestrator.engine.runner import Runner
 from orchestrator.errors import LeaseLost, StaleTask
-from orchestrator.ports import ActivityLog, JobQueue, Leases, TaskStore
+from orchestrator.ports import ActivityLog, JobQueue, Leases, TaskSignals, TaskStore
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class Worker:
         store: TaskStore,
         runner: Runner,
         activity: ActivityLog,
+        signals: TaskSignals,
         model: str,
         concurrency: int,
         reclaim_after_s: float,
@@ -48,6 +49,7 @@ class Worker:
         self._store = store
         self._runner = runner
         self._activity = activity
+        self._signals = signals
         self._model = model
         self._slots = asyncio.Semaphore(concurrency)
         self._concurrency = concurrency
@@ -125,8 +127,15 @@ class Worker:
     async def process(self, job: Job) -> None:
         """Apply `job` to its task and run the task. The caller holds the task's lease."""
         task = await self._store.load(job.task_id)
+        if job.kind == "stop":
+            await self._stop(task, job)
+            return
         if job.message is not None:
-            task = await self._apply(task, job.task_id, job.message)
+            if task is not None and task.has_applied(job.message.message_ts):
+                if task.status in turns.FINISHED:
+                    return  # steered into a turn that has finished since: nothing left to do
+            else:
+                task = await self._apply(task, job.task_id, job.message)
         if task is None:
             log.warning("job for unknown task %s dropped", job.task_id)
             return
@@ -141,6 +150,13 @@ class Worker:
             log.exception("task %s crashed", task.id)
             await self._runner.fail(task, exc)
 
+    async def _stop(self, task: Task | None, job: Job) -> None:
+        """A Stop for a task no worker is running (it waits, or finished meanwhile)."""
+        if task is None or task.status in turns.FINISHED:
+            await self._signals.clear_stop(job.task_id)
+            return
+        await self._runner.stop(task, job.stopped_by or "someone")
+
     async def _apply(self, task: Task | None, task_id: str, message: UserMessage) -> Task:
         if task is None:
             task = turns.new_task(task_id, message, model=self._model)
@@ -150,6 +166,8 @@ class Worker:
         if task.orchestrator.calls:
             await self._runner.withdraw(task, "the conversation moved on before it was decided")
         command = self._runner.expand_command(task, message.text)
+        if task.status in turns.FINISHED:
+            await self._signals.clear_stop(task.id)  # a Stop that came too late: not this turn
         turns.open_turn(task, message, turns.attributed(message, command))
         await self._store.save(task)
         await self._activity.record(

@@ -8,6 +8,8 @@
     {p}:checkpoints:due                   zset  checkpoint id -> next reminder/expiry (epoch s)
     {p}:checkpoints:pending               zset  checkpoint id -> created (epoch s), while pending
     {p}:jobs                              stream of jobs, consumer group `{p}-workers`
+    {p}:stop:{<task_id>}                  str   who pressed Stop, until the worker stopped it; TTL 1 d
+    {p}:inbox:{<task_id>}                 list  messages offered to the running turn; TTL 1 d
 
 The `{<task_id>}` hash tag keeps a task's keys in one Redis Cluster slot, so the Lua scripts that
 touch them keep working on Cluster.
@@ -35,6 +37,12 @@ class Keys:
 
     def event(self, event_id: str) -> str:
         return f"{self.prefix}:evt:{event_id}"
+
+    def stop(self, task_id: str) -> str:
+        return f"{self.prefix}:stop:{{{task_id}}}"
+
+    def inbox(self, task_id: str) -> str:
+        return f"{self.prefix}:inbox:{{{task_id}}}"
 
     def checkpoint(self, checkpoint_id: str) -> str:
         return f"{self.prefix}:checkpoint:{{{checkpoint_id}}}"

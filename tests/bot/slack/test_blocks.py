@@ -219,3 +219,30 @@ def test_progress_shows_each_call_with_its_mark_and_a_failure_with_its_reason() 
         "⚠ connector ops/notes is unavailable: connection refused",
         "✓ `lookup` (saved by an older version)",
     ]
+
+
+def test_a_running_task_shows_a_stop_button_carrying_only_its_id() -> None:
+    _text, blocks = render(Progress(state="working", task_id="task_abc"))
+    (actions,) = [b for b in blocks if b["type"] == "actions"]
+    (button,) = actions["elements"]
+    assert button["action_id"] == "task.stop" and button["value"] == "task_abc"
+    assert block_errors(blocks) == []
+
+
+@pytest.mark.parametrize("state", ["done", "failed", "stopped"])
+def test_a_finished_task_has_no_stop_button(state: str) -> None:
+    _text, blocks = render(Progress(state=state, stopped_by="U0ALICE"))  # type: ignore[arg-type]
+    assert not [b for b in blocks if b["type"] == "actions"]
+
+
+def test_a_stopped_task_says_who_stopped_it() -> None:
+    text, _blocks = render(Progress(state="stopped", stopped_by="U0ALICE"))
+    assert "Stopped by <@U0ALICE>" in text
+
+
+def test_progress_lines_cannot_ping_or_link() -> None:
+    entry = CallLine(tool="x", status="failed", error="<!channel> <@U0BOB>")
+    _text, blocks = render(Progress(state="working", entries=(entry,)))
+    shown = all_text(blocks)
+    assert "<!channel>" not in shown and "<@U0BOB>" not in shown
+    assert "&lt;!channel&gt;" in shown

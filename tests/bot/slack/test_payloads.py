@@ -189,3 +189,32 @@ def test_the_reject_dialog_yields_a_reject_with_its_reason() -> None:
     assert (click.verdict, click.reason, click.channel_id) == ("reject", "use staging", "C0OPS")
     broken = view_submission("checkpoint.reject", "not json", values)
     assert payloads.rejection(broken, reason_block="reason") is None
+
+
+def test_a_stop_click_names_the_task_and_where_it_was_pressed() -> None:
+    from bot.slack.payloads import stop_click
+    from tests.harness.slack_sender import block_action
+
+    body = block_action("task.stop", "task_abc", user="U0BOB", message_ts="2.0", thread_ts="1.0")
+    request = stop_click(body)
+    assert request is not None
+    assert request.task_id == "task_abc" and request.user_id == "U0BOB"
+    assert request.thread.thread_ts == "1.0" and request.thread.channel_id == "C0GENERAL"
+
+
+def test_a_stop_click_with_a_forged_value_is_ignored() -> None:
+    from bot.slack.payloads import stop_click
+    from tests.harness.slack_sender import block_action
+
+    body = block_action("task.stop", "task abc; drop", message_ts="2.0", thread_ts="1.0")
+    assert stop_click(body) is None
+
+
+def test_a_native_session_stop_names_the_thread() -> None:
+    from bot.slack.payloads import session_stopped
+
+    event = {"type": "agent_session_stopped", "user": "U0A", "channel": "C1", "thread_ts": "1.0"}
+    request = session_stopped(event, team_id="T0TEAM")
+    assert request is not None and request.task_id is None
+    assert request.thread.thread_ts == "1.0"
+    assert session_stopped({"type": "agent_session_stopped"}, team_id="T0TEAM") is None
