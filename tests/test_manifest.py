@@ -31,6 +31,7 @@ EVENT_SCOPES = {
     "message.mpim": "mpim:history",
     "reaction_added": "reactions:read",
     "app_home_opened": None,
+    "agent_session_stopped": "assistant:write",
 }
 
 # Web API methods (as slack_sdk spells them) and the bot scope each needs.

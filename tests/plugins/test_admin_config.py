@@ -122,3 +122,19 @@ def test_the_shipped_example_is_valid_and_points_at_the_example_plugin() -> None
     config = load_admin_config(REPO / "threadwork.example.yaml")
     assert config.plugins == [REPO / "examples" / "plugins"]
     assert config.enabled_plugins("C0ANY") == ("ops-notes",)
+
+
+def test_admins_are_users_and_user_groups(tmp_path: Path) -> None:
+    path = tmp_path / "threadwork.yaml"
+    path.write_text("admins: [U0BOSS, S0OPS]\n")
+    config = load_admin_config(path)
+    assert config.admins.users == ("U0BOSS",) and config.admins.groups == ("S0OPS",)
+    assert load_admin_config(tmp_path / "absent.yaml").admins.users == ()
+
+
+def test_an_admin_that_is_not_an_id_is_named_in_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "threadwork.yaml"
+    path.write_text("admins: [alice]\n")
+    with pytest.raises(ConfigError) as error:
+        load_admin_config(path)
+    assert "'alice' is not an admin" in str(error.value) and "admins" in str(error.value)
