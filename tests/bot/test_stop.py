@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from bot.settings import Settings
+from orchestrator.domain.events import TaskCancelled
 from tests.approval_stack import (
     CREATE,
     buttons,
@@ -65,8 +66,8 @@ async def test_stop_mid_model_call_abandons_it_and_the_thread_stays_usable(stack
         assert time.monotonic() - pressed < 3
         task_id = buttons(progress)[STOP]
         # Recorded before the thread is told, so the record is there once the note is.
-        (cancelled,) = [e for e in await stack.events(task_id) if e.kind == "task.cancelled"]
-        assert cancelled.data["by"] == "U0ALICE"
+        (cancelled,) = [e for e in await stack.events(task_id) if isinstance(e, TaskCancelled)]
+        assert cancelled.by == "U0ALICE"
         (record,) = [t for t in await stack.tasks() if t.id == task_id]
         assert record.status == "cancelled"
 
