@@ -6,6 +6,7 @@ Never imports `bot` or any Slack package. The Slack edge uses only the names exp
 from orchestrator.domain.checkpoint import Checkpoint, Verdict
 from orchestrator.domain.commands import Click, Job, StopRequest, UserMessage
 from orchestrator.domain.task import ProgressEntry, ThreadRef, first_line
+from orchestrator.domain.text import clip
 from orchestrator.domain.views import (
     Answer,
     CallLine,
@@ -46,6 +47,7 @@ __all__ = [
     "SubagentCard",
     "ThreadRef",
     "UserMessage",
+    "clip",
     "first_line",
     "Verdict",
     "View",

@@ -33,6 +33,7 @@ from orchestrator.domain.events import (
     TaskMessage,
     ToolCalled,
 )
+from orchestrator.domain.text import clip
 
 EXIT_UNKNOWN = 1
 EXIT_UNREACHABLE = 2
@@ -332,8 +333,7 @@ def _json(value: Any) -> str:
 
 
 def _cut(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return clip(text, limit, flat=True)
 
 
 def _plural(n: int, noun: str) -> str:

@@ -25,6 +25,7 @@ from orchestrator import (
     Stopped,
     SubagentCard,
     View,
+    clip,
     first_line,
 )
 
@@ -123,9 +124,7 @@ def render_subagent(view: SubagentCard) -> Rendered:
         _section(messages.subagent_brief(escape(view.brief))),
     ]
     if view.result:
-        result = view.result.strip()
-        if len(result) > SUBAGENT_RESULT_LIMIT:
-            result = result[: SUBAGENT_RESULT_LIMIT - 1] + "…"
+        result = clip(view.result.strip(), SUBAGENT_RESULT_LIMIT)
         blocks.append(_section(messages.subagent_result(view.state, result)))
     return headline, blocks
 
@@ -266,8 +265,7 @@ def _plain(text: str) -> dict[str, Any]:
 
 
 def _section(text: str) -> dict[str, Any]:
-    if len(text) > SECTION_LIMIT:
-        text = text[: SECTION_LIMIT - 1] + "…"
+    text = clip(text, SECTION_LIMIT)
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 

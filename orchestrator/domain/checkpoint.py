@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -68,6 +68,17 @@ def checkpoint_id(task_id: str, call_id: str) -> str:
     return f"cp_{digest}"
 
 
+class ToolHints(Protocol):
+    """A tool's annotation hints, as the connector layer read them (`connectors.ToolInfo`)."""
+
+    @property
+    def destructive(self) -> bool: ...
+    @property
+    def open_world(self) -> bool: ...
+    @property
+    def idempotent(self) -> bool: ...
+
+
 class Risk(BaseModel):
     """What the tool's annotations say about its effect (hints from the server)."""
 
@@ -75,6 +86,12 @@ class Risk(BaseModel):
     destructive: bool = True
     open_world: bool = True
     idempotent: bool = False
+
+    @classmethod
+    def from_tool(cls, tool: ToolHints) -> Risk:
+        return cls(
+            destructive=tool.destructive, open_world=tool.open_world, idempotent=tool.idempotent
+        )
 
 
 class Approvers(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ApprovalRule = Literal["always", "never", "auto"]
+from plugins import ApprovalRule
 
 
 @dataclass(frozen=True, slots=True)

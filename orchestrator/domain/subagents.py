@@ -15,6 +15,7 @@ from typing import Any
 
 from orchestrator.domain.messages import ToolSpec
 from orchestrator.domain.task import Agent, Task, ToolCall, move_call
+from orchestrator.domain.text import clip
 from plugins import AgentDefinition, Limits
 
 GENERAL = "general-purpose"
@@ -273,8 +274,7 @@ def abandon(task: Task, reason: str) -> list[Agent]:
 
 
 def one_line(text: str, limit: int = 140) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return clip(text, limit, flat=True)
 
 
 def catalogue_section(definitions: Mapping[str, AgentDefinition]) -> str:

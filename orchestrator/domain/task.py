@@ -22,6 +22,7 @@ from orchestrator.domain.messages import (
     text_block,
     text_of,
 )
+from orchestrator.domain.text import clip
 from orchestrator.errors import InvalidTransition
 
 TaskStatus = Literal[
@@ -134,7 +135,7 @@ def first_line(result: ToolOutput | None, limit: int = 120) -> str:
     """The first line of a tool result's text (cut to `limit`), for one-line summaries."""
     text = text_of(result).strip()
     line = text.splitlines()[0] if text else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return clip(line, limit)
 
 
 class ToolCall(_Model):

@@ -42,6 +42,7 @@ from orchestrator.domain.events import (
 )
 from orchestrator.domain.messages import ToolOutput, text_of
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall
+from orchestrator.domain.text import clip
 from orchestrator.domain.views import CheckpointCard, Notice, NoticeCode
 from orchestrator.errors import CheckpointConflict, DeliveryFailed, InvalidTransition
 from orchestrator.ports import (
@@ -437,7 +438,7 @@ def _why(agent: Agent) -> str:
     if last is None or last.get("role") != "assistant" or not isinstance(last["content"], list):
         return ""
     text = text_of(last["content"]).strip()
-    return text if len(text) <= MAX_WHY_CHARS else text[: MAX_WHY_CHARS - 1] + "…"
+    return clip(text, MAX_WHY_CHARS)
 
 
 def _click_thread(click: Click) -> ThreadRef:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from orchestrator.domain.text import clip
 from plugins import AdminConfig, AgentDefinition, Command, PluginRegistry, Skill
 
 
@@ -67,5 +68,4 @@ class Catalog:
 
 
 def _one_line(text: str, limit: int = 300) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return clip(text, limit, flat=True)

@@ -265,11 +265,7 @@ class PluginToolbox:
                 agent,
                 call,
                 server=f"{info.namespace}/{info.server}",
-                risk=Risk(
-                    destructive=info.destructive,
-                    open_world=info.open_world,
-                    idempotent=info.idempotent,
-                ),
+                risk=Risk.from_tool(info),
             )
             call.status = move_call(call.status, "awaiting_approval")
             call.checkpoint_id = checkpoint.id
