@@ -15,13 +15,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import Settings
 from bot.slack.directory import SlackDirectory
 from bot.slack.notifier import SlackNotifier
+from bot.slack.retries import retry_handlers
 from bot.telemetry import Observability, tracer_provider
 from orchestrator.assemble import Assembly, ModelOptions, Options, assemble
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(token=token, base_url=_with_slash(settings.slack_api_url))
+    return AsyncWebClient(
+        token=token, base_url=_with_slash(settings.slack_api_url), retry_handlers=retry_handlers()
+    )
 
 
 def model_options(settings: Settings) -> ModelOptions:

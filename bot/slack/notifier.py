@@ -1,7 +1,7 @@
 """SlackNotifier: the orchestrator's `Notifier` port, posting and editing thread replies.
 
-Rate-limit aware: a 429 is waited out for its Retry-After and retried; edits of one message are
-coalesced so at most one `chat.update` per message goes out per interval, and the latest view
+Rate-limit aware: a 429 is waited out for its Retry-After and retried by the client's retry
+handlers (`bot.slack.retries`, slack_sdk's own); edits of one message are coalesced so at most one `chat.update` per message goes out per interval, and the latest view
 always wins. Slack failures become `DeliveryFailed`; nothing Slack-shaped leaks upward.
 """
 
@@ -19,12 +19,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import render
+from bot.slack.retries import rate_limited
 from orchestrator import DeliveryFailed, ThreadRef, View
 
 log = logging.getLogger(__name__)
-
-MAX_429_RETRIES = 5
-MAX_RETRY_AFTER_S = 30.0
 
 
 @dataclass
@@ -41,7 +39,11 @@ class SlackNotifier:
         self._client = client
         self._interval = min_update_interval_s
         self._edits: dict[str, _Edit] = {}
-        self.rate_limited = 0
+
+    @property
+    def rate_limited(self) -> int:
+        """How many of this notifier's calls Slack told to slow down (each was waited out)."""
+        return rate_limited(self._client)
 
     async def post(self, thread: ThreadRef, view: View) -> str:
         text, blocks = render(view)
@@ -116,23 +118,10 @@ class SlackNotifier:
             edit.last_sent = loop.time()
 
     async def _call(self, send: Callable[[], Awaitable[Any]]) -> Any:
-        for attempt in range(MAX_429_RETRIES + 1):
-            try:
-                return await send()
-            except SlackApiError as exc:
-                status = exc.response.status_code
-                if status != 429 or attempt == MAX_429_RETRIES:
-                    error = exc.response.get("error") if exc.response is not None else None
-                    raise DeliveryFailed(f"Slack answered {status}: {error}") from exc
-                self.rate_limited += 1
-                await asyncio.sleep(_retry_after(exc))
-        raise AssertionError("unreachable")
-
-
-def _retry_after(exc: SlackApiError) -> float:
-    try:
-        headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
-        value = float(headers.get("retry-after", 1))
-    except (TypeError, ValueError):
-        value = 1.0
-    return min(max(value, 0.0), MAX_RETRY_AFTER_S)
+        """One Web API call; the client's retry handlers (`retries`) have waited out any 429."""
+        try:
+            return await send()
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = exc.response.get("error") if exc.response is not None else None
+            raise DeliveryFailed(f"Slack answered {status}: {error}") from exc

@@ -12,6 +12,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.notifier import SlackNotifier
+from bot.slack.retries import retry_handlers
 from orchestrator import Answer, CallLine, DeliveryFailed, Progress, ThreadRef
 from tests.harness.fake_slack import FakeSlack
 
@@ -27,8 +28,19 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-async def notifier(slack: FakeSlack) -> AsyncIterator[SlackNotifier]:
-    client = AsyncWebClient(token="xoxb-test", base_url=slack.url)
+def waits() -> list[float]:
+    """The client's waits before retrying, recorded instead of slept."""
+    return []
+
+
+@pytest.fixture
+async def notifier(slack: FakeSlack, waits: list[float]) -> AsyncIterator[SlackNotifier]:
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    client = AsyncWebClient(
+        token="xoxb-test", base_url=slack.url, retry_handlers=retry_handlers(sleep=sleep)
+    )
     notifier = SlackNotifier(client, min_update_interval_s=INTERVAL_S)
     yield notifier
     await notifier.flush()
@@ -74,7 +86,7 @@ async def test_edits_of_different_messages_are_not_held_back_by_each_other(
 
 
 async def test_a_rate_limited_post_is_waited_out_and_delivered_once(
-    slack: FakeSlack, notifier: SlackNotifier
+    slack: FakeSlack, notifier: SlackNotifier, waits: list[float]
 ) -> None:
     slack.fail_next("chat.postMessage", status=429, retry_after=1)
 
@@ -82,7 +94,8 @@ async def test_a_rate_limited_post_is_waited_out_and_delivered_once(
 
     refused, delivered = slack.calls_to("chat.postMessage")
     assert refused.status == 429 and delivered.ok
-    assert delivered.time - refused.time >= 1.0, "Retry-After was honoured"
+    assert waits == [1.0], "Retry-After was honoured"
+    assert delivered.time >= refused.time
     assert notifier.rate_limited == 1
     thread = slack.thread(CHANNEL, THREAD.thread_ts)
     assert [m.ts for m in thread if "Here is the summary." in m.all_text] == [ts]
@@ -116,3 +129,17 @@ async def test_a_failed_edit_does_not_break_later_edits(
 
     shown = slack.message(CHANNEL, ts)
     assert shown is not None and "2 steps" in shown.all_text
+
+
+async def test_a_post_still_rate_limited_after_five_retries_is_delivery_failed(
+    slack: FakeSlack, notifier: SlackNotifier, waits: list[float]
+) -> None:
+    slack.fail_next("chat.postMessage", status=429, retry_after=45, times=6)
+
+    with pytest.raises(DeliveryFailed) as caught:
+        await notifier.post(THREAD, Answer(text="never"))
+
+    assert "429" in str(caught.value)
+    assert len(slack.calls_to("chat.postMessage")) == 6
+    assert waits == [30.0] * 5, "a long Retry-After is capped"
+    assert notifier.rate_limited == 5
