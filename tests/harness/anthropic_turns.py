@@ -4,18 +4,20 @@ The shapes are the ones the installed `anthropic` SDK accepts with strict respon
 a `message` object for JSON replies, and for `stream: true` the sequence `message_start`,
 `content_block_start/delta/stop` per block (`text_delta`, `input_json_delta`), `message_delta`
 with the stop reason and output usage, `message_stop`. Usage numbers are estimates
-(characters / 4) so tests can check token accounting against `estimate_tokens`.
+(characters / 4, see `prompt_cache`) so tests can check token accounting against
+`estimate_tokens`; the input side comes from the simulated prompt cache.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from .prompt_cache import CacheUsage, count_input_tokens, estimate_tokens
 
 Json = dict[str, Any]
 Event = tuple[str, Json]
@@ -100,16 +102,10 @@ def as_answer(turn: TurnLike) -> Answer:
     raise TypeError(f"a fake model turn must be Turn/Reply/ToolUse/Error/StreamError, got {turn!r}")
 
 
-def estimate_tokens(value: Any) -> int:
-    """Characters / 4 (rounded up) of `value` (strings as is, anything else as compact JSON)."""
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    return math.ceil(len(text) / 4)
-
-
 def estimate_input_tokens(body: Json) -> int:
-    """The fake's input-token count for a request: system + tools + messages, at least 1."""
-    parts = [body.get("system"), body.get("tools"), body.get("messages")]
-    return max(1, sum(estimate_tokens(p) for p in parts if p))
+    """The fake's input-token count for a request (every block of tools, system and messages;
+    uncached, cache-written and cache-read together), at least 1."""
+    return count_input_tokens(body)
 
 
 def _new_id(prefix: str) -> str:
@@ -130,14 +126,29 @@ def stop_reason_of(turn: Turn) -> str:
     return "tool_use" if any(isinstance(b, ToolUse) for b in turn.blocks) else "end_turn"
 
 
-def usage_of(turn: Turn, body: Json) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Usage:
+    """A response's usage: the input side as the cache served it, and the output tokens."""
+
+    input: CacheUsage
+    output_tokens: int
+
+    @property
+    def pair(self) -> tuple[int, int]:
+        """`(input_tokens, output_tokens)`: the uncached input and the output."""
+        return self.input.input_tokens, self.output_tokens
+
+
+def usage_of(turn: Turn, body: Json, cached: CacheUsage | None = None) -> Usage:
+    """The turn's usage: its explicit `(input, output)` if set (nothing cached), else the
+    estimated output and `cached` (or the whole prompt uncached)."""
     if turn.usage is not None:
-        return turn.usage
+        return Usage(CacheUsage(turn.usage[0]), turn.usage[1])
     output = sum(
         estimate_tokens(b.text) if isinstance(b, Text) else estimate_tokens(b.input)
         for b in turn.blocks
     )
-    return estimate_input_tokens(body), max(1, output)
+    return Usage(cached or CacheUsage(estimate_input_tokens(body)), max(1, output))
 
 
 def _block_json(block: Text | ToolUse) -> Json:
@@ -146,17 +157,12 @@ def _block_json(block: Text | ToolUse) -> Json:
     return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
 
 
-def _usage_json(input_tokens: int, output_tokens: int) -> Json:
-    return {
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
-    }
+def _usage_json(usage: Usage) -> Json:
+    return {**usage.input.json(), "output_tokens": usage.output_tokens}
 
 
 def message_json(
-    blocks: tuple[Text | ToolUse, ...], stop_reason: str, usage: tuple[int, int], model: str
+    blocks: tuple[Text | ToolUse, ...], stop_reason: str, usage: Usage, model: str
 ) -> Json:
     return {
         "id": _new_id("msg_"),
@@ -166,7 +172,7 @@ def message_json(
         "content": [_block_json(b) for b in blocks],
         "stop_reason": stop_reason,
         "stop_sequence": None,
-        "usage": _usage_json(*usage),
+        "usage": _usage_json(usage),
     }
 
 
@@ -177,9 +183,9 @@ def _halves(text: str) -> list[str]:
 
 
 def sse_events(
-    blocks: tuple[Text | ToolUse, ...], stop_reason: str, usage: tuple[int, int], model: str
+    blocks: tuple[Text | ToolUse, ...], stop_reason: str, usage: Usage, model: str
 ) -> list[Event]:
-    start = message_json((), stop_reason, (usage[0], 1), model)
+    start = message_json((), stop_reason, Usage(usage.input, 1), model)
     start["stop_reason"] = None
     events: list[Event] = [("message_start", {"type": "message_start", "message": start})]
     for index, block in enumerate(blocks):
@@ -190,7 +196,7 @@ def sse_events(
             {
                 "type": "message_delta",
                 "delta": {"stop_reason": stop_reason, "stop_sequence": None},
-                "usage": {"output_tokens": usage[1]},
+                "usage": {"output_tokens": usage.output_tokens},
             },
         )
     )

@@ -5,6 +5,10 @@ scripted per conversation, not from one shared queue: `script(match, turns)` han
 order, to the requests whose system prompt or first user message matches, so concurrent agents
 each get their own story. Every request is recorded, and tests can wait on arrivals and on calls
 being in flight (e.g. to kill a process mid-call while a turn is held).
+
+The prompt cache is simulated (`prompt_cache.PromptCache`, on `cache`): usage reports what a
+request read from and wrote to the cache, and malformed cache or tool-search shapes get the
+API's 400. Its clock is injectable (`FakeAnthropic(clock=...)`) so TTLs are tested without waiting.
 """
 
 from __future__ import annotations
@@ -39,10 +43,10 @@ from .anthropic_turns import (
     ToolUse,
     Turn,
     TurnLike,
+    Usage,
     as_answer,
     error_json,
     estimate_input_tokens,
-    estimate_tokens,
     message_json,
     resolved_blocks,
     sse_bytes,
@@ -50,10 +54,18 @@ from .anthropic_turns import (
     stop_reason_of,
     usage_of,
 )
+from .prompt_cache import (
+    CacheRequestError,
+    CacheUsage,
+    PromptCache,
+    estimate_tokens,
+    read_prompt,
+)
 from .server_thread import ServerThread
 from .waiting import wait_until, wait_until_async
 
 __all__ = [
+    "CacheUsage",
     "Error",
     "FakeAnthropic",
     "RecordedRequest",
@@ -84,7 +96,10 @@ class RecordedRequest:
     """`script:<label>`, `handler`, `default`, `unmatched`, `invalid` or `unauthenticated`."""
     answer: Answer | None
     usage: tuple[int, int] | None
-    """`(input_tokens, output_tokens)` reported in the response (None for errors)."""
+    """`(input_tokens, output_tokens)` reported in the response (None for errors); input_tokens
+    is the uncached rest, as in the API."""
+    cache: CacheUsage | None = None
+    """The input side of the reported usage: uncached, written to and read from the cache."""
 
     @property
     def system(self) -> str:
@@ -147,7 +162,8 @@ def _reply_ok(_body: Json) -> TurnLike:
 class FakeAnthropic:
     """The Messages API on 127.0.0.1 at `url`; `start()`/`stop()` or use as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.cache = PromptCache(clock=clock)
         self.requests: list[RecordedRequest] = []
         self.unmatched: list[RecordedRequest] = []
         self.token_count_requests: list[Json] = []
@@ -190,7 +206,8 @@ class FakeAnthropic:
         self.stop()
 
     def reset(self) -> None:
-        """Forget requests, scripts and handlers; the default goes back to replying "ok"."""
+        """Forget requests, scripts, handlers and the cache; the default replies "ok" again."""
+        self.cache.clear()
         with self._cond:
             self.requests.clear()
             self.unmatched.clear()
@@ -292,15 +309,21 @@ class FakeAnthropic:
             return _error_response(
                 Error(401, "authentication_error", "x-api-key header is required")
             )
+        if problem is None:
+            problem, error_code = _cache_problem(body)
+        else:
+            error_code = None
         if problem is not None:
             self._record(headers, body, "invalid", None, None)
-            return _error_response(Error(400, "invalid_request_error", problem, None))
+            return _error_response(
+                Error(400, "invalid_request_error", problem, None), error_code=error_code
+            )
         answer, source = self._choose(body)
         if answer is None:
             message = f"the fake model has no script, handler or default for this request:\n{body}"
             self._record(headers, body, "unmatched", None, None)
             return _error_response(Error(500, "api_error", message, None))
-        usage = usage_of(answer, body) if isinstance(answer, Turn) else None
+        usage = usage_of(answer, body, self.cache.use(body)) if isinstance(answer, Turn) else None
         self._record(headers, body, source, answer, usage)
         return await self._answer(answer, body, usage)
 
@@ -332,9 +355,17 @@ class FakeAnthropic:
         body: Json,
         source: str,
         answer: Answer | None,
-        usage: tuple[int, int] | None,
+        usage: Usage | None,
     ) -> None:
-        recorded = RecordedRequest(headers, body, time.monotonic(), source, answer, usage)
+        recorded = RecordedRequest(
+            headers,
+            body,
+            time.monotonic(),
+            source,
+            answer,
+            usage.pair if usage else None,
+            usage.input if usage else None,
+        )
         with self._cond:
             self.requests.append(recorded)
             if source == "unmatched":
@@ -346,7 +377,7 @@ class FakeAnthropic:
             self.in_flight += delta
             self._cond.notify_all()
 
-    async def _answer(self, answer: Answer, body: Json, usage: tuple[int, int] | None) -> Response:
+    async def _answer(self, answer: Answer, body: Json, usage: Usage | None) -> Response:
         self._enter(+1)
         try:
             await _hold(answer.hold, self._server.stopping)
@@ -408,13 +439,23 @@ def _as_error(answer: Error | StreamError) -> Error:
     return Error(status, answer.type, answer.message)
 
 
-def _error_response(error: Error) -> JSONResponse:
+def _cache_problem(body: Json) -> tuple[str | None, str | None]:
+    """The API's 400 message (and error code) for the request's cache or tool-search shape."""
+    try:
+        read_prompt(body)
+    except CacheRequestError as exc:
+        return str(exc), exc.error_code
+    return None, None
+
+
+def _error_response(error: Error, *, error_code: str | None = None) -> JSONResponse:
     headers = {"request-id": "req_fake"}
     if error.retry_after_ms is not None:
         headers["retry-after-ms"] = str(error.retry_after_ms)
-    return JSONResponse(
-        error_json(error.type, error.message), status_code=error.status, headers=headers
-    )
+    body = error_json(error.type, error.message)
+    if error_code is not None:
+        body["error"]["details"] = {"error_code": error_code}
+    return JSONResponse(body, status_code=error.status, headers=headers)
 
 
 def _stream_error_events(answer: StreamError, body: Json) -> list[tuple[str, Json]]:
