@@ -18,6 +18,7 @@ from orchestrator.domain.checkpoint import Checkpoint
 from orchestrator.domain.commands import Job, UserMessage
 from orchestrator.domain.events import ActivityEvent
 from orchestrator.domain.messages import (
+    CacheControl,
     ContentBlock,
     Message,
     TextBlock,
@@ -40,6 +41,9 @@ class ModelRequest:
     messages: list[Message]
     tools: list[ToolSpec] = field(default_factory=list)
     max_tokens: int = 8192
+    cache_control: CacheControl | None = None
+    """The request's top-level breakpoint (automatic caching: the last block of the newest
+    message); None sends none."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,7 +127,9 @@ class ToolProvider(Protocol):
 
 class Toolbox(Protocol):
     async def definitions(self, task: Task, agent: Agent) -> list[ToolSpec]:
-        """Tool definitions (Messages API `tools`) the agent may use on its next turn."""
+        """Tool definitions (Messages API `tools`) for the agent's next turn. The same list on
+        every turn of a task (the cache prefix starts with it): tools not found yet are
+        announced with `defer_loading` and loaded by `tool_reference` blocks in results."""
         ...
 
     def catalogue(self, task: Task, agent: Agent) -> list[str]:

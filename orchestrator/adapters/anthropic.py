@@ -14,7 +14,7 @@ from typing import cast
 
 import anthropic
 from anthropic import AsyncAnthropic, omit
-from anthropic.types import MessageParam, TextBlockParam, ToolParam
+from anthropic.types import CacheControlEphemeralParam, MessageParam, TextBlockParam, ToolParam
 
 from orchestrator.domain.messages import ContentBlock
 from orchestrator.domain.task import Usage
@@ -78,6 +78,9 @@ class AnthropicModel:
             system=system,
             messages=messages,
             tools=tools or omit,
+            cache_control=cast("CacheControlEphemeralParam", request.cache_control)
+            if request.cache_control is not None
+            else omit,
         ) as stream:
             message = await stream.get_final_message()
         usage = message.usage

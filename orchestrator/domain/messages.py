@@ -21,7 +21,10 @@ _OPEN = ConfigDict(extra="allow")
 
 @with_config(_OPEN)
 class CacheControl(TypedDict):
+    """A prompt-cache breakpoint; `ttl` absent means the API's default, 5 minutes."""
+
     type: Literal["ephemeral"]
+    ttl: NotRequired[Literal["5m", "1h"]]
 
 
 @with_config(_OPEN)
@@ -40,10 +43,18 @@ class ToolUseBlock(TypedDict):
 
 
 @with_config(_OPEN)
+class ToolReferenceBlock(TypedDict):
+    """Loads a tool announced with `defer_loading` (inside a tool result)."""
+
+    type: Literal["tool_reference"]
+    tool_name: str
+
+
+@with_config(_OPEN)
 class ToolResultBlock(TypedDict):
     type: Literal["tool_result"]
     tool_use_id: str
-    content: str | list[TextBlock]
+    content: str | list[TextBlock | ToolReferenceBlock]
     is_error: NotRequired[bool]
 
 
@@ -55,8 +66,10 @@ class OtherBlock(TypedDict):
 
 
 ContentBlock = TextBlock | ToolUseBlock | ToolResultBlock | OtherBlock
-ToolOutput = str | list[TextBlock]
-"""A tool's result for the model: plain text or text blocks."""
+OutputBlock = TextBlock | ToolReferenceBlock
+ToolOutput = str | list[OutputBlock]
+"""A tool's result for the model: plain text, or text blocks (and, from `find_tools`, the
+`tool_reference` blocks that load the tools it found)."""
 
 
 @with_config(_OPEN)
@@ -72,13 +85,15 @@ class ToolSpec(TypedDict):
     name: str
     description: str
     input_schema: dict[str, Any]
+    defer_loading: NotRequired[bool]
+    """Announced only: the model sees it once a `tool_reference` loads it."""
 
 
 def text_block(text: str) -> TextBlock:
     return {"type": "text", "text": text}
 
 
-def is_text(block: ContentBlock) -> TypeGuard[TextBlock]:
+def is_text(block: ContentBlock | ToolReferenceBlock) -> TypeGuard[TextBlock]:
     return block.get("type") == "text"
 
 
@@ -86,7 +101,9 @@ def is_tool_use(block: ContentBlock) -> TypeGuard[ToolUseBlock]:
     return block.get("type") == "tool_use"
 
 
-def text_of(content: str | Iterable[ContentBlock] | None, sep: str = " ") -> str:
+def text_of(
+    content: str | Iterable[ContentBlock | ToolReferenceBlock] | None, sep: str = " "
+) -> str:
     """The text of a message's content or of a tool's output: its non-empty text blocks, joined."""
     if content is None:
         return ""
@@ -103,6 +120,6 @@ def as_blocks(content: str | list[ContentBlock]) -> list[ContentBlock]:
     return [text_block(content)] if isinstance(content, str) else content
 
 
-def output_blocks(blocks: Iterable[dict[str, Any]]) -> list[TextBlock]:
+def output_blocks(blocks: Iterable[dict[str, Any]]) -> list[OutputBlock]:
     """Text blocks from another layer's plain dicts (a connector's result), typed for the model."""
     return [cast(TextBlock, dict(block)) for block in blocks]

@@ -29,7 +29,7 @@ from orchestrator.domain.messages import is_text
 from orchestrator.domain.task import Agent, Failure, Task, ToolCall, Usage
 from orchestrator.domain.views import Answer, Stopped
 from orchestrator.domain.views import Failure as FailureView
-from orchestrator.engine.prompt import system_blocks
+from orchestrator.engine.prompt import CONVERSATION_TTL, cache_control, system_blocks
 from orchestrator.engine.reporter import ThreadReporter, note_calls
 from orchestrator.errors import (
     BudgetExceeded,
@@ -263,6 +263,7 @@ class Runner:
             messages=agent.messages,
             tools=await self._toolbox.definitions(task, agent),
             max_tokens=self._max_output_tokens,
+            cache_control=cache_control(CONVERSATION_TTL),
         )
         started = time.monotonic()
         try:

@@ -1,7 +1,9 @@
 """PluginToolbox: the tools an agent sees in its channel, and how each of its calls is resolved.
 
 Core tools are always there: `load_skill` and `read_skill_file` (lazy skills) and `find_tools`
-(lazy tool schemas: a connector tool's schema is sent only after a search activated it).
+(lazy tool schemas). The tools array is the same on every turn, so the prompt cache keeps serving
+it: every connector tool of the channel is announced with `defer_loading: true` (the model sees
+none of them), and `find_tools` answers with `tool_reference` blocks that load the found ones.
 Connector tool calls pass governance first: allowed read-only calls run concurrently; a call that
 needs a person's approval opens a checkpoint and waits; `resume` carries out the decisions.
 """
@@ -17,7 +19,13 @@ from connectors import ServerStatus, ToolCallResult, ToolInfo
 from orchestrator.domain.checkpoint import Risk
 from orchestrator.domain.events import ToolCalled
 from orchestrator.domain.governance import Allow, Deny, decide
-from orchestrator.domain.messages import ToolOutput, ToolSpec, output_blocks
+from orchestrator.domain.messages import (
+    ToolOutput,
+    ToolReferenceBlock,
+    ToolSpec,
+    output_blocks,
+    text_block,
+)
 from orchestrator.domain.subagents import (
     SPAWN_DEFINITION,
     SPAWN_TOOL,
@@ -100,7 +108,6 @@ class PluginToolbox:
         self._approvals = approvals
         self._models = models or {}
         self._limits = limits or Limits()
-        self._known: dict[str, ToolInfo] = {}
 
     def catalogue(self, task: Task, agent: Agent) -> list[str]:
         channel = self._channel(task)
@@ -110,12 +117,14 @@ class PluginToolbox:
         return sections
 
     async def definitions(self, task: Task, agent: Agent) -> list[ToolSpec]:
-        if any(name not in self._known for name in agent.active_tools):
-            # Activated before this process started (the task outlived a worker).
-            await self._channel_tools(task)
-        active = [tool_spec(self._known[n]) for n in agent.active_tools if n in self._known]
+        tools = [t for t in await self._channel_tools(task) if tool_allowed(agent, t.model_name)]
+        announced = sorted(tools, key=lambda t: t.model_name)
+        deferred: list[ToolSpec] = [{**tool_spec(t), "defer_loading": True} for t in announced]
+        # A found tool whose server is gone keeps a definition: the history references it.
+        names = {t.model_name for t in announced}
+        gone = [_unavailable(n) for n in agent.active_tools if n not in names]
         spawner = [SPAWN_DEFINITION] if agent.kind == "orchestrator" else []
-        return [*_CORE_TOOLS, *spawner, *active]
+        return [*_CORE_TOOLS, *spawner, *deferred, *gone]
 
     def expand_command(self, task: Task, text: str) -> str | None:
         """`/plugin:command args` → the command's prompt with `$ARGUMENTS`; None if not one."""
@@ -195,7 +204,7 @@ class PluginToolbox:
         except (PluginError, LookupError, SpawnError) as exc:
             call.finish(str(exc), is_error=True)
 
-    async def _find(self, task: Task, agent: Agent, query: str) -> str:
+    async def _find(self, task: Task, agent: Agent, query: str) -> ToolOutput:
         tools = [t for t in await self._channel_tools(task) if tool_allowed(agent, t.model_name)]
         down = self._unreachable(task)
         note = "".join(f"\nUnavailable: {s.namespace}/{s.server}: {s.error}" for s in down)
@@ -208,20 +217,18 @@ class PluginToolbox:
         if not found:
             names = ", ".join(t.model_name for t in tools[:20])
             return f"No tool matched {query!r}. Some available tools: {names}"
-        return (
-            "Now callable:\n"
-            + "\n".join(
-                f"- {t.model_name}: {t.summary} ({'read-only' if t.read_only else 'changes data: needs approval'})"
-                for t in found
-            )
-            + note
+        listing = "Now callable:\n" + "\n".join(
+            f"- {t.model_name}: {t.summary} ({'read-only' if t.read_only else 'changes data: needs approval'})"
+            for t in found
         )
+        references: list[ToolReferenceBlock] = [
+            {"type": "tool_reference", "tool_name": t.model_name} for t in found
+        ]
+        return [text_block(listing + note), *references]
 
     async def _channel_tools(self, task: Task) -> list[ToolInfo]:
         enabled = set(self._channel(task).plugins)
-        tools = [t for t in await self._tools.list_tools() if t.namespace in enabled]
-        self._known.update({t.model_name: t for t in tools})
-        return tools
+        return [t for t in await self._tools.list_tools() if t.namespace in enabled]
 
     def _unreachable(self, task: Task) -> list[ServerStatus]:
         """Servers of this channel that failed; each is also noted once in the thread."""
@@ -305,6 +312,15 @@ class PluginToolbox:
                 error=result.text[:300] if result.is_error else None,
             )
         )
+
+
+def _unavailable(name: str) -> ToolSpec:
+    return {
+        "name": name,
+        "description": "Unavailable: its connector is not reachable right now.",
+        "input_schema": {"type": "object", "properties": {}},
+        "defer_loading": True,
+    }
 
 
 def _waiting(agent: Agent) -> list[ToolCall]:

@@ -142,11 +142,12 @@ async def test_found_read_only_tool_runs_and_its_result_reaches_the_model(
     mention = await plugin_stack.mention("disk full on db-1, what now?", channel=OPS)
     await plugin_stack.slack.until_thread(OPS, mention["ts"], "Rotate the logs.")
     first, second, third = (r.body for r in model.requests)
-    names = lambda body: [t["name"] for t in body.get("tools", [])]  # noqa: E731
-    assert "ops-notes__notes__search_notes" not in names(first), "schemas load lazily"
-    assert "ops-notes__notes__search_notes" in names(third)
+    (search,) = [t for t in first["tools"] if t["name"] == "ops-notes__notes__search_notes"]
+    assert search["defer_loading"] is True, "schemas load lazily: announced, not loaded"
+    assert first["tools"] == second["tools"] == third["tools"], "one tools array per task"
     (found,) = tool_results(second)
-    assert "ops-notes__notes__search_notes" in json.dumps(found)
+    reference = {"type": "tool_reference", "tool_name": "ops-notes__notes__search_notes"}
+    assert reference in found["content"], "the search result loads the tool it found"
     (notes,) = tool_results(third)
     assert "rotate logs" in json.dumps(notes) and not notes.get("is_error")
 
@@ -214,8 +215,15 @@ async def test_found_tools_stay_callable_after_a_restart(plugin_stack: Stack) ->
 
     await plugin_stack.restart()
 
-    model.script(lambda b: "use it now" in json.dumps(b["messages"][-1]), [Reply("Used.")])
+    model.script(
+        lambda b: "use it now" in json.dumps(b["messages"]),
+        [
+            Turn([ToolUse("ops-notes__notes__search_notes", {"query": "disk full"})]),
+            Reply("Used."),
+        ],
+    )
     await plugin_stack.reply("use it now", thread_ts=mention["ts"], channel=OPS)
     await plugin_stack.slack.until_thread(OPS, mention["ts"], "Used.")
-    names = [t["name"] for t in model.requests[-1].body.get("tools", [])]
-    assert "ops-notes__notes__search_notes" in names
+    (notes,) = tool_results(model.requests[-1].body)
+    assert "rotate logs" in json.dumps(notes) and not notes.get("is_error")
+    assert model.requests[0].body["tools"] == model.requests[-1].body["tools"]
