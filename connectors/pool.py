@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -118,10 +118,12 @@ class ConnectorPool:
 
     # ---- discovery --------------------------------------------------------------------------
 
-    async def list_tools(self) -> list[ToolInfo]:
-        """Every tool of every reachable server, in spec order then server order."""
-        await asyncio.gather(*(self._server_tools(spec.key) for spec in self.specs))
-        return [t for spec in self.specs for t in self._tools.get(spec.key, [])]
+    async def list_tools(self, namespaces: Collection[str] | None = None) -> list[ToolInfo]:
+        """Every tool of every reachable server (of `namespaces` only, if given), in spec order
+        then server order. Servers outside `namespaces` are not started."""
+        specs = [s for s in self.specs if namespaces is None or s.key[0] in namespaces]
+        await asyncio.gather(*(self._server_tools(spec.key) for spec in specs))
+        return [t for spec in specs for t in self._tools.get(spec.key, [])]
 
     async def _server_tools(self, key: ServerKey, *, retry_now: bool = False) -> list[ToolInfo]:
         sup = self._sup(key)

@@ -9,6 +9,7 @@ Implementations: `adapters.redis` (`RedisTaskStore`, `RedisCheckpointStore`, `Re
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -116,7 +117,9 @@ class ActivityLog(Protocol):
 
 
 class ToolProvider(Protocol):
-    async def list_tools(self) -> list[ToolInfo]: ...
+    async def list_tools(self, namespaces: Collection[str] | None = None) -> list[ToolInfo]:
+        """Tools of the servers of `namespaces` (plugins), or of every server."""
+        ...
 
     def status(self) -> list[ServerStatus]: ...
 
