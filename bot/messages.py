@@ -51,9 +51,18 @@ _BUDGETS = {
 
 
 def failure(
-    code: str, correlation_id: str, attempts: int = 0, *, budget: str | None = None, limit: int = 0
+    code: str,
+    correlation_id: str,
+    attempts: int = 0,
+    *,
+    budget: str | None = None,
+    limit: int = 0,
+    cost: tuple[str, float, float] | None = None,
 ) -> str:
-    """Why the task stopped and what to do next; `budget` names the limit that was hit."""
+    """Why the task stopped and what to do next; `budget` names the limit that was hit, `cost`
+    is (scope, spent, limit) for a money ceiling."""
+    if cost is not None:
+        return f":warning: {cost_limit(*cost)}\nReference: `{correlation_id}`"
     template = _BUDGETS.get(budget or "") if code == "budget_exceeded" else None
     if template is None:
         template = _FAILURES.get(code, _DEFAULT_FAILURE)
@@ -405,3 +414,76 @@ def subagent_brief(brief: str) -> str:
 
 def subagent_result(state: str, text: str) -> str:
     return f"*Why it stopped:* {text}" if state == "failed" else f"*Result:* {text}"
+
+
+# Cost
+
+
+def money(usd: float) -> str:
+    """`$1.23`; amounts under a cent keep two significant digits (`$0.0042`)."""
+    if 0 < abs(usd) < 0.01:
+        return f"${usd:.2g}" if usd >= 0.001 else f"${usd:.1e}"
+    return f"${usd:,.2f}"
+
+
+def call_cost(usd: float) -> str:
+    """One model call's cost, to a hundredth of a cent (`$0.0615`)."""
+    return f"${usd:.4f}"
+
+
+def input_breakdown(uncached: int, written: int, read: int) -> str:
+    total = uncached + written + read
+    return (
+        f"{total:,} in ({uncached:,} uncached, {written:,} written to the cache,"
+        f" {read:,} read from it)"
+    )
+
+
+def unpriced(calls: int) -> str:
+    return (
+        f"{calls:,} model call{'s' if calls != 1 else ''} of a model with no price: add it under"
+        " `pricing:` in threadwork.yaml"
+    )
+
+
+def usage_headline(start: datetime | None, tasks: int, cost_usd: float) -> str:
+    window = f"since {start:%Y-%m-%d %H:%M} UTC" if start else "all time"
+    return f"Spend {window}: {money(cost_usd)} over {tasks:,} task{'s' if tasks != 1 else ''}"
+
+
+def usage_tokens(input_tokens: int, cache_read: int, output_tokens: int) -> str:
+    share = f" ({cache_read / input_tokens:.0%} read from the cache)" if input_tokens else ""
+    return f"Tokens: {input_tokens:,} in{share}, {output_tokens:,} out"
+
+
+def usage_unpriced(calls: int) -> str:
+    return f"Not counted: {unpriced(calls)}."
+
+
+def no_usage(start: datetime | None, channel: str | None, user: str | None) -> str:
+    where = [f"in channel {channel}" if channel else "", f"started by {user}" if user else ""]
+    scope = " ".join(w for w in where if w)
+    window = f" since {start:%Y-%m-%d %H:%M} UTC" if start else ""
+    return (
+        f"No tasks {scope + ' ' if scope else ''}were recorded{window}. Tasks are recorded by"
+        " `threadwork serve` / `threadwork worker` in DATABASE_URL."
+    )
+
+
+def not_a_duration(text: str) -> str:
+    return f"{text!r} is not a duration: use a number and a unit, such as 30m, 24h or 7d."
+
+
+def cost_limit(scope: str, spent_usd: float, limit_usd: float) -> str:
+    if scope == "channel":
+        return (
+            f"This channel has spent {money(spent_usd)} on the model this month, which reaches"
+            f" its monthly limit of {money(limit_usd)}, so I stopped. The limit resets on the"
+            " first of the month (UTC); an admin can raise"
+            " `limits.max_cost_per_channel_month_usd` in threadwork.yaml."
+        )
+    return (
+        f"This task has cost {money(spent_usd)} in model calls, which reaches its limit of"
+        f" {money(limit_usd)}, so I stopped. Start a new thread to begin afresh, or ask an"
+        " admin to raise `limits.max_cost_per_task_usd` in threadwork.yaml."
+    )

@@ -23,10 +23,12 @@ from orchestrator.adapters.redis.keys import Keys
 from orchestrator.adapters.redis.lease import RedisLeases
 from orchestrator.adapters.redis.queue import RedisJobQueue
 from orchestrator.adapters.redis.signals import RedisTaskSignals
+from orchestrator.adapters.redis.spend import RedisSpendLedger
 from orchestrator.adapters.redis.tasks import RedisTaskStore
 from orchestrator.adapters.sealing import Sealer
 from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade
 from orchestrator.adapters.sql.connections import SqlConnectionStore
+from orchestrator.domain.pricing import Price, PriceTable
 from orchestrator.engine.approvals import Approvals
 from orchestrator.engine.control import Control
 from orchestrator.engine.runner import Runner
@@ -150,6 +152,26 @@ class Assembly:
         await self.engine.dispose()
 
 
+def price_table(config: AdminConfig) -> PriceTable:
+    """The admin's `pricing:` entries (cache prices defaulting to the API's ratios), then the
+    built-in defaults."""
+    entries = {}
+    for pattern, entry in config.pricing.items():
+        default = Price.from_input(entry.input, entry.output)
+        entries[pattern] = Price(
+            input=entry.input,
+            output=entry.output,
+            cache_write_5m=_or(entry.cache_write_5m, default.cache_write_5m),
+            cache_write_1h=_or(entry.cache_write_1h, default.cache_write_1h),
+            cache_read=_or(entry.cache_read, default.cache_read),
+        )
+    return PriceTable.of(entries)
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
 def assemble(
     options: Options,
     *,
@@ -214,6 +236,8 @@ def assemble(
         signals=signals,
         max_output_tokens=options.model.max_output_tokens,
         telemetry=telemetry,
+        prices=price_table(config),
+        spend=RedisSpendLedger(redis, keys=keys),
     )
     control = Control(
         store=store,

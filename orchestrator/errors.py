@@ -9,6 +9,7 @@ OrchestratorError
 ├── InvalidTransition          a status change the task model does not allow
 ├── CheckpointConflict         a checkpoint changed between reading and writing it
 ├── BudgetExceeded             a task or agent ran out of steps or tokens
+├── CostLimitReached           a task, or its channel this month, spent its money ceiling
 ├── SecretKeyInvalid           THREADWORK_SECRET_KEY is missing or not a Fernet key
 ├── SealBroken                 a sealed value cannot be opened with the configured keys
 └── TaskStopped                a person stopped the task (control flow inside the runner)
@@ -16,7 +17,7 @@ OrchestratorError
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from orchestrator.domain.budget import BudgetKind
@@ -89,6 +90,18 @@ class BudgetExceeded(OrchestratorError):
         self.limit = limit
         self.kind = kind
         """Which budget (`domain.budget.BudgetKind`): the thread says what to do per kind."""
+
+
+class CostLimitReached(OrchestratorError):
+    code = "cost_limit"
+
+    def __init__(
+        self, scope: Literal["task", "channel"], spent_usd: float, limit_usd: float
+    ) -> None:
+        super().__init__(f"{scope} cost limit of ${limit_usd:.2f} reached (${spent_usd:.4f} spent)")
+        self.scope: Literal["task", "channel"] = scope
+        self.spent_usd = spent_usd
+        self.limit_usd = limit_usd
 
 
 class DeliveryFailed(OrchestratorError):

@@ -116,6 +116,15 @@ class ActivityLog(Protocol):
         ...
 
 
+class SpendLedger(Protocol):
+    """Money spent on the model per channel and calendar month (UTC): the monthly ceiling's
+    running total, kept beside the live state so the hot path never reads the activity log."""
+
+    async def add(self, thread: ThreadRef, month: str, usd: float) -> None: ...
+
+    async def spent(self, thread: ThreadRef, month: str) -> float: ...
+
+
 class ToolProvider(Protocol):
     async def list_tools(self, namespaces: Collection[str] | None = None) -> list[ToolInfo]:
         """Tools of the servers of `namespaces` (plugins), or of every server."""

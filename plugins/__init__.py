@@ -22,6 +22,7 @@ from plugins.config import (
     ApprovalsConfig,
     ConnectorOverride,
     Limits,
+    PriceConfig,
     load_admin_config,
     parse_duration,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "Plugin",
     "PluginError",
     "PluginRegistry",
+    "PriceConfig",
     "Problem",
     "ResolvedServer",
     "ServerConfigError",

@@ -207,6 +207,21 @@ class Limits(_Model):
     """Wall time of one sub-agent; past it, it fails and its siblings go on."""
     summary_chars: int = Field(default=4_000, ge=100)
     """Characters of a sub-agent's summary passed to its parent (longer ones are cut)."""
+    max_cost_per_task_usd: float | None = Field(default=None, gt=0)
+    """USD a task may spend on the model over its whole life (priced with `pricing:`)."""
+    max_cost_per_channel_month_usd: float | None = Field(default=None, gt=0)
+    """USD one channel's tasks may spend on the model in a calendar month (UTC)."""
+
+
+class PriceConfig(_Model):
+    """USD per million tokens. Cache prices default to the API's ratios to `input`
+    (writes 1.25× for 5 minutes and 2× for 1 hour, reads 0.1×)."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_write_5m: float | None = Field(default=None, ge=0)
+    cache_write_1h: float | None = Field(default=None, ge=0)
+    cache_read: float | None = Field(default=None, ge=0)
 
 
 class AdminConfig(_Model):
@@ -219,6 +234,8 @@ class AdminConfig(_Model):
     limits: Limits = Field(default_factory=Limits)
     admins: Annotated[AdminsConfig, BeforeValidator(_admins)] = Field(default_factory=AdminsConfig)
     """User and user-group ids who may stop any task (`admins: [U0ADMIN, S0OPS]`)."""
+    pricing: dict[str, PriceConfig] = Field(default_factory=dict)
+    """Model id (globs allowed) -> prices; first match in file order wins."""
 
     @field_validator("channels")
     @classmethod

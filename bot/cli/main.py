@@ -23,6 +23,7 @@ from bot.cli import connections as cli_connections
 from bot.cli import connectors as cli_connectors
 from bot.cli import plugins as cli_plugins
 from bot.cli import runs as cli_runs
+from bot.cli import usage as cli_usage
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 from plugins import ConfigError
@@ -92,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_connectors.register(sub)
     cli_connections.register(sub)
     cli_runs.register(sub)
+    cli_usage.register(sub)
     return parser
 
 

@@ -66,8 +66,8 @@ def list_runs(args: argparse.Namespace, settings: Settings) -> int:
     channel: str | None = args.channel
     limit: int = args.limit
     try:
-        tasks = _read(settings, lambda log: _recent(log, limit=limit, channel=channel))
-    except _Unreadable as exc:
+        tasks = read(settings, lambda log: _recent(log, limit=limit, channel=channel))
+    except Unreadable as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_UNREACHABLE
     if not tasks:
@@ -82,8 +82,8 @@ def show_run(args: argparse.Namespace, settings: Settings) -> int:
     """Print the task's header and its activity trail; 1 if no such task is recorded."""
     task_id: str = args.task_id
     try:
-        task, events = _read(settings, lambda log: _trail(log, task_id))
-    except _Unreadable as exc:
+        task, events = read(settings, lambda log: _trail(log, task_id))
+    except Unreadable as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_UNREACHABLE
     if task is None and not events:
@@ -100,12 +100,12 @@ def show_run(args: argparse.Namespace, settings: Settings) -> int:
 # Reading
 
 
-def _read(settings: Settings, query: Callable[[SqlActivityLog], Awaitable[T]]) -> T:
+def read(settings: Settings, query: Callable[[SqlActivityLog], Awaitable[T]]) -> T:
     try:
         return asyncio.run(_query(settings.database_url, query))
     except Exception as exc:  # reported as one sentence, not a traceback
         where = settings.database_url.split("@")[-1]
-        raise _Unreadable(messages.activity_log_unreachable(where, _detail(exc))) from exc
+        raise Unreadable(messages.activity_log_unreachable(where, _detail(exc))) from exc
 
 
 async def _query(url: str, query: Callable[[SqlActivityLog], Awaitable[T]]) -> T:
@@ -132,13 +132,22 @@ def _detail(exc: BaseException) -> str:
     return _cut(str(cause) or type(cause).__name__, VALUE_CHARS)
 
 
-class _Unreadable(Exception):
+class Unreadable(Exception):
     pass
 
 
 # `runs list`
 
-_COLUMNS = ("ID", "STATUS", "CHANNEL", "CREATED (UTC)", "REQUESTER", "TOKENS IN/OUT", "TITLE")
+_COLUMNS = (
+    "ID",
+    "STATUS",
+    "CHANNEL",
+    "CREATED (UTC)",
+    "REQUESTER",
+    "TOKENS IN/OUT",
+    "COST",
+    "TITLE",
+)
 
 
 def _table(tasks: Sequence[TaskRow]) -> list[str]:
@@ -159,7 +168,8 @@ def _row(task: TaskRow) -> tuple[str, ...]:
         task.channel_id,
         _utc(task.created_at).strftime("%Y-%m-%dT%H:%MZ"),
         task.requester,
-        f"{task.input_tokens:,}/{task.output_tokens:,}",
+        f"{all_input(task):,}/{task.output_tokens:,}",
+        _cost(task),
         _cut(task.title, TITLE_CHARS),
     )
 
@@ -178,8 +188,23 @@ def _header(task_id: str, task: TaskRow | None) -> list[str]:
         f"created    {_stamp(task.created_at)}",
         f"updated    {_stamp(task.updated_at)}",
         f"title      {_cut(task.title, 200)}",
-        f"tokens     {task.input_tokens:,} in / {task.output_tokens:,} out",
+        "tokens     "
+        + messages.input_breakdown(
+            task.input_tokens, task.cache_write_tokens, task.cache_read_tokens
+        )
+        + f" / {task.output_tokens:,} out",
+        f"cost       {_cost(task)}",
+        *([f"           {messages.unpriced(task.unpriced_calls)}"] if task.unpriced_calls else []),
     ]
+
+
+def all_input(task: TaskRow) -> int:
+    """Every input token of the task: uncached, written to the cache, read from it."""
+    return task.input_tokens + task.cache_write_tokens + task.cache_read_tokens
+
+
+def _cost(task: TaskRow) -> str:
+    return messages.money(task.cost_usd) + ("+" if task.unpriced_calls else "")
 
 
 def _trail_lines(entries: Sequence[Recorded]) -> list[str]:
@@ -242,10 +267,13 @@ def _task_failed(event: TaskFailed) -> str:
 
 
 def _model_call(event: ModelCalled) -> str:
-    text = (
-        f"{event.model}: {event.input_tokens:,} in / {event.output_tokens:,} out,"
-        f" stop {event.stop_reason}"
-    )
+    read, written = event.cache_read_tokens, event.cache_write_tokens
+    text = f"{event.model}: {event.input_tokens + read + written:,} in"
+    if read or written:
+        text += f" ({read:,} cache read, {written:,} written)"
+    text += f" / {event.output_tokens:,} out, stop {event.stop_reason}"
+    if event.cost_usd is not None:
+        text += f", {messages.call_cost(event.cost_usd)}"
     attempts = event.attempts or 1
     return text + (f", {attempts} attempts" if attempts > 1 else "")
 

@@ -107,8 +107,15 @@ def render_answer(view: Answer) -> Rendered:
 
 
 def render_failure(view: Failure) -> Rendered:
+    cost_limit = view.cost_limit
+    cost = (cost_limit.scope, cost_limit.spent_usd, cost_limit.limit_usd) if cost_limit else None
     text = messages.failure(
-        view.code, view.correlation_id, view.attempts, budget=view.budget, limit=view.limit
+        view.code,
+        view.correlation_id,
+        view.attempts,
+        budget=view.budget,
+        limit=view.limit,
+        cost=cost,
     )
     return text, [_section(text)]
 

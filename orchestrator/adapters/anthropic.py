@@ -92,6 +92,9 @@ class AnthropicModel:
                 output_tokens=usage.output_tokens,
                 cache_read_tokens=usage.cache_read_input_tokens or 0,
                 cache_write_tokens=usage.cache_creation_input_tokens or 0,
+                cache_write_1h_tokens=(
+                    usage.cache_creation.ephemeral_1h_input_tokens if usage.cache_creation else 0
+                ),
                 model_calls=1,
             ),
             attempts=attempt,

@@ -97,6 +97,11 @@ class ModelCalled(ActivityEvent):
     output_tokens: int
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    """The part of `cache_write_tokens` written with a 1 hour TTL."""
+    cost_usd: float | None = None
+    """USD of the call by the price table; None when the model has no price (or the event
+    predates pricing)."""
 
 
 class ModelFailed(ActivityEvent):

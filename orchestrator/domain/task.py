@@ -109,17 +109,32 @@ class ThreadRef(_Model):
 
 class Usage(_Model):
     input_tokens: int = 0
+    """Uncached input tokens (the API's `input_tokens`)."""
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    """Tokens written to the cache, both TTLs."""
+    cache_write_1h_tokens: int = 0
+    """The part of `cache_write_tokens` written with a 1 hour TTL."""
     model_calls: int = 0
+    cost_usd: float = 0.0
+    unpriced_calls: int = 0
+    """Model calls of a model with no price (not in `cost_usd`)."""
 
     def add(self, other: Usage) -> None:
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
         self.cache_read_tokens += other.cache_read_tokens
         self.cache_write_tokens += other.cache_write_tokens
+        self.cache_write_1h_tokens += other.cache_write_1h_tokens
         self.model_calls += other.model_calls
+        self.cost_usd += other.cost_usd
+        self.unpriced_calls += other.unpriced_calls
+
+    @property
+    def all_input_tokens(self) -> int:
+        """Every input token: uncached, written to the cache and read from it."""
+        return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens
 
     @property
     def total(self) -> int:

@@ -53,6 +53,15 @@ class Failure:
     """For `budget_exceeded`: which budget ran out (the thread says what to do about it)."""
     limit: int = 0
     """For `budget_exceeded`: that budget's limit."""
+    cost_limit: CostLimit | None = None
+    """For `cost_limit`: which ceiling, what was spent and the limit."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CostLimit:
+    scope: Literal["task", "channel"]
+    spent_usd: float
+    limit_usd: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

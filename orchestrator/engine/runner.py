@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from orchestrator import context
 from orchestrator.domain import budget, scheduling, subagents, turns
@@ -26,13 +27,15 @@ from orchestrator.domain.events import (
     TaskMessage,
 )
 from orchestrator.domain.messages import is_text
+from orchestrator.domain.pricing import PriceTable, billing_month
 from orchestrator.domain.task import Agent, Failure, Task, ToolCall, Usage
-from orchestrator.domain.views import Answer, Stopped
+from orchestrator.domain.views import Answer, CostLimit, Stopped
 from orchestrator.domain.views import Failure as FailureView
 from orchestrator.engine.prompt import CONVERSATION_TTL, cache_control, system_blocks
 from orchestrator.engine.reporter import ThreadReporter, note_calls
 from orchestrator.errors import (
     BudgetExceeded,
+    CostLimitReached,
     LeaseLost,
     ModelError,
     OrchestratorError,
@@ -46,6 +49,7 @@ from orchestrator.ports import (
     ModelRequest,
     NoTelemetry,
     Notifier,
+    SpendLedger,
     TaskRecord,
     TaskSignals,
     TaskStore,
@@ -71,6 +75,9 @@ class Runner:
         max_output_tokens: int = 8192,
         telemetry: Telemetry | None = None,
         stop_poll_s: float = 0.1,
+        prices: PriceTable | None = None,
+        spend: SpendLedger | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._telemetry = telemetry or NoTelemetry()
@@ -83,6 +90,9 @@ class Runner:
         self._max_output_tokens = max_output_tokens
         self._signals = signals
         self._stop_poll_s = stop_poll_s
+        self._prices = prices or PriceTable()
+        self._spend = spend
+        self._clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
         self._stops: dict[str, _StopFlag] = {}
 
@@ -130,7 +140,7 @@ class Runner:
             await self._reporter.progress(task, "working")
         try:
             await self._drive(task)
-        except (ModelError, BudgetExceeded) as exc:
+        except (ModelError, BudgetExceeded, CostLimitReached) as exc:
             await self.fail(task, exc)
             return
         await self._settle(task)
@@ -239,6 +249,7 @@ class Runner:
             attempts=attempts,
             budget=exc.kind if isinstance(exc, BudgetExceeded) else None,
             limit=exc.limit if isinstance(exc, BudgetExceeded) else 0,
+            cost_limit=_cost_limit(exc),
         )
         await self._reporter.failure(task, view)
 
@@ -252,6 +263,7 @@ class Runner:
             await self._think(task, agent)
 
     async def _think(self, task: Task, agent: Agent) -> None:
+        await self._check_cost(task)
         if agent.kind == "orchestrator":
             await self._take_steering(task, agent)
         request = ModelRequest(
@@ -292,8 +304,14 @@ class Runner:
             model=agent.model, usage=reply.usage, seconds=time.monotonic() - started, outcome="ok"
         )
         agent.steps += 1
-        agent.usage.add(reply.usage)
-        task.usage.add(reply.usage)
+        cost = self._prices.cost(agent.model, reply.usage)
+        usage = reply.usage.model_copy(
+            update={"cost_usd": cost or 0.0, "unpriced_calls": int(cost is None)}
+        )
+        agent.usage.add(usage)
+        task.usage.add(usage)
+        if cost and self._spend is not None:
+            await self._spend.add(task.thread, billing_month(self._clock()), cost)
         agent.messages.append({"role": "assistant", "content": reply.content})
         await self._activity.record(
             ModelCalled(
@@ -306,6 +324,8 @@ class Runner:
                 output_tokens=reply.usage.output_tokens,
                 cache_read_tokens=reply.usage.cache_read_tokens,
                 cache_write_tokens=reply.usage.cache_write_tokens,
+                cache_write_1h_tokens=reply.usage.cache_write_1h_tokens,
+                cost_usd=cost,
             )
         )
         if reply.tool_uses:
@@ -395,13 +415,28 @@ class Runner:
             task.move("completed")
             await self._save(task)
             await self._activity.record(TaskCompleted(task_id=task.id, steps=task.steps))
+            await self._record_task(task)  # before the thread says done: its record is final
             await self._reporter.progress(task, "done")
         elif any(c.status == "awaiting_approval" for a in task.agents.values() for c in a.calls):
             task.move("awaiting_approval")
             await self._save(task)
+            await self._record_task(task)
             await self._reporter.progress(task, "waiting")
-        await self._record_task(task)
+        else:
+            await self._record_task(task)
         await self._notifier.flush()
+
+    async def _check_cost(self, task: Task) -> None:
+        """Stop before a model call once the task, or its channel this month, spent its ceiling
+        (the call that crosses a ceiling still completes: a ceiling is checked, not reserved)."""
+        per_task = self._limits.max_cost_per_task_usd
+        if per_task is not None and task.usage.cost_usd >= per_task:
+            raise CostLimitReached("task", task.usage.cost_usd, per_task)
+        per_month = self._limits.max_cost_per_channel_month_usd
+        if per_month is not None and self._spend is not None:
+            spent = await self._spend.spent(task.thread, billing_month(self._clock()))
+            if spent >= per_month:
+                raise CostLimitReached("channel", spent, per_month)
 
     async def _save(self, task: Task) -> None:
         """Saves of one task are serialised: its agents step concurrently on one object."""
@@ -480,6 +515,12 @@ class Runner:
         )
 
 
+def _cost_limit(exc: Exception) -> CostLimit | None:
+    if not isinstance(exc, CostLimitReached):
+        return None
+    return CostLimit(scope=exc.scope, spent_usd=exc.spent_usd, limit_usd=exc.limit_usd)
+
+
 class _StopFlag:
     """Set once, by the watcher, when someone pressed Stop; `by` says who."""
 
@@ -497,6 +538,8 @@ def _reason(exc: Exception) -> str:
         return f"the model API failed ({exc.code}, {exc.attempts} attempts)"
     if isinstance(exc, BudgetExceeded):
         return f"it reached its {exc.what} limit of {exc.limit}"
+    if isinstance(exc, CostLimitReached):
+        return f"the {exc.scope} cost limit of ${exc.limit_usd:.2f} was reached"
     return f"internal error ({type(exc).__name__})"
 
 

@@ -59,6 +59,10 @@ def test_plugin_paths_are_relative_to_the_file(tmp_path: Path) -> None:
         ),
         ("connectors:\n  crm:\n    env: {API_TOKEN: hunter2}\n", "connectors.crm.env: API_TOKEN"),
         ("connectors:\n  crm: {url: 'https://x', command: y}\n", "connectors.crm: set either"),
+        ("pricing:\n  claude-*: {input: -1, output: 15}\n", "pricing.claude-*.input"),
+        ("pricing:\n  claude-*: {input: 3}\n", "pricing.claude-*.output"),
+        ("pricing:\n  claude-*: {input: 3, output: 15, cache_hit: 1}\n", "cache_hit: unknown key"),
+        ("limits:\n  max_cost_per_task_usd: 0\n", "limits.max_cost_per_task_usd"),
     ],
 )
 def test_errors_name_the_key(tmp_path: Path, text: str, expected: str) -> None:

@@ -10,6 +10,7 @@
     {p}:jobs                              stream of jobs, consumer group `{p}-workers`
     {p}:stop:{<task_id>}                  str   who pressed Stop, until the worker stopped it; TTL 1 d
     {p}:inbox:{<task_id>}                 list  messages offered to the running turn; TTL 1 d
+    {p}:spend:<team>:<channel>:<YYYY-MM>  str   USD spent on the model in the month; TTL 40 days
 
 The `{<task_id>}` hash tag keeps a task's keys in one Redis Cluster slot, so the Lua scripts that
 touch them keep working on Cluster.
@@ -46,6 +47,9 @@ class Keys:
 
     def checkpoint(self, checkpoint_id: str) -> str:
         return f"{self.prefix}:checkpoint:{{{checkpoint_id}}}"
+
+    def spend(self, thread: ThreadRef, month: str) -> str:
+        return f"{self.prefix}:spend:{thread.team_id}:{thread.channel_id}:{month}"
 
     @property
     def checkpoints_due(self) -> str:

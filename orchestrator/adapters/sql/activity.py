@@ -70,8 +70,13 @@ class SqlActivityLog:
                 )
                 session.add(row)
             row.status = record.status
-            row.input_tokens = record.usage.input_tokens
-            row.output_tokens = record.usage.output_tokens
+            usage = record.usage
+            row.input_tokens = usage.input_tokens
+            row.output_tokens = usage.output_tokens
+            row.cache_read_tokens = usage.cache_read_tokens
+            row.cache_write_tokens = usage.cache_write_tokens
+            row.cost_usd = usage.cost_usd
+            row.unpriced_calls = usage.unpriced_calls
             row.updated_at = _now()
 
     async def record(self, event: ActivityEvent) -> None:
@@ -121,6 +126,24 @@ class SqlActivityLog:
                 .limit(limit)
             )
             return list(rows)
+
+    async def spend(
+        self,
+        *,
+        since: datetime | None = None,
+        channel_id: str | None = None,
+        requester: str | None = None,
+    ) -> list[TaskRow]:
+        """Every task started since `since` (in `channel_id`, by `requester`), oldest first."""
+        query = select(TaskRow).order_by(TaskRow.created_at, TaskRow.id)
+        if since is not None:
+            query = query.where(TaskRow.created_at >= since)
+        if channel_id is not None:
+            query = query.where(TaskRow.channel_id == channel_id)
+        if requester is not None:
+            query = query.where(TaskRow.requester == requester)
+        async with self._sessions() as session:
+            return list(await session.scalars(query))
 
     async def events(self, task_id: str) -> list[Recorded]:
         """The task's trail in the order it was written, each row parsed into its typed event."""

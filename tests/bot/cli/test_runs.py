@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -311,7 +311,8 @@ async def test_show_prints_the_header_and_the_whole_trail_in_order(
     header, _, body = result.out.partition("\n\n")
     for expected in (task_id, "completed", channel, "1700000000.000100", "U_ASKER"):
         assert expected in header
-    assert "Restart the web tier" in header and "12,345 in / 678 out" in header
+    assert "Restart the web tier" in header and "12,345 in (12,345 uncached" in header
+    assert "/ 678 out" in header
     lines = body.splitlines()
     assert [line.split()[1] for line in lines] == [e.kind for e in trail]
     by_kind = dict(zip([e.kind for e in trail], lines, strict=True))
@@ -382,3 +383,41 @@ def test_an_unreachable_database_is_one_line(
     assert len(err.strip().splitlines()) == 1
     assert "127.0.0.1:1/nothing" in err and "DATABASE_URL" in err
     assert "secret" not in err and "Traceback" not in err
+
+
+async def test_list_and_show_print_the_cost_and_every_input_token(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    task_id, channel = unique("t_"), unique("C")
+    usage = Usage(
+        input_tokens=1_000,
+        cache_write_tokens=4_000,
+        cache_read_tokens=95_000,
+        output_tokens=2_000,
+        cost_usd=1.2345,
+    )
+    record_ = replace(task(task_id, channel), usage=usage)
+    call = ModelCalled(
+        task_id=task_id,
+        agent_id="main",
+        model="claude-sonnet-4-6",
+        stop_reason="end_turn",
+        attempts=1,
+        input_tokens=1_000,
+        output_tokens=2_000,
+        cache_read_tokens=95_000,
+        cache_write_tokens=4_000,
+        cost_usd=0.0615,
+    )
+    await record(database, [record_], [call])
+
+    listed = await runs(capsys, "list", "--channel", channel)
+    (line,) = [row for row in listed.out.splitlines() if task_id in row]
+    assert "100,000/2,000" in line and "$1.23" in line
+
+    shown = await runs(capsys, "show", task_id)
+    header, _, trail = shown.out.partition("\n\n")
+    assert "100,000 in (1,000 uncached, 4,000 written to the cache, 95,000 read from it)" in header
+    assert "cost       $1.23" in header
+    assert "100,000 in (95,000 cache read, 4,000 written) / 2,000 out" in trail
+    assert trail.rstrip().endswith("stop end_turn, $0.0615")
