@@ -77,8 +77,9 @@ def turns() -> list[Turn | Reply]:
     return [*out, Reply("Quarterly review ready.")]
 
 
-async def record_task() -> list[Json]:
-    """Run the task in the real app; the request bodies the orchestrator sent, in order."""
+async def record_task() -> tuple[list[Json], int]:
+    """Run the task in the real app: the request bodies the orchestrator sent, in order, and
+    the output tokens of the answers."""
     with tempfile.TemporaryDirectory() as tmp, FakeSlack() as slack, FakeAnthropic() as model:
         config = Path(tmp) / "threadwork.yaml"
         config.write_text(f'plugins: [{PLUGINS / "atlas"}]\nchannels:\n  "*": [atlas]\n')
@@ -93,7 +94,8 @@ async def record_task() -> list[Json]:
                 await slack.until_thread(CHANNEL, mention["ts"], "Quarterly review ready.", 120)
             finally:
                 await stack.stop()
-        return [r.body for r in model.requests]
+        output = sum(r.usage[1] for r in model.requests if r.usage)
+        return [r.body for r in model.requests], output
 
 
 # Request shapes
@@ -168,6 +170,7 @@ class Clock:
 class Figures:
     usages: list[CacheUsage]
     output_tokens: int
+    """The same for every shape: the answers do not depend on the request shape."""
 
     @property
     def total_input(self) -> int:
@@ -178,10 +181,12 @@ class Figures:
         return sum(u.cache_read_input_tokens for u in self.usages) / self.total_input
 
     @property
+    def input_cost(self) -> float:
+        return sum(PRICE.cost(_usage(u, 0)) for u in self.usages)
+
+    @property
     def cost(self) -> float:
-        return sum(PRICE.cost(_usage(u, 0)) for u in self.usages) + PRICE.cost(
-            Usage(output_tokens=self.output_tokens)
-        )
+        return self.input_cost + PRICE.cost(Usage(output_tokens=self.output_tokens))
 
 
 def _usage(u: CacheUsage, output: int) -> Usage:
@@ -195,7 +200,7 @@ def _usage(u: CacheUsage, output: int) -> Usage:
 
 
 def replay(
-    bodies: Iterable[Json], shape: Callable[[Json], Json], *, wait_s: float = 0.0
+    bodies: Iterable[Json], output: int, shape: Callable[[Json], Json], *, wait_s: float = 0.0
 ) -> Figures:
     clock = Clock()
     cache = PromptCache(clock=clock)
@@ -203,44 +208,52 @@ def replay(
     for index, body in enumerate(bodies):
         usages.append(cache.use(shape(body)))
         clock.now += STEP_S + (wait_s if index + 1 == WAIT_AFTER else 0.0)
-    return Figures(usages, OUTPUT_TOKENS)
-
-
-OUTPUT_TOKENS = 20 * 40  # the same for every shape; small next to the input
+    return Figures(usages, output)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
-    bodies = asyncio.run(record_task())
+    bodies, output = asyncio.run(record_task())
     assert len(bodies) == 20, f"expected 20 model calls, got {len(bodies)}"
     same_tools = all(json.dumps(b["tools"]) == json.dumps(bodies[0]["tools"]) for b in bodies)
-    baseline = replay(bodies, no_breakpoints)
-    rows = [
-        ("today's shape", replay(bodies, lambda b: b)),
-        ("previous shape", replay(bodies, previous_shape)),
-        ("no breakpoint", baseline),
-    ]
-    print(f"20-step task, ten tools found; same tools array in every request: {same_tools}")
-    print(f"{'shape':<32}{'input tokens':>14}{'from cache':>12}{'cost':>10}{'vs none':>9}")
-    for name, figures in rows:
-        print(_line(name, figures, baseline))
+    print(f"20-step task, ten tools found; the same tools array in every request: {same_tools}")
+    print(f"{output:,} output tokens in all (the same for every shape)")
+    baseline = replay(bodies, output, no_breakpoints)
+    _table(
+        baseline,
+        [
+            ("today's shape (5m everywhere)", replay(bodies, output, lambda b: b)),
+            ("today's, 1h on the system block", replay(bodies, output, with_ttls("1h", "5m"))),
+            ("previous shape", replay(bodies, output, previous_shape)),
+            ("no breakpoint", baseline),
+        ],
+    )
+    minutes = APPROVAL_WAIT_S / 60
+    print(f"\nthe same task, waiting {minutes:.0f} min for an approval after step {WAIT_AFTER}:")
+    waited = replay(bodies, output, no_breakpoints, wait_s=APPROVAL_WAIT_S)
+    _table(
+        waited,
+        [
+            (name, replay(bodies, output, with_ttls(system, rest), wait_s=APPROVAL_WAIT_S))
+            for name, system, rest in (
+                ("5m everywhere (today)", "5m", "5m"),
+                ("1h on the system block", "1h", "5m"),
+                ("1h everywhere", "1h", "1h"),
+            )
+        ],
+    )
+
+
+def _table(baseline: Figures, rows: list[tuple[str, Figures]]) -> None:
     print(
-        f"\nthe same task waiting {APPROVAL_WAIT_S / 60:.0f} min for an approval after step {WAIT_AFTER}:"
+        f"{'shape':<34}{'input tokens':>13}{'from cache':>11}{'cost':>10}"
+        f"{'vs none':>9}{'input vs none':>15}"
     )
-    waited = replay(bodies, no_breakpoints, wait_s=APPROVAL_WAIT_S)
-    for name, shape in (
-        ("5m everywhere (today)", with_ttls("5m", "5m")),
-        ("1h on the system block", with_ttls("1h", "5m")),
-        ("1h everywhere", with_ttls("1h", "1h")),
-    ):
-        print(_line(name, replay(bodies, shape, wait_s=APPROVAL_WAIT_S), waited))
-
-
-def _line(name: str, figures: Figures, baseline: Figures) -> str:
-    return (
-        f"{name:<32}{figures.total_input:>14,}{figures.read_share:>12.1%}"
-        f"{'$' + format(figures.cost, '.4f'):>10}{figures.cost / baseline.cost:>8.2f}×"
-    )
+    for name, f in rows:
+        print(
+            f"{name:<34}{f.total_input:>13,}{f.read_share:>11.1%}{'$' + format(f.cost, '.4f'):>10}"
+            f"{f.cost / baseline.cost:>8.3f}×{f.input_cost / baseline.input_cost:>14.3f}×"
+        )
 
 
 if __name__ == "__main__":
