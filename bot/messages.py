@@ -420,9 +420,9 @@ def subagent_result(state: str, text: str) -> str:
 
 
 def money(usd: float) -> str:
-    """`$1.23`; amounts under a cent keep two significant digits (`$0.0042`)."""
-    if 0 < abs(usd) < 0.01:
-        return f"${usd:.2g}" if usd >= 0.001 else f"${usd:.1e}"
+    """`$1.23`; an amount under a cent shows its first digits (`$0.0042`), not `$0.00`."""
+    if 0 < usd < 0.01:
+        return f"${usd:.4f}"
     return f"${usd:,.2f}"
 
 
