@@ -16,6 +16,7 @@ import pytest
 
 from bot.cli.main import main
 from bot.settings import Settings
+from orchestrator.domain.events import ModelCalled
 from tests.harness.fake_anthropic import FakeAnthropic, Reply, Text, ToolUse, Turn
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.services import free_port
@@ -96,7 +97,7 @@ async def test_model_calls_are_priced_and_the_cli_shows_what_tasks_cost(
     await stack.slack.until_thread(other, second["ts"], "Done")
     (task_id,) = await stack.task_ids_for(first["ts"])
 
-    calls = [e.data for e in await stack.events(task_id) if e.kind == "model.call"]
+    calls = [e for e in await stack.events(task_id) if isinstance(e, ModelCalled)]
     requests = [r for r in stack.model.requests if "price me" in r.first_user_text]
     assert len(calls) == len(requests) == 2
     for call, request in zip(calls, requests, strict=True):
@@ -106,14 +107,12 @@ async def test_model_calls_are_priced_and_the_cli_shows_what_tasks_cost(
             usage.input_tokens * INPUT
             + usage.cache_creation_input_tokens * WRITE_5M
             + usage.cache_read_input_tokens * READ
-            + call["output_tokens"] * OUTPUT
+            + call.output_tokens * OUTPUT
         ) / 1_000_000
-        assert call["cost_usd"] == pytest.approx(expected)
-    assert calls[1]["cache_read_tokens"] > 0, "the second step reads the first from the cache"
-    task_cost = sum(c["cost_usd"] for c in calls)
-    all_input = sum(
-        c["input_tokens"] + c["cache_read_tokens"] + c["cache_write_tokens"] for c in calls
-    )
+        assert call.cost_usd == pytest.approx(expected)
+    assert calls[1].cache_read_tokens > 0, "the second step reads the first from the cache"
+    task_cost = sum(c.cost_usd or 0.0 for c in calls)
+    all_input = sum(c.input_tokens + c.cache_read_tokens + c.cache_write_tokens for c in calls)
 
     shown = await cli("runs", "show", task_id)
     assert f"cost       ${task_cost:,.2f}" in shown
