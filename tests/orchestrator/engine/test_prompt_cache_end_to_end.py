@@ -21,7 +21,7 @@ from tests.harness.fake_slack import FakeSlack
 from tests.harness.services import free_port
 from tests.stack import CHANNEL, Stack, running
 
-PLUGINS = Path(__file__).resolve().parents[1] / "fixtures" / "plugins"
+PLUGINS = Path(__file__).resolve().parents[2] / "fixtures" / "plugins"
 REPORTS = [
     "revenue_by_region",
     "churned_accounts",
