@@ -6,12 +6,12 @@ that works elsewhere keeps working here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from plugins.fields import is_kebab_case
+from plugins.files import read_json_object
 from plugins.problems import Problems
 
 MANIFEST = Path(".claude-plugin") / "plugin.json"
@@ -69,22 +69,13 @@ def read_manifest(root: Path, problems: Problems) -> Manifest | None:
     path = root / MANIFEST
     if not path.is_file():
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        problems.error(path, f"cannot read the file ({exc.strerror}); check its permissions")
-        return None
-    except json.JSONDecodeError as exc:
-        problems.error(
-            path,
-            f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); fix the JSON — "
-            f"until then the plugin is named after its folder '{root.name}'",
-        )
-        return None
-    if not isinstance(data, dict):
-        problems.error(path, 'expected a JSON object such as {"name": "my-plugin"}')
-        return None
-    return manifest_from(data, path, problems)
+    data = read_json_object(
+        path,
+        problems,
+        if_invalid=f"fix the JSON — until then the plugin is named after its folder '{root.name}'",
+        expected='expected a JSON object such as {"name": "my-plugin"}',
+    )
+    return None if data is None else manifest_from(data, path, problems)
 
 
 def manifest_from(data: dict[str, Any], path: Path, problems: Problems) -> Manifest:

@@ -6,11 +6,11 @@ they are reported as warnings telling the admin to fetch the plugin and list its
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from plugins.files import inside, read_json_object
 from plugins.manifest import Manifest, manifest_from
 from plugins.problems import Problems
 
@@ -49,18 +49,12 @@ def is_marketplace(folder: Path) -> bool:
 def read_marketplace(root: Path, problems: Problems) -> Marketplace | None:
     """Read the catalog at `<root>/.claude-plugin/marketplace.json`; None if unusable."""
     path = root / MARKETPLACE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        problems.error(path, f"cannot read the file ({exc.strerror}); check its permissions")
+    no_list = 'expected an object with a "plugins" list; no plugins loaded from it'
+    data = read_json_object(path, problems, if_invalid="fix it", expected=no_list)
+    if data is None:
         return None
-    except json.JSONDecodeError as exc:
-        problems.error(
-            path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); fix it"
-        )
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("plugins"), list):
-        problems.error(path, 'expected an object with a "plugins" list; no plugins loaded from it')
+    if not isinstance(data.get("plugins"), list):
+        problems.error(path, no_list)
         return None
     name = data.get("name") if isinstance(data.get("name"), str) else root.name
     if not isinstance(data.get("name"), str):
@@ -115,7 +109,7 @@ def _local_folder(
         return None
     relative = source.startswith(("./", "../")) or source in {".", "./"}
     folder = (root / source) if relative else (plugin_root / source)
-    if not folder.resolve().is_relative_to(root.resolve()):
+    if inside(root, folder) is None:
         problems.error(
             path, f"plugin '{name}': source '{source}' is outside the marketplace folder; skipped"
         )

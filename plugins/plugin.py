@@ -9,6 +9,7 @@ from typing import Protocol, TypeVar
 
 from plugins.agents import AgentDefinition, load_agent
 from plugins.commands import Command, load_command
+from plugins.files import inside
 from plugins.manifest import MANIFEST, Manifest, read_manifest
 from plugins.marketplace import MarketplaceEntry
 from plugins.placeholders import CONNECTORS_FILE, ConnectorPlaceholder, read_connectors
@@ -233,8 +234,7 @@ def _connectors(root: Path, problems: Problems) -> tuple[ConnectorPlaceholder, .
 
 
 def _inside(root: Path, relative: str, key: str, problems: Problems) -> Path | None:
-    path = (root / relative).resolve()
-    if Path(relative).is_absolute() or not path.is_relative_to(root.resolve()):
+    if Path(relative).is_absolute() or inside(root, root / relative) is None:
         problems.error(
             root / MANIFEST,
             f"'{key}' path '{relative}' is outside the plugin "

@@ -6,13 +6,13 @@ unexpanded; `resolve.resolve_server` merges the admin's overrides and expands va
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from plugins.files import read_json_object
 from plugins.problems import Problems
 
 Transport = Literal["stdio", "http", "sse"]
@@ -61,23 +61,20 @@ class McpServerDeclaration:
     oauth: Mapping[str, Any] | None = None
 
 
+_NOT_A_MAP = 'expected a JSON object such as {"mcpServers": {"name": {...}}}'
+
+
 def read_mcp_file(
     plugin: str, plugin_root: Path, path: Path, problems: Problems
 ) -> list[McpServerDeclaration]:
     """Read a `.mcp.json` file; problems are recorded, never raised."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        problems.error(path, f"cannot read the file ({exc.strerror}); check its permissions")
-        return []
-    except json.JSONDecodeError as exc:
-        problems.error(
-            path,
-            f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "no MCP servers loaded from it — fix the JSON",
-        )
-        return []
-    return read_mcp_map(plugin, plugin_root, path, data, problems)
+    data = read_json_object(
+        path,
+        problems,
+        if_invalid="no MCP servers loaded from it — fix the JSON",
+        expected=_NOT_A_MAP,
+    )
+    return [] if data is None else read_mcp_map(plugin, plugin_root, path, data, problems)
 
 
 def read_mcp_map(
@@ -85,7 +82,7 @@ def read_mcp_map(
 ) -> list[McpServerDeclaration]:
     """Read servers from a parsed `.mcp.json` (wrapped or bare) or inline plugin.json map."""
     if not isinstance(data, dict):
-        problems.error(path, 'expected a JSON object such as {"mcpServers": {"name": {...}}}')
+        problems.error(path, _NOT_A_MAP)
         return []
     servers = data.get("mcpServers", data)
     if not isinstance(servers, dict):

@@ -9,6 +9,7 @@ from typing import Any
 
 from plugins.errors import SkillFileError
 from plugins.fields import as_bool, as_text, is_usable_name, tool_list
+from plugins.files import inside
 from plugins.frontmatter import FrontmatterError, read_body, read_frontmatter
 from plugins.problems import Problems
 from plugins.variables import expand_arguments, substitute_tokens
@@ -116,9 +117,8 @@ class Skill:
                 "use a relative path such as references/guide.md",
                 path=self.folder,
             )
-        root = self.plugin_root.resolve()
-        target = (self.folder / requested).resolve()
-        if not target.is_relative_to(root):
+        target = inside(self.plugin_root, self.folder / requested)
+        if target is None:
             raise SkillFileError(
                 f"'{relative_path}' is outside plugin '{self.plugin}'; "
                 "a skill may only read files inside its plugin folder",

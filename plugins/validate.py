@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from plugins.config import AdminConfig
+from plugins.files import inside
 from plugins.passthrough import refused_references
 from plugins.plugin import Plugin
 from plugins.problems import Problem, Problems
@@ -108,13 +109,8 @@ def _is_external(target: str) -> bool:
 def _resolve(target: str, base: Path, root: Path) -> Path | None:
     for token, folder in (("${CLAUDE_PLUGIN_ROOT}/", root), ("${CLAUDE_SKILL_DIR}/", base)):
         if target.startswith(token):
-            return _inside(folder / target.removeprefix(token), root)
-    relative = _inside(base / target, root)
+            return inside(root, folder / target.removeprefix(token))
+    relative = inside(root, base / target)
     if relative is not None and not relative.exists() and (root / target).exists():
         return root / target  # some plugins write plugin-root-relative paths in skills
     return relative
-
-
-def _inside(path: Path, root: Path) -> Path | None:
-    resolved = path.resolve()
-    return resolved if resolved.is_relative_to(root.resolve()) else None
