@@ -208,6 +208,16 @@ def secret_key_missing() -> str:
     return "not set: connectors that need a sign-in stay off (tokens are sealed with this key)"
 
 
+def sandbox_fix() -> str:
+    return (
+        "run_code needs bubblewrap (`./dev serve` installs it and the sandbox's Python packages)"
+        " and user namespaces: `sysctl -w user.max_user_namespaces=15000` (Debian also"
+        " `kernel.unprivileged_userns_clone=1`, Ubuntu 24.04+"
+        " `kernel.apparmor_restrict_unprivileged_userns=0`); in Docker add `--security-opt"
+        " seccomp=unconfined --security-opt apparmor=unconfined`. See README, Execution."
+    )
+
+
 def secret_key_fix() -> str:
     return (
         'Set THREADWORK_SECRET_KEY to a Fernet key, e.g. the output of `python -c "from'

@@ -14,10 +14,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 from bot.slack.directory import SlackDirectory
+from bot.slack.files import SlackThreadFiles
 from bot.slack.notifier import SlackNotifier
 from bot.slack.retries import retry_handlers
 from bot.telemetry import Observability, tracer_provider
-from orchestrator.assemble import Assembly, ModelOptions, Options, assemble
+from orchestrator.assemble import Assembly, ExecutionOptions, ModelOptions, Options, assemble
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -52,6 +53,9 @@ def options(settings: Settings) -> Options:
         reclaim_after_s=settings.reclaim_after_s,
         workers=settings.workers,
         model=model_options(settings),
+        execution=ExecutionOptions(
+            workspaces=settings.workspaces, sandbox_venv=settings.sandbox_venv
+        ),
         environ=os.environ,
         secret_key=settings.secret_key.get_secret_value() if settings.secret_key else None,
         public_url=settings.public_url,
@@ -84,11 +88,14 @@ def build_runtime(
     slack = slack_client(settings)
     notifier = SlackNotifier(slack, min_update_interval_s=settings.slack_min_update_interval_s)
     telemetry.count_slack_rate_limits(lambda: notifier.rate_limited)
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    files = SlackThreadFiles(slack, token=token, api_url=settings.slack_api_url)
     core = assemble(
         options(settings),
         notifier=notifier,
         directory=SlackDirectory(slack),
         telemetry=telemetry,
+        files=files,
     )
     return Runtime(
         settings=settings, slack=slack, notifier=notifier, core=core, observability=telemetry

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
         default=1.0, ge=0, alias="THREADWORK_SLACK_UPDATE_INTERVAL"
     )
     """Minimum seconds between two edits of one Slack message (edits in between are coalesced)."""
+    workspaces: Path = Field(default=Path("workspaces"), alias="THREADWORK_WORKSPACES")
+    """Directory of the per-task workspaces (a shared volume when workers run on several hosts)."""
+    sandbox_venv: Path = Field(default=Path(".venv-sandbox"), alias="THREADWORK_SANDBOX_VENV")
+    """The sandbox's Python environment (built by `./dev`); missing means the standard library."""
     log_level: str = Field(default="INFO", alias="THREADWORK_LOG_LEVEL")
     """Lowest level written to the log (DEBUG also shows MCP servers' stderr)."""
     log_format: Literal["text", "json"] = Field(default="text", alias="THREADWORK_LOG_FORMAT")

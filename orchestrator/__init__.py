@@ -4,7 +4,7 @@ Never imports `bot` or any Slack package. The Slack edge uses only the names exp
 """
 
 from orchestrator.domain.checkpoint import Checkpoint, Verdict
-from orchestrator.domain.commands import Click, Job, StopRequest, UserMessage
+from orchestrator.domain.commands import Click, Job, SharedFile, StopRequest, UserMessage
 from orchestrator.domain.task import ProgressEntry, ThreadRef, first_line
 from orchestrator.domain.text import clip
 from orchestrator.domain.views import (
@@ -21,7 +21,7 @@ from orchestrator.domain.views import (
     SubagentCard,
     View,
 )
-from orchestrator.errors import DeliveryFailed, OrchestratorError
+from orchestrator.errors import DeliveryFailed, FileTransferFailed, OrchestratorError
 from orchestrator.service import Accepted, Orchestrator
 
 __all__ = [
@@ -37,11 +37,13 @@ __all__ = [
     "ControlNotice",
     "DeliveryFailed",
     "Failure",
+    "FileTransferFailed",
     "Job",
     "Notice",
     "Orchestrator",
     "OrchestratorError",
     "Progress",
+    "SharedFile",
     "StopRequest",
     "Stopped",
     "SubagentCard",

@@ -17,6 +17,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors import ConnectorPool
+from connectors.sandbox import BubblewrapSandbox, Workspaces
 from orchestrator.adapters.anthropic import AnthropicModel
 from orchestrator.adapters.redis.checkpoints import RedisCheckpointStore
 from orchestrator.adapters.redis.keys import Keys
@@ -34,10 +35,11 @@ from orchestrator.engine.control import Control
 from orchestrator.engine.runner import Runner
 from orchestrator.engine.worker import Worker
 from orchestrator.errors import SecretKeyInvalid
-from orchestrator.ports import Directory, NoTelemetry, Notifier, Telemetry
+from orchestrator.ports import Directory, NoTelemetry, Notifier, Telemetry, ThreadFiles
 from orchestrator.service import Orchestrator
 from orchestrator.tools.catalog import Catalog
 from orchestrator.tools.connections import Unavailable, server_specs
+from orchestrator.tools.execution import Execution
 from orchestrator.tools.toolbox import PluginToolbox
 from plugins import AdminConfig, PluginRegistry, load_admin_config
 
@@ -63,6 +65,15 @@ class ModelOptions:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionOptions:
+    """Where task workspaces live and which Python environment the sandbox mounts."""
+
+    workspaces: Path = Path("workspaces")
+    sandbox_venv: Path | None = Path(".venv-sandbox")
+    """Absent or missing: `run_code` has the system Python's standard library only."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Options:
     """Everything `assemble` needs besides the edge's ports, as plain values."""
 
@@ -75,6 +86,7 @@ class Options:
     task_ttl_s: int = 30 * 24 * 3600
     reclaim_after_s: float = 30.0
     workers: int = 4
+    execution: ExecutionOptions = field(default_factory=ExecutionOptions)
     environ: Mapping[str, str] = field(default_factory=dict)
     """Where connector secrets (`${VAR}` in plugin server configs) are looked up."""
     secret_key: str | None = None
@@ -116,6 +128,9 @@ class Assembly:
     unavailable: list[Unavailable]
     connections: SqlConnectionStore | None = None
     """Sealed connector tokens; None without a usable `THREADWORK_SECRET_KEY`."""
+    execution: Execution | None = None
+    sandbox: BubblewrapSandbox | None = None
+    workspaces: Workspaces | None = None
     _open: bool = False
 
     async def open(self) -> None:
@@ -140,8 +155,16 @@ class Assembly:
             model=options.model.model,
             concurrency=options.workers,
             reclaim_after_s=options.reclaim_after_s,
-            sweep=self.approvals.sweep,
+            sweep=self._sweep,
+            intake=self.execution.receive if self.execution else None,
         )
+
+    async def _sweep(self) -> int:
+        """Deadlines of checkpoints, then (every few minutes) expired workspaces."""
+        done = await self.approvals.sweep()
+        if self.execution is not None:
+            done += await self.execution.sweep()
+        return done
 
     async def aclose(self) -> None:
         if self._open:
@@ -178,8 +201,12 @@ def assemble(
     notifier: Notifier,
     directory: Directory,
     telemetry: Telemetry | None = None,
+    files: ThreadFiles | None = None,
 ) -> Assembly:
-    """Wire every adapter. Raises `plugins.ConfigError` when threadwork.yaml is invalid."""
+    """Wire every adapter. Raises `plugins.ConfigError` when threadwork.yaml is invalid.
+
+    Without `files` (an edge that cannot move files) the workspace tools are not offered.
+    """
     telemetry = telemetry or NoTelemetry()
     config = load_admin_config(options.config_path)
     registry = PluginRegistry.load(config.plugins)
@@ -217,6 +244,18 @@ def assemble(
         config=config.approvals,
         telemetry=telemetry,
     )
+    sandbox = BubblewrapSandbox(venv=options.execution.sandbox_venv)
+    workspaces = Workspaces(options.execution.workspaces, owner=sandbox.owner)
+    execution = None
+    if files is not None:
+        execution = Execution(
+            sandbox=sandbox,
+            workspaces=workspaces,
+            files=files,
+            activity=activity,
+            config=config.execution,
+            idle_s=options.task_ttl_s,
+        )
     runner = Runner(
         store=store,
         model=model,
@@ -231,6 +270,7 @@ def assemble(
             models=dict(options.model.aliases),
             limits=config.limits,
             telemetry=telemetry,
+            execution=execution,
         ),
         limits=config.limits,
         signals=signals,
@@ -269,6 +309,9 @@ def assemble(
         pool=pool,
         unavailable=unavailable,
         connections=connections,
+        execution=execution,
+        sandbox=sandbox,
+        workspaces=workspaces,
     )
 
 

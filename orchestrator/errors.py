@@ -128,3 +128,9 @@ class TaskStopped(OrchestratorError):
     def __init__(self, by: str) -> None:
         super().__init__(f"stopped by {by}")
         self.by = by
+
+
+class FileTransferFailed(OrchestratorError):
+    """A file could not be taken from the thread or shared into it; the message says why."""
+
+    code = "file_transfer_failed"

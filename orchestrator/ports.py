@@ -2,8 +2,9 @@
 
 Implementations: `adapters.redis` (`RedisTaskStore`, `RedisCheckpointStore`, `RedisJobQueue`,
 `RedisLeases`), `adapters.anthropic.AnthropicModel`, `adapters.sql.activity.SqlActivityLog`,
-`tools.toolbox.PluginToolbox` (over a `connectors.ConnectorPool` as its `ToolProvider`); the
-`Notifier` and `Directory` are implemented by the Slack edge (`bot.slack`), `Telemetry` by
+`tools.toolbox.PluginToolbox` (over a `connectors.ConnectorPool` as its `ToolProvider`),
+`connectors.sandbox` (`BubblewrapSandbox` as the `Sandbox`, `Workspaces`); the `Notifier`,
+`Directory` and `ThreadFiles` are implemented by the Slack edge (`bot.slack`), `Telemetry` by
 `bot.telemetry` (Prometheus and OpenTelemetry; `NoTelemetry` records nothing).
 """
 
@@ -12,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from connectors import ServerStatus, ToolCallResult, ToolInfo
+from connectors.sandbox import Language, RunResult, SandboxLimits, Workspace
 from orchestrator.domain.checkpoint import Checkpoint
-from orchestrator.domain.commands import Job, UserMessage
+from orchestrator.domain.commands import Job, SharedFile, UserMessage
 from orchestrator.domain.events import ActivityEvent
 from orchestrator.domain.messages import (
     CacheControl,
@@ -293,3 +296,42 @@ class NoTelemetry:
 
     def tool_called(self, *, connector: str, seconds: float, outcome: str) -> None:
         return None
+
+
+class Sandbox(Protocol):
+    """Runs code isolated from the host, with only the task's workspace (`connectors.sandbox`)."""
+
+    async def run(
+        self, workspace: Workspace, language: Language, code: str, limits: SandboxLimits
+    ) -> RunResult:
+        """Run `code` to its end or a limit; raises `connectors.errors.SandboxError` only when
+        the sandbox itself cannot run (never for what the code does)."""
+        ...
+
+
+class WorkspaceStore(Protocol):
+    """Every task's workspace directory (`connectors.sandbox.Workspaces`)."""
+
+    def for_task(self, task_id: str) -> Workspace:
+        """The task's workspace, created on first use."""
+        ...
+
+    def existing(self, task_id: str) -> Workspace | None: ...
+
+    def remove(self, task_id: str) -> bool: ...
+
+    def sweep(self, *, idle_s: float, now: float | None = None) -> list[str]:
+        """Remove workspaces unused for `idle_s`; returns their task ids."""
+        ...
+
+
+class ThreadFiles(Protocol):
+    """Files in and out of a Slack thread. Raises `FileTransferFailed` with a reason to show."""
+
+    async def download(self, file: SharedFile, dest: Path, *, max_bytes: int) -> int:
+        """Save a shared file's content at `dest`; returns its size in bytes."""
+        ...
+
+    async def upload(self, thread: ThreadRef, path: Path, *, name: str) -> None:
+        """Share the file at `path` in the thread, as `name`."""
+        ...

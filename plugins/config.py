@@ -224,6 +224,77 @@ class PriceConfig(_Model):
     cache_read: float | None = Field(default=None, ge=0)
 
 
+_HOST = re.compile(r"^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+
+
+def _host(value: Any) -> str:
+    if not isinstance(value, str) or not _HOST.match(value):
+        raise ValueError(f"{value!r} is not a host name such as pypi.org or *.example.com")
+    return value.lower()
+
+
+def _network(value: Any) -> str:
+    if value == "allowlist":
+        raise ValueError(
+            "allowlist (egress through a filtering proxy) is not available in this version;"
+            " use none: code runs without network, and data comes in as thread files"
+        )
+    return str(value)
+
+
+Network = Annotated[Literal["none"], BeforeValidator(_network)]
+
+
+class ExecutionPolicy(_Model):
+    """What `run_code` may do in one channel (the defaults, or a channel's override merged in)."""
+
+    enabled: bool = True
+    network: Network = "none"
+    """Egress from the sandbox. Only `none` for now: the sandbox has its own empty network."""
+    allow_hosts: list[Annotated[str, BeforeValidator(_host)]] = Field(default_factory=list)
+    timeout_s: float = Field(default=60, gt=0, le=3600)
+    memory_mb: int = Field(default=1024, ge=64)
+    disk_mb: int = Field(default=1024, ge=1)
+    processes: int = Field(default=256, ge=8)
+    max_file_mb: int = Field(default=100, ge=1, le=1000)
+    """Largest file taken from the thread into the workspace, or shared back into it."""
+
+
+class ExecutionOverride(_Model):
+    """A channel's changes to `execution:`; keys left out keep the defaults."""
+
+    enabled: bool | None = None
+    network: Network | None = None
+    allow_hosts: list[Annotated[str, BeforeValidator(_host)]] | None = None
+    timeout_s: float | None = Field(default=None, gt=0, le=3600)
+    memory_mb: int | None = Field(default=None, ge=64)
+    disk_mb: int | None = Field(default=None, ge=1)
+    processes: int | None = Field(default=None, ge=8)
+    max_file_mb: int | None = Field(default=None, ge=1, le=1000)
+
+
+class ExecutionConfig(ExecutionPolicy):
+    """`execution:`: the workspace and sandbox defaults, and per-channel overrides."""
+
+    channels: dict[str, ExecutionOverride] = Field(default_factory=dict)
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_ids(cls, value: dict[str, ExecutionOverride]) -> dict[str, ExecutionOverride]:
+        for channel in value:
+            if not _CHANNEL.match(channel):
+                raise ValueError(f'{channel!r} is not a channel id (such as C0123ABCD) or "*"')
+        return value
+
+    def for_channel(self, channel_id: str) -> ExecutionPolicy:
+        """The defaults with the channel's override (or `"*"`'s) applied."""
+        override = self.channels.get(channel_id, self.channels.get("*"))
+        base = ExecutionPolicy.model_validate(self.model_dump(exclude={"channels"}))
+        if override is None:
+            return base
+        return base.model_copy(update=override.model_dump(exclude_none=True))
+
+
 class AdminConfig(_Model):
     """The whole admin config. `plugins` are absolute once loaded by `load_admin_config`."""
 
@@ -236,6 +307,7 @@ class AdminConfig(_Model):
     """User and user-group ids who may stop any task (`admins: [U0ADMIN, S0OPS]`)."""
     pricing: dict[str, PriceConfig] = Field(default_factory=dict)
     """Model id (globs allowed) -> prices; first match in file order wins."""
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
 
     @field_validator("channels")
     @classmethod

@@ -6,7 +6,10 @@ session gets its own PostgreSQL database, dropped at the end.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +42,19 @@ def database_url() -> Iterator[str]:
     drop_database(url.rsplit("/", 1)[-1])
 
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def workspaces_root() -> Iterator[Path]:
+    """Task workspaces of one test; not under pytest's 0700 tmp dirs, which the sandbox's
+    unprivileged uid could not enter."""
+    root = Path(tempfile.mkdtemp(prefix="tw-workspaces-"))
+    root.chmod(0o711)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture
 def settings(
     redis_url: str,
@@ -47,6 +63,7 @@ def settings(
     fake_slack: FakeSlack,
     fake_anthropic: FakeAnthropic,
     tmp_path_factory: pytest.TempPathFactory,
+    workspaces_root: Path,
 ) -> Settings:
     # The fake enforces the same edit interval the bot is configured with below.
     fake_slack.update_interval_s = 0.05
@@ -65,6 +82,8 @@ def settings(
         THREADWORK_RECLAIM_AFTER=5,
         THREADWORK_MODEL_RETRY_BASE=0.01,
         THREADWORK_SLACK_UPDATE_INTERVAL=0.05,
+        THREADWORK_WORKSPACES=workspaces_root,
+        THREADWORK_SANDBOX_VENV=REPO / ".venv-sandbox",
     )
 
 

@@ -150,6 +150,8 @@ class SubprocessStack(_Base):
             THREADWORK_RECLAIM_AFTER=str(s.reclaim_after_s),
             THREADWORK_MODEL_RETRY_BASE=str(s.model_retry_base_s),
             THREADWORK_SLACK_UPDATE_INTERVAL=str(s.slack_min_update_interval_s),
+            THREADWORK_WORKSPACES=str(s.workspaces),
+            THREADWORK_SANDBOX_VENV=str(s.sandbox_venv),
         )
         env.update(self.extra_env)
         return env

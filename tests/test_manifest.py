@@ -48,6 +48,9 @@ METHOD_SCOPES = {
     "usergroups_list": "usergroups:read",
     "conversations_replies": "channels:history",
     "conversations_history": "channels:history",
+    "files_upload_v2": "files:write",
+    "files_getUploadURLExternal": "files:write",
+    "files_completeUploadExternal": "files:write",
 }
 
 INTERACTIVE_LISTENERS = frozenset({"action", "view", "shortcut", "block_action", "options"})

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from bot import messages
 from bot.runtime import Runtime, model_options
 from bot.settings import Settings
+from connectors.sandbox import health
 from orchestrator.adapters.sealing import parse_keys
 from orchestrator.assemble import anthropic_client
 
@@ -42,6 +43,7 @@ async def run_checks(runtime: Runtime) -> list[Check]:
         ),
         ("slack", lambda: _slack(runtime), "Check SLACK_BOT_TOKEN and SLACK_API_URL."),
         ("model", lambda: _model(settings), "Check ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL."),
+        ("sandbox", lambda: _sandbox(runtime), messages.sandbox_fix()),
     ]
     return [await _probe(name, probe, fix) for name, probe, fix in probes]
 
@@ -125,6 +127,13 @@ async def _model(settings: Settings) -> str:
     finally:
         await client.close()
     return f"{settings.model} reachable ({count.input_tokens} tokens counted)"
+
+
+async def _sandbox(runtime: Runtime) -> str:
+    core = runtime.core
+    if core.sandbox is None or core.workspaces is None:
+        raise ValueError("no sandbox is wired into this process")
+    return await health.check(core.sandbox, core.workspaces)
 
 
 def _short(exc: Exception) -> str:

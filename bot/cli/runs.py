@@ -25,6 +25,9 @@ from orchestrator.domain.events import (
     CheckpointDecided,
     CheckpointExecuted,
     CheckpointRefused,
+    CodeRan,
+    FileReceived,
+    FileShared,
     ModelCalled,
     ModelFailed,
     TaskCompleted,
@@ -248,7 +251,21 @@ def _summary(event: ActivityEvent) -> str:
             return _checkpoint_executed(event)
         case CheckpointRefused():
             return _checkpoint_refused(event)
+        case CodeRan():
+            return _code_run(event)
+        case FileReceived() | FileShared():
+            return f"{event.path} ({event.bytes:,} bytes)"
     return _generic(event.payload())
+
+
+def _code_run(event: CodeRan) -> str:
+    text = f"{event.language} {event.code_sha256[:12]}: exit {event.exit_code}"
+    if event.stopped:
+        text += f", stopped ({event.stopped})"
+    text += f" in {event.duration_ms:,} ms"
+    if event.files:
+        text += f", files {', '.join(event.files)}"
+    return text
 
 
 def _generic(data: dict[str, Any]) -> str:

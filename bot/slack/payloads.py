@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from orchestrator import Click, StopRequest, ThreadRef, UserMessage, Verdict
+from orchestrator import Click, SharedFile, StopRequest, ThreadRef, UserMessage, Verdict
 
 _ANY_USER = r"[UW][A-Z0-9]+"
 _IGNORED_SUBTYPES = frozenset(
@@ -27,6 +27,17 @@ _IGNORED_SUBTYPES = frozenset(
 )
 
 
+class _File(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    name: str | None = None
+    title: str | None = None
+    mimetype: str | None = None
+    size: int = 0
+    url_private_download: str | None = None
+    mode: str | None = None
+
+
 class _MessageEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
     type: str
@@ -37,6 +48,21 @@ class _MessageEvent(BaseModel):
     channel: str
     subtype: str | None = None
     bot_id: str | None = None
+    files: list[_File] = []
+
+    def shared_files(self) -> tuple[SharedFile, ...]:
+        """Files people shared (not tombstones of deleted ones, not external links)."""
+        return tuple(
+            SharedFile(
+                id=f.id,
+                name=f.name or f.title or f.id,
+                mimetype=f.mimetype or "application/octet-stream",
+                size=max(f.size, 0),
+                url=f.url_private_download,
+            )
+            for f in self.files
+            if f.mode not in ("tombstone", "external", "hidden_by_limit")
+        )
 
 
 def mention(
@@ -44,7 +70,9 @@ def mention(
 ) -> UserMessage | None:
     """An `app_mention`: opens a task on the message's thread (or the message itself)."""
     parsed = _parse(event)
-    if parsed is None or parsed.user is None or parsed.bot_id or parsed.subtype:
+    if parsed is None or parsed.user is None or parsed.bot_id:
+        return None
+    if parsed.subtype not in (None, "file_share"):
         return None
     return UserMessage(
         thread=ThreadRef(
@@ -54,6 +82,7 @@ def mention(
         text=_strip_bot_mentions(parsed.text, bot_user_id),
         message_ts=parsed.ts,
         mention=True,
+        files=parsed.shared_files(),
     )
 
 
@@ -74,6 +103,7 @@ def thread_reply(
         text=parsed.text.strip(),
         message_ts=parsed.ts,
         mention=False,
+        files=parsed.shared_files(),
     )
 
 

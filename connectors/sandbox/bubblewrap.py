@@ -30,9 +30,9 @@ from pathlib import Path
 
 from connectors.errors import SandboxError
 from connectors.sandbox.limits import MB, FileChange, Language, RunResult, SandboxLimits, Stopped
-from connectors.sandbox.workspace import Workspace
+from connectors.sandbox.workspace import SANDBOX_ROOT, Workspace
 
-WORKDIR = "/workspace"
+WORKDIR = SANDBOX_ROOT
 VENV_MOUNT = "/opt/sandbox-venv"
 INSIDE_UID = 1000
 NOBODY = 65534

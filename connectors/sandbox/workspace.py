@@ -17,6 +17,8 @@ from pathlib import Path
 from connectors.errors import SandboxError
 from connectors.sandbox.limits import FileChange
 
+SANDBOX_ROOT = "/workspace"
+"""Where the workspace is mounted inside the sandbox (the working directory of code)."""
 INPUTS = "inputs"
 OUTPUTS = "outputs"
 _TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -26,8 +28,13 @@ Snapshot = dict[str, tuple[int, int]]
 
 
 def inside(root: Path, relative: str) -> Path:
-    """`root / relative`, resolved; raises `SandboxError` if it would leave `root`."""
+    """`root / relative`, resolved; raises `SandboxError` if it would leave `root`.
+
+    `/workspace/…` (the path inside the sandbox) and `/…` both mean from the workspace's top.
+    """
     base = root.resolve()
+    if relative == SANDBOX_ROOT or relative.startswith(SANDBOX_ROOT + "/"):
+        relative = relative[len(SANDBOX_ROOT) :]
     target = (base / relative.lstrip("/")).resolve()
     if target != base and base not in target.parents:
         raise SandboxError(f"{relative!r} is outside the workspace; use a path such as inputs/…")

@@ -14,6 +14,18 @@ from orchestrator.domain.checkpoint import Verdict
 from orchestrator.domain.task import ThreadRef
 
 
+class SharedFile(BaseModel):
+    """A file someone shared in the thread (Slack's `files[]`), not yet in the workspace."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str
+    name: str
+    mimetype: str = "application/octet-stream"
+    size: int = 0
+    url: str | None = None
+    """`url_private_download`; fetched with the bot token, only from Slack's hosts."""
+
+
 class UserMessage(BaseModel):
     """A person wrote to the bot: a mention that opens (or continues) a thread, or a thread reply."""
 
@@ -23,6 +35,7 @@ class UserMessage(BaseModel):
     text: str
     message_ts: str
     mention: bool = True
+    files: tuple[SharedFile, ...] = ()
 
 
 class Click(BaseModel):

@@ -201,6 +201,34 @@ class SubagentFinished(ActivityEvent):
     summary_chars: int = 0
 
 
+# The workspace (run_code and files in and out of the thread)
+
+
+class CodeRan(ActivityEvent):
+    kind: Literal["code.run"] = "code.run"
+    language: str
+    code_sha256: str
+    code_chars: int
+    duration_ms: int
+    exit_code: int | None = None
+    stopped: str | None = None
+    files: list[str] = Field(default_factory=list)
+    """Workspace files the run created or changed."""
+
+
+class FileReceived(ActivityEvent):
+    kind: Literal["file.received"] = "file.received"
+    file: str
+    path: str
+    bytes: int
+
+
+class FileShared(ActivityEvent):
+    kind: Literal["file.shared"] = "file.shared"
+    path: str
+    bytes: int
+
+
 # Reading back
 
 

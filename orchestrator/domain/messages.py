@@ -51,10 +51,25 @@ class ToolReferenceBlock(TypedDict):
 
 
 @with_config(_OPEN)
+class ImageSource(TypedDict):
+    type: Literal["base64"]
+    media_type: str
+    data: str
+
+
+@with_config(_OPEN)
+class ImageBlock(TypedDict):
+    """An image for the model (a workspace file `read_file` shows)."""
+
+    type: Literal["image"]
+    source: ImageSource
+
+
+@with_config(_OPEN)
 class ToolResultBlock(TypedDict):
     type: Literal["tool_result"]
     tool_use_id: str
-    content: str | list[TextBlock | ToolReferenceBlock]
+    content: str | list[OutputBlock]
     is_error: NotRequired[bool]
 
 
@@ -65,11 +80,11 @@ class OtherBlock(TypedDict):
     type: str
 
 
-ContentBlock = TextBlock | ToolUseBlock | ToolResultBlock | OtherBlock
-OutputBlock = TextBlock | ToolReferenceBlock
+ContentBlock = TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock | OtherBlock
+OutputBlock = TextBlock | ToolReferenceBlock | ImageBlock
 ToolOutput = str | list[OutputBlock]
 """A tool's result for the model: plain text, or text blocks (and, from `find_tools`, the
-`tool_reference` blocks that load the tools it found)."""
+`tool_reference` blocks that load the tools it found; from `read_file`, image blocks)."""
 
 
 @with_config(_OPEN)
@@ -122,4 +137,4 @@ def as_blocks(content: str | list[ContentBlock]) -> list[ContentBlock]:
 
 def output_blocks(blocks: Iterable[dict[str, Any]]) -> list[OutputBlock]:
     """Text blocks from another layer's plain dicts (a connector's result), typed for the model."""
-    return [cast(TextBlock, dict(block)) for block in blocks]
+    return [cast(OutputBlock, dict(block)) for block in blocks]

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from orchestrator import context
 from orchestrator.domain import turns
-from orchestrator.domain.commands import Job, UserMessage
+from orchestrator.domain.commands import Job, SharedFile, UserMessage
 from orchestrator.domain.events import TaskCreated, TaskMessage
 from orchestrator.domain.task import Task
 from orchestrator.engine.runner import Runner
@@ -43,6 +43,7 @@ class Worker:
         sweep: Callable[[], Awaitable[int]] | None = None,
         sweep_every_s: float = 1.0,
         name: str | None = None,
+        intake: Callable[[Task, tuple[SharedFile, ...]], Awaitable[str]] | None = None,
     ) -> None:
         self._queue = queue
         self._leases = leases
@@ -56,6 +57,7 @@ class Worker:
         self._reclaim_after_s = reclaim_after_s
         self._sweep = sweep
         self._sweep_every_s = sweep_every_s
+        self._intake = intake
         self.name = name or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self._running: set[asyncio.Task[None]] = set()
 
@@ -168,7 +170,11 @@ class Worker:
         command = self._runner.expand_command(task, message.text)
         if task.status in turns.FINISHED:
             await self._signals.clear_stop(task.id)  # a Stop that came too late: not this turn
-        turns.open_turn(task, message, turns.attributed(message, command))
+        text = turns.attributed(message, command)
+        if message.files and self._intake is not None:
+            # Downloaded before the model sees the message; a rerun downloads them again.
+            text += "\n\n" + await self._intake(task, message.files)
+        turns.open_turn(task, message, text)
         await self._store.save(task)
         await self._activity.record(
             TaskMessage(

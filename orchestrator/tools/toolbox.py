@@ -4,6 +4,8 @@ Core tools are always there: `load_skill` and `read_skill_file` (lazy skills) an
 (lazy tool schemas). The tools array is the same on every turn, so the prompt cache keeps serving
 it: every connector tool of the channel is announced with `defer_loading: true` (the model sees
 none of them), and `find_tools` answers with `tool_reference` blocks that load the found ones.
+The workspace's `run_code`, `read_file` and `share_file` (tools/execution.py) are core tools too,
+where the channel's `execution:` policy enables them.
 Connector tool calls pass governance first: allowed read-only calls run concurrently; a call that
 needs a person's approval opens a checkpoint and waits; `resume` carries out the decisions.
 """
@@ -45,6 +47,8 @@ from orchestrator.domain.task import (
 from orchestrator.engine.approvals import Approvals, Execute
 from orchestrator.ports import ActivityLog, NoTelemetry, Telemetry, ToolProvider
 from orchestrator.tools.catalog import Catalog, ChannelCatalog
+from orchestrator.tools.execution import NAMES as EXECUTION_TOOLS
+from orchestrator.tools.execution import Execution
 from plugins import AdminConfig, Limits, PluginError
 
 log = logging.getLogger(__name__)
@@ -99,6 +103,7 @@ class PluginToolbox:
         models: dict[str, str] | None = None,
         limits: Limits | None = None,
         telemetry: Telemetry | None = None,
+        execution: Execution | None = None,
     ) -> None:
         self._telemetry = telemetry or NoTelemetry()
         self._catalog = catalog
@@ -108,12 +113,15 @@ class PluginToolbox:
         self._approvals = approvals
         self._models = models or {}
         self._limits = limits or Limits()
+        self._execution = execution
 
     def catalogue(self, task: Task, agent: Agent) -> list[str]:
         channel = self._channel(task)
         sections = channel.prompt_sections()
         if agent.kind == "orchestrator":
             sections.append(catalogue_section(channel.agents))
+        if self._execution is not None:
+            sections += self._execution.catalogue(task)
         return sections
 
     async def definitions(self, task: Task, agent: Agent) -> list[ToolSpec]:
@@ -124,7 +132,8 @@ class PluginToolbox:
         names = {t.model_name for t in announced}
         gone = [_unavailable(n) for n in agent.active_tools if n not in names]
         spawner = [SPAWN_DEFINITION] if agent.kind == "orchestrator" else []
-        return [*_CORE_TOOLS, *spawner, *deferred, *gone]
+        workspace = self._execution.definitions(task) if self._execution else []
+        return [*_CORE_TOOLS, *spawner, *workspace, *deferred, *gone]
 
     def expand_command(self, task: Task, text: str) -> str | None:
         """`/plugin:command args` → the command's prompt with `$ARGUMENTS`; None if not one."""
@@ -138,7 +147,9 @@ class PluginToolbox:
         pending = [c for c in calls if c.status == "pending"]
         connector_calls = []
         for call in pending:
-            if call.name in _CORE_NAMES:
+            if self._execution is not None and call.name in EXECUTION_TOOLS:
+                await self._execution.resolve(task, agent, call)
+            elif call.name in _CORE_NAMES:
                 await self._core(task, agent, call)
             else:
                 connector_calls.append(call)

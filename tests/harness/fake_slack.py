@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .server_thread import ServerThread
@@ -29,16 +29,17 @@ from .slack_workspace import (
     TEAM_ID,
     Json,
     SlackEphemeral,
+    SlackFile,
     SlackMessage,
     SlackView,
     Workspace,
 )
 from .waiting import wait_until, wait_until_async
 
-__all__ = ["FakeSlack", "SlackCall", "SlackEphemeral", "SlackMessage", "SlackView"]
+__all__ = ["FakeSlack", "SlackCall", "SlackEphemeral", "SlackFile", "SlackMessage", "SlackView"]
 
 # Fields slack_sdk sends as JSON text inside form or query parameters.
-_JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+_JSON_FIELDS = ("blocks", "attachments", "view", "metadata", "files")
 
 ThreadCheck = Callable[[list[SlackMessage]], bool] | str
 
@@ -103,8 +104,12 @@ class FakeSlack:
         self._failures: dict[str, deque[_Failure]] = {}
         self._overrides: dict[str, Callable[[Json], Json]] = {}
         self._last_update: dict[tuple[str, str], float] = {}
+        self.downloads: list[tuple[str, str | None]] = []
+        """(file id, Authorization header) of every file download, in arrival order."""
         app = Starlette(
             routes=[
+                Route("/upload/{file_id}", self._upload, methods=["POST"]),
+                Route("/files-pri/{file_id}/{name}", self._download, methods=["GET"]),
                 Route("/api/{method}", self._endpoint, methods=["GET", "POST"]),
                 Route("/actions/{hook:path}", self._response_url, methods=["POST"]),
             ]
@@ -126,7 +131,12 @@ class FakeSlack:
 
     def start(self) -> FakeSlack:
         self._server.start()
+        self._workspace.upload_base = self._upload_base
         return self
+
+    @property
+    def _upload_base(self) -> str:
+        return f"http://127.0.0.1:{self._server.port}/upload/"
 
     def stop(self) -> None:
         self._server.stop()
@@ -147,7 +157,8 @@ class FakeSlack:
         with self._cond:
             self.calls.clear()
             self.rate_limited.clear()
-            self._workspace = Workspace()
+            self._workspace = Workspace(upload_base=self._upload_base)
+            self.downloads.clear()
             self._failures.clear()
             self._overrides.clear()
             self._last_update.clear()
@@ -232,6 +243,32 @@ class FakeSlack:
             thread_ts=event.get("thread_ts"),
             blocks=event.get("blocks"),
         )
+
+    def share_file(self, name: str, content: bytes, mimetype: str = "text/csv") -> Json:
+        """A file a person shares: the `files[]` entry of their message event (Slack's shape)."""
+        with self._cond:
+            file = self._workspace.new_file(name, mimetype, content)
+        base = f"http://127.0.0.1:{self._server.port}/files-pri/{file.id}/{name}"
+        return {
+            "id": file.id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": name.rsplit(".", 1)[-1],
+            "size": len(content),
+            "mode": "hosted",
+            "url_private": base,
+            "url_private_download": f"{base}?download=1",
+        }
+
+    def uploaded(self, channel: str, thread_ts: str) -> dict[str, bytes]:
+        """Name → content of every file the bot shared in the thread."""
+        with self._cond:
+            return {
+                f.name: f.content
+                for f in self._workspace.files.values()
+                if f.channel == channel and f.thread_ts == thread_ts and f.content is not None
+            }
 
     # what a user sees
 
@@ -355,6 +392,30 @@ class FakeSlack:
         args, token = _parse_args(request.query_params.multi_items(), await request.body(), request)
         status, body, headers = self._handle(method, args, token)
         return JSONResponse(body, status_code=status, headers=headers)
+
+    async def _upload(self, request: Request) -> Response:
+        """The upload URL of `files.getUploadURLExternal`: the raw bytes of one file."""
+        body = await request.body()
+        with self._cond:
+            file = self._workspace.files.get(request.path_params["file_id"])
+            if file is None:
+                return PlainTextResponse("no such upload", status_code=404)
+            file.content = body
+            self._cond.notify_all()
+        return PlainTextResponse(f"OK - {len(body)}")
+
+    async def _download(self, request: Request) -> Response:
+        """`url_private_download`: the content, for a bot token only (Slack shows HTML otherwise)."""
+        authorization = request.headers.get("authorization")
+        with self._cond:
+            file = self._workspace.files.get(request.path_params["file_id"])
+            self.downloads.append((request.path_params["file_id"], authorization))
+            self._cond.notify_all()
+        if not (authorization or "").startswith("Bearer xoxb-"):
+            return Response("<html>sign in</html>", media_type="text/html")
+        if file is None or file.content is None:
+            return PlainTextResponse("not found", status_code=404)
+        return Response(file.content, media_type=file.mimetype)
 
     async def _response_url(self, request: Request) -> JSONResponse:
         raw = await request.body()

@@ -172,11 +172,17 @@ def app_mention(
     ts: str | None = None,
     thread_ts: str | None = None,
     team: str = TEAM_ID,
+    files: list[Json] | None = None,
 ) -> Json:
-    """An `app_mention` event; `<@UBOT> ` is put in front of `text` unless it mentions the bot."""
+    """An `app_mention` event; `<@UBOT> ` is put in front of `text` unless it mentions the bot.
+
+    `files`: entries made by `FakeSlack.share_file`, shared with the message."""
     if f"<@{BOT_USER}>" not in text:
         text = f"<@{BOT_USER}> {text}"
-    return _message_event("app_mention", text, user, channel, ts, thread_ts, team)
+    event = _message_event("app_mention", text, user, channel, ts, thread_ts, team)
+    if files:
+        event["files"] = files
+    return event
 
 
 def thread_message(
@@ -187,10 +193,15 @@ def thread_message(
     channel: str = "C0GENERAL",
     ts: str | None = None,
     team: str = TEAM_ID,
+    files: list[Json] | None = None,
 ) -> Json:
-    """A plain `message` event posted as a reply in the thread `thread_ts`."""
+    """A plain `message` event posted as a reply in the thread `thread_ts` (with `files`, the
+    `file_share` subtype Slack gives messages that share files)."""
     event = _message_event("message", text, user, channel, ts, thread_ts, team)
     event["channel_type"] = "channel"
+    if files:
+        event["files"] = files
+        event["subtype"] = "file_share"
     return event
 
 

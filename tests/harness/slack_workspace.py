@@ -51,6 +51,8 @@ class SlackMessage:
     user: str
     edited: int
     """How many times `chat.update` changed it."""
+    files: tuple[Json, ...] = ()
+    """Files shared with the message (`id`, `name`, `title`, `size`, `mimetype`)."""
 
     @property
     def all_text(self) -> str:
@@ -71,7 +73,25 @@ class SlackMessage:
             out["bot_id"] = BOT_ID
         if self.edited:
             out["edited"] = {"user": self.user, "ts": self.ts}
+        if self.files:
+            out["files"] = list(self.files)
         return out
+
+
+@dataclass
+class SlackFile:
+    """A file in the workspace: shared by a person (seeded) or uploaded by the bot."""
+
+    id: str
+    name: str
+    mimetype: str
+    content: bytes | None = None
+    """None until the upload POST arrived."""
+    length: int = 0
+    """The length `files.getUploadURLExternal` announced."""
+    title: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +136,10 @@ class Workspace:
     ephemerals: list[SlackEphemeral] = field(default_factory=list)
     reactions: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     views: dict[str, SlackView] = field(default_factory=dict)
+    files: dict[str, SlackFile] = field(default_factory=dict)
+    upload_base: str = ""
+    """Where `files.getUploadURLExternal` sends uploads (set by the fake once it listens)."""
+    _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _view_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _table: dict[str, Callable[[Json], Json]] = field(init=False, repr=False)
 
@@ -145,7 +169,59 @@ class Workspace:
             "views.push": self._view_open,
             "views.update": self._view_update,
             "assistant.threads.setStatus": self._set_status,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
+
+    def new_file(self, name: str, mimetype: str, content: bytes | None = None) -> SlackFile:
+        file = SlackFile(
+            f"F{next(self._file_ids):08d}", name, mimetype, content, len(content or b"")
+        )
+        self.files[file.id] = file
+        return file
+
+    # files.* (the upload POST itself is `fake_slack`'s, on `upload_base`)
+
+    def _upload_url(self, args: Json) -> Json:
+        name, length = args.get("filename"), args.get("length")
+        if not name or not str(length or "").isdigit():
+            return _error("invalid_arguments")
+        file = self.new_file(str(name), "application/octet-stream")
+        file.length = int(str(length))
+        return {"ok": True, "upload_url": f"{self.upload_base}{file.id}", "file_id": file.id}
+
+    def _complete_upload(self, args: Json) -> Json:
+        entries = args.get("files")
+        if not isinstance(entries, list) or not entries:
+            return _error("invalid_arguments")
+        files = []
+        for entry in entries:
+            file = self.files.get(entry.get("id", ""))
+            if file is None or file.content is None:
+                return _error("file_not_found")
+            if len(file.content) != file.length:
+                return _error("file_upload_size_mismatch")
+            file.title = entry.get("title") or file.name
+            files.append(file)
+        channel = args.get("channel_id")
+        if channel:
+            for file in files:
+                file.channel, file.thread_ts = channel, args.get("thread_ts") or None
+            shown = tuple(
+                {"id": f.id, "name": f.name, "title": f.title, "size": f.length} for f in files
+            )
+            message = SlackMessage(
+                channel,
+                next_ts(),
+                args.get("thread_ts") or None,
+                args.get("initial_comment") or "",
+                (),
+                BOT_USER,
+                0,
+                shown,
+            )
+            self.add_message(message)
+        return {"ok": True, "files": [{"id": f.id, "title": f.title} for f in files]}
 
     def add_message(self, message: SlackMessage) -> None:
         self.messages[(message.channel, message.ts)] = message

@@ -138,3 +138,30 @@ async def test_connections_list_shows_who_connected_what_and_never_a_token(
     assert "listed-token" not in result.stdout
     empty = run_cli("connections", "list", "--team", "TNOBODY", env=env)
     assert "No connector accounts connected yet" in empty.stdout
+
+
+def test_doctor_checks_the_sandbox_with_a_real_run(
+    settings: Settings, fake_slack: object, fake_anthropic: object
+) -> None:
+    env = SubprocessStack(settings=settings, slack=fake_slack, model=fake_anthropic, port=0).env()  # type: ignore[arg-type]
+    result = run_cli("doctor", env=env)
+    [line] = [line for line in result.stdout.splitlines() if "sandbox" in line]
+    assert line.startswith("ok") and "bubblewrap runs Python 3" in line, result.stdout
+    assert "pandas, openpyxl, python-docx, python-pptx, matplotlib, reportlab present" in line
+
+
+def test_doctor_says_what_the_sandbox_lacks(
+    settings: Settings, fake_slack: object, fake_anthropic: object, tmp_path: object
+) -> None:
+    env = SubprocessStack(settings=settings, slack=fake_slack, model=fake_anthropic, port=0).env()  # type: ignore[arg-type]
+    env["THREADWORK_SANDBOX_VENV"] = str(tmp_path) + "/no-such-venv"
+    result = run_cli("doctor", env=env)
+    [line] = [line for line in result.stdout.splitlines() if "sandbox" in line]
+    assert line.startswith("ok") and "run_code has the standard library only" in line
+    env["THREADWORK_WORKSPACES"] = str(tmp_path) + "/ws"  # under pytest's 0700 directories
+    result = run_cli("doctor", env=env)
+    lines = result.stdout.splitlines()
+    sandbox = [line for line in lines if "sandbox" in line and line.startswith("FAIL")]
+    if os.geteuid() == 0:
+        assert sandbox and "cannot reach" in sandbox[0], result.stdout
+        assert "user.max_user_namespaces" in result.stdout

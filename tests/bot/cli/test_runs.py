@@ -22,6 +22,9 @@ from orchestrator.domain.events import (
     CheckpointDecided,
     CheckpointExecuted,
     CheckpointRefused,
+    CodeRan,
+    FileReceived,
+    FileShared,
     ModelCalled,
     SubagentStarted,
     TaskCompleted,
@@ -421,3 +424,40 @@ async def test_list_and_show_print_the_cost_and_every_input_token(
     assert "cost       $1.23" in header
     assert "100,000 in (95,000 cache read, 4,000 written) / 2,000 out" in trail
     assert trail.rstrip().endswith("stop end_turn, $0.0615")
+
+
+async def test_show_prints_code_runs_and_files(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    task_id, channel = unique("t_"), unique("C")
+    trail: list[ActivityEvent] = [
+        FileReceived(task_id=task_id, file="F1", path="inputs/q3.csv", bytes=2048),
+        CodeRan(
+            task_id=task_id,
+            agent_id="main",
+            language="python",
+            code_sha256="ab" * 32,
+            code_chars=120,
+            duration_ms=1234,
+            exit_code=0,
+            files=["outputs/chart.png"],
+        ),
+        CodeRan(
+            task_id=task_id,
+            agent_id="main",
+            language="bash",
+            code_sha256="cd" * 32,
+            code_chars=10,
+            duration_ms=60000,
+            exit_code=-9,
+            stopped="timeout",
+        ),
+        FileShared(task_id=task_id, agent_id="main", path="outputs/chart.png", bytes=4096),
+    ]
+    await record(database, [task(task_id, channel)], trail)
+    result = await runs(capsys, "show", task_id)
+    lines = result.out.partition("\n\n")[2].splitlines()
+    assert "inputs/q3.csv (2,048 bytes)" in lines[0]
+    assert "python abababababab: exit 0 in 1,234 ms, files outputs/chart.png" in lines[1]
+    assert "bash cdcdcdcdcdcd: exit -9, stopped (timeout) in 60,000 ms" in lines[2]
+    assert "outputs/chart.png (4,096 bytes)" in lines[3]

@@ -218,3 +218,31 @@ def test_a_native_session_stop_names_the_thread() -> None:
     assert request is not None and request.task_id is None
     assert request.thread.thread_ts == "1.0"
     assert session_stopped({"type": "agent_session_stopped"}, team_id="T0TEAM") is None
+
+
+def _file(**extra: Any) -> dict[str, Any]:
+    entry = {
+        "id": "F0001",
+        "name": "q3 invoices.xlsx",
+        "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "size": 2048,
+        "mode": "hosted",
+        "url_private_download": "https://files.slack.com/files-pri/T0-F0001/download/q3.xlsx",
+    }
+    return {**entry, **extra}
+
+
+def test_files_shared_with_a_mention_or_a_reply_come_with_the_message() -> None:
+    mentioned = payloads.mention(app_mention("look", files=[_file()]), team_id=TEAM_ID)
+    replied = reply(thread_message("and this", thread_ts=THREAD_TS, files=[_file(id="F0002")]))
+    assert mentioned is not None and replied is not None
+    (file,) = mentioned.files
+    assert (file.id, file.name, file.size) == ("F0001", "q3 invoices.xlsx", 2048)
+    assert file.url == "https://files.slack.com/files-pri/T0-F0001/download/q3.xlsx"
+    assert [f.id for f in replied.files] == ["F0002"], "a file_share reply is not ignored"
+
+
+def test_deleted_and_external_files_are_not_taken() -> None:
+    event = app_mention("look", files=[_file(mode="tombstone"), _file(id="F2", mode="external")])
+    message = payloads.mention(event, team_id=TEAM_ID)
+    assert message is not None and message.files == ()
