@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 
 from bench.services import fresh_services, settings_for  # noqa: E402
 from connectors.sandbox import BubblewrapSandbox, SandboxLimits, Workspaces  # noqa: E402
-from orchestrator.adapters.sql.records import ActivityRow  # noqa: E402
+from orchestrator.domain.events import CodeRan  # noqa: E402
 from tests.harness.fake_anthropic import FakeAnthropic, Reply, ToolUse, Turn  # noqa: E402
 from tests.harness.fake_slack import FakeSlack  # noqa: E402
 from tests.harness.services import free_port  # noqa: E402
@@ -89,12 +89,12 @@ def invoices_csv(rows: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-async def code_run(stack: Stack, thread_ts: str) -> tuple[str, ActivityRow]:
+async def code_run(stack: Stack, thread_ts: str) -> tuple[str, CodeRan]:
     """The task's id and its code.run record (written just after the answer is posted)."""
     async with asyncio.timeout(30):
         while True:
             for task_id in await stack.task_ids_for(thread_ts):
-                runs = [e for e in await stack.events(task_id) if e.kind == "code.run"]
+                runs = [e for e in await stack.events(task_id) if isinstance(e, CodeRan)]
                 if runs:
                     return task_id, runs[0]
             await asyncio.sleep(0.1)
@@ -138,7 +138,7 @@ async def end_to_end(rows: int, root: Path) -> EndToEnd:
             workspace = root / task_id
         python = str(VENV / "bin" / "python3")
         direct_ms = await direct(python, SUMMARY, workspace)
-    return EndToEnd(len(content), total_ms, run.data["duration_ms"], direct_ms, len(uploaded))
+    return EndToEnd(len(content), total_ms, run.duration_ms, direct_ms, len(uploaded))
 
 
 def workspaces_root() -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from orchestrator.domain.events import CodeRan
 from tests.harness.anthropic_requests import first_user_text, tool_results
 from tests.harness.fake_anthropic import Reply, ToolUse, Turn
 from tests.stack import CHANNEL, Stack
@@ -62,12 +63,13 @@ async def test_a_csv_from_the_thread_is_computed_on_and_the_result_file_comes_ba
     assert complete.args["thread_ts"] == mention["ts"]
     assert stack.slack.downloads == [(shared["id"], "Bearer xoxb-test")]
 
+    await stack.slack.until_thread(CHANNEL, mention["ts"], "Done")  # the task record is written
     (task_id,) = await stack.task_ids_for(mention["ts"])
-    runs = [e for e in await stack.events(task_id) if e.kind == "code.run"]
+    runs = [e for e in await stack.events(task_id) if isinstance(e, CodeRan)]
     assert len(runs) == 1
-    assert runs[0].data["exit_code"] == 0 and runs[0].data["language"] == "python"
-    assert runs[0].data["files"] == ["outputs/over-budget.txt"]
-    assert len(runs[0].data["code_sha256"]) == 64
+    assert runs[0].exit_code == 0 and runs[0].language == "python"
+    assert runs[0].files == ["outputs/over-budget.txt"]
+    assert len(runs[0].code_sha256) == 64
 
 
 async def test_pandas_and_matplotlib_make_a_chart_that_is_shared(stack: Stack) -> None:
