@@ -7,16 +7,26 @@ Public entry points: `ConnectorPool` (pool.py), the server specs (spec.py), our 
 from connectors.errors import (
     ConnectorError,
     ServerUnavailable,
+    SignInFailed,
+    SignInRequired,
     ToolCallFailed,
     ToolNotFound,
 )
+from connectors.oauth import Accounts, AccountStorage, Caller
 from connectors.pool import ConnectorPool, ServerStatus
 from connectors.redaction import Redactor
-from connectors.spec import HttpSpec, ServerSpec, StdioSpec
+from connectors.spec import Connection, HttpSpec, OAuthClient, ServerSpec, StdioSpec
 from connectors.tools import ToolCallResult, ToolInfo
 
 __all__ = [
+    "AccountStorage",
+    "Accounts",
+    "Caller",
+    "Connection",
     "ConnectorError",
+    "OAuthClient",
+    "SignInFailed",
+    "SignInRequired",
     "ConnectorPool",
     "HttpSpec",
     "Redactor",

@@ -14,6 +14,7 @@ ErrorCode = Literal[
     "name_collision",
     "closed",
     "sandbox",
+    "sign_in",
 ]
 
 
@@ -65,3 +66,15 @@ class SandboxError(ConnectorError):
     """The execution engine could not do what was asked (bad path, sandbox unavailable)."""
 
     code: ErrorCode = "sandbox"
+
+
+class SignInRequired(ConnectorError):
+    """The server needs an account the caller has not connected (or whose grant ended)."""
+
+    code: ErrorCode = "sign_in"
+
+
+class SignInFailed(ConnectorError):
+    """Starting or finishing a sign-in did not work (discovery, registration, code exchange)."""
+
+    code: ErrorCode = "sign_in"

@@ -76,15 +76,46 @@ class StdioSpec(_BaseSpec):
         object.__setattr__(self, "env", _frozen(self.env))
 
 
+Connection = Literal["per_user", "shared", "none"]
+"""Whose account a remote server's calls use: the asking person's, one the admin connected for
+the workspace, or none (no sign-in; credentials, if any, in headers)."""
+Grant = Literal["authorization_code", "client_credentials"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OAuthClient:
+    """A client registered ahead with the server's authorization server (else: registered
+    dynamically). `client_credentials` makes a service account: no person signs in."""
+
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    scope: str | None = None
+    grant: Grant = "authorization_code"
+
+
 @dataclass(frozen=True, kw_only=True)
 class HttpSpec(_BaseSpec):
-    """A server reached over Streamable HTTP."""
+    """A server reached over Streamable HTTP (or the older SSE transport)."""
 
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
     # An `httpx2.Auth` (e.g. one of the SDK's OAuth providers) for servers behind OAuth.
     auth: Any = field(default=None, compare=False, repr=False)
     kind: Literal["http"] = "http"
+    sse: bool = False
+    """Connect with the deprecated HTTP+SSE transport instead of Streamable HTTP."""
+    connection: Connection = "none"
+    oauth: OAuthClient | None = None
+
+    @property
+    def signs_in(self) -> bool:
+        """True when calls need an account's OAuth tokens."""
+        return self.connection != "none"
+
+    @property
+    def needs_person(self) -> bool:
+        """True when a person must sign in (not a client-credentials service account)."""
+        return self.signs_in and (self.oauth is None or self.oauth.grant != "client_credentials")
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -1,5 +1,5 @@
 """Opens the SDK transport for one spec: a stdio subprocess with a minimal environment and a
-captured stderr, or a Streamable HTTP connection with the spec's headers."""
+captured stderr, or a Streamable HTTP (or legacy SSE) connection with the spec's headers."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import httpx2
 from mcp import StdioServerParameters, stdio_client
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from connectors.errors import ServerUnavailable
@@ -131,6 +132,15 @@ async def open_transport(spec: ServerSpec, tap: StderrTap | None) -> AsyncIterat
         yield stdio_client(params, errlog=tap.write_file)
         return
     assert isinstance(spec, HttpSpec)
+    if spec.sse:
+        yield sse_client(
+            spec.url,
+            headers=dict(spec.headers),
+            timeout=spec.connect_timeout_s,
+            sse_read_timeout=spec.timeout_s + 5,
+            auth=spec.auth,
+        )
+        return
     async with AsyncExitStack() as stack:
         http = await stack.enter_async_context(
             httpx2.AsyncClient(

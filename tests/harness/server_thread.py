@@ -32,9 +32,10 @@ def bind_free_socket() -> socket.socket:
 class ServerThread:
     """One uvicorn server for `app`, started by `start()` and stopped by `stop()`."""
 
-    def __init__(self, app: Any, name: str) -> None:
+    def __init__(self, app: Any, name: str, *, lifespan: str = "off") -> None:
         self._app = app
         self._name = name
+        self._lifespan = lifespan
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -49,11 +50,21 @@ class ServerThread:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> None:
+    def reserve(self) -> int:
+        """Bind the socket now (before the app exists) and return its port."""
+        if self._sock is None:
+            self._sock = bind_free_socket()
+            self.port = self._sock.getsockname()[1]
+        return self.port
+
+    def start(self, app: Any = None) -> None:
         if self.running:
             return
-        self._sock = bind_free_socket()
-        self.port = self._sock.getsockname()[1]
+        if app is not None:
+            self._app = app
+        if self._sock is None or self._sock.fileno() < 0:
+            self._sock = None
+        self.reserve()
         self._ready.clear()
         self.stopping.clear()
         self._error = None
@@ -82,17 +93,19 @@ class ServerThread:
     async def _serve(self) -> None:
         assert self._sock is not None
         config = uvicorn.Config(
-            self._app, lifespan="off", log_level="warning", access_log=False, http="h11"
+            self._app, lifespan=self._lifespan, log_level="warning", access_log=False, http="h11"
         )
         config.load()
         server = uvicorn.Server(config)
         server.lifespan = config.lifespan_class(config)
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        await server.startup(sockets=[self._sock])
+        await server.startup(sockets=[self._sock])  # runs the app's lifespan startup too
         self._ready.set()
         await self._stop.wait()
         await _fast_shutdown(server, self._sock)
+        if self._lifespan != "off":
+            await server.lifespan.shutdown()
 
 
 async def _fast_shutdown(server: uvicorn.Server, sock: socket.socket) -> None:

@@ -75,6 +75,16 @@ class SqlConnectionStore:
             setattr(row, field, stored)
             row.updated_at = now
 
+    async def clear(self, identity: Identity, field: str) -> None:
+        async with self._sessions.begin() as session:
+            row = (await session.scalars(select(ConnectionRow).where(*_match(identity)))).first()
+            if row is not None:
+                setattr(row, field, None)
+
+    def accounts(self) -> SqlAccounts:
+        """This store as the connector layer's `Accounts`."""
+        return SqlAccounts(self)
+
     async def _row(self, identity: Identity) -> ConnectionRow | None:
         async with self._sessions() as session:
             return (await session.scalars(select(ConnectionRow).where(*_match(identity)))).first()
@@ -131,9 +141,22 @@ class SealedTokenStorage:
     async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
         await self._store.write(self.identity, "client_info", client_info.model_dump_json())
 
+    async def forget_tokens(self) -> None:
+        await self._store.clear(self.identity, "tokens")
+
     async def get_server_metadata(self) -> dict[str, Any] | None:
         raw = await self._store.read(self.identity, "server_metadata")
         return json.loads(raw) if raw else None
 
     async def set_server_metadata(self, metadata: dict[str, Any]) -> None:
         await self._store.write(self.identity, "server_metadata", json.dumps(metadata))
+
+
+class SqlAccounts:
+    """`connectors.Accounts`: an account's sealed storage by connector label and Slack ids."""
+
+    def __init__(self, store: SqlConnectionStore) -> None:
+        self._store = store
+
+    def storage(self, connector: str, team_id: str, user_id: str) -> SealedTokenStorage:
+        return self._store.storage(Identity(team_id, user_id, connector))
