@@ -62,6 +62,32 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Connection = Literal["per_user", "shared", "none"]
+
+
+class OAuthConfig(_Model):
+    """A client registered ahead with a remote server's authorization server (credentials by
+    ${ENV}); `client_credentials` runs the connector as one service account."""
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    scope: str | None = None
+    grant: Literal["authorization_code", "client_credentials"] = "authorization_code"
+
+    @field_validator("client_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value:
+            check_env({"client_secret": value})
+        return value
+
+    @model_validator(mode="after")
+    def _service_account(self) -> OAuthConfig:
+        if self.grant == "client_credentials" and not (self.client_id and self.client_secret):
+            raise ValueError("grant client_credentials needs client_id and client_secret")
+        return self
+
+
 class ConnectorOverride(_Model):
     """Fills or overrides what a plugin declares for one MCP server (credentials by ${ENV})."""
 
@@ -72,6 +98,10 @@ class ConnectorOverride(_Model):
     env: dict[str, str] = Field(default_factory=dict)
     transport: Literal["stdio", "http", "sse"] | None = None
     timeout: float | None = Field(default=None, gt=0)
+    connection: Connection | None = None
+    """Whose account calls use: per_user (each person signs in; the default for remote servers
+    without credentials in headers), shared (connected once for the workspace), none."""
+    oauth: OAuthConfig | None = None
     pass_env: list[str] = Field(default_factory=list)
     """Environment variables the plugin's `.mcp.json` may reference as `${NAME}` (none else)."""
     tools: list[str] | None = None

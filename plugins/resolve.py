@@ -8,11 +8,10 @@ plus `${CLAUDE_PLUGIN_ROOT}`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from plugins.config import ConnectorOverride
+from plugins.config import Connection, ConnectorOverride
 from plugins.errors import ServerConfigError
 from plugins.passthrough import admin_values, passed_values, refused_references
 from plugins.servers import McpServerDeclaration, Transport
@@ -39,7 +38,18 @@ class ResolvedServer:
     tools: tuple[str, ...] | None = None
     cwd: Path | None = None
     secrets: frozenset[str] = frozenset()
-    oauth: Mapping[str, Any] | None = None
+    connection: Connection = "none"
+    oauth: ResolvedOAuth | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedOAuth:
+    """The OAuth client to use: pre-registered (plugin `oauth.clientId` or admin), else none."""
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    scope: str | None = None
+    grant: str = "authorization_code"
 
 
 @dataclass(frozen=True)
@@ -93,9 +103,10 @@ def resolve_server(
         if override is not None and override.tools is not None
         else None,
         cwd=decl.plugin_root.resolve() if decl is not None and transport == "stdio" else None,
+        oauth=_oauth(decl, override, admin),
         secrets=frozenset(plugin.secrets | admin.secrets),
-        oauth=decl.oauth if decl is not None else None,
     )
+    resolved = replace(resolved, connection=_connection(resolved, decl, override))
     if decl is not None and decl.needs_admin_config and not _fills_endpoint(override):
         key = "command" if transport == "stdio" else "url"
         raise ServerConfigError(
@@ -146,6 +157,36 @@ def _check_references(
             server=server,
             path=decl.source if decl is not None else None,
         )
+
+
+def _oauth(
+    decl: McpServerDeclaration | None, override: ConnectorOverride | None, admin: _Expander
+) -> ResolvedOAuth | None:
+    declared = decl.oauth if decl is not None and decl.oauth else {}
+    configured = override.oauth if override is not None else None
+    client_id = declared.get("clientId") if isinstance(declared.get("clientId"), str) else None
+    if configured is None:
+        return ResolvedOAuth(client_id=client_id) if declared else None
+    return ResolvedOAuth(
+        client_id=admin.text(configured.client_id) or client_id,
+        client_secret=admin.text(configured.client_secret),
+        scope=configured.scope,
+        grant=configured.grant,
+    )
+
+
+def _connection(
+    server: ResolvedServer, decl: McpServerDeclaration | None, override: ConnectorOverride | None
+) -> Connection:
+    """The admin's choice; else per_user for a remote server that declares OAuth or carries no
+    credentials (a remote MCP server without any answers 401 and asks for a sign-in)."""
+    if override is not None and override.connection is not None:
+        return override.connection
+    if server.transport == "stdio":
+        return "none"
+    if server.oauth is not None:
+        return "shared" if server.oauth.grant == "client_credentials" else "per_user"
+    return "none" if server.headers else "per_user"
 
 
 def _fills_endpoint(override: ConnectorOverride | None) -> bool:

@@ -1,7 +1,8 @@
 """`threadwork connectors check`: reach every configured MCP server and show what it offers.
 
-Per server: reachable or not (and why), protocol version, tool count; per tool: whether it runs
-freely (read-only) or would wait for approval, as governance decides it with the admin config.
+Per server: reachable or not (and why), protocol version, tool count, or how it signs in when it
+needs people's accounts; per tool: whether it runs freely (read-only) or would wait for approval,
+as governance decides it with the admin config.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from connectors import HttpSpec, ServerSpec, StdioSpec
+from connectors import HttpSpec, OAuthClient, ServerSpec, StdioSpec
 from connectors.spec import DEFAULT_CALL_TIMEOUT_S
 from plugins import AdminConfig, PluginRegistry, ResolvedServer, ServerConfigError, resolve_server
 
@@ -64,6 +64,7 @@ def _spec(namespace: str, server: ResolvedServer, secrets: frozenset[str]) -> Se
             timeout_s=timeout_s,
             tools=server.tools,
         )
+    oauth = server.oauth
     return HttpSpec(
         name=server.name,
         namespace=namespace,
@@ -72,6 +73,18 @@ def _spec(namespace: str, server: ResolvedServer, secrets: frozenset[str]) -> Se
         secrets=secrets,
         timeout_s=timeout_s,
         tools=server.tools,
+        sse=server.transport == "sse",
+        connection=server.connection,
+        oauth=OAuthClient(
+            client_id=oauth.client_id,
+            client_secret=oauth.client_secret,
+            scope=oauth.scope,
+            grant="client_credentials"
+            if oauth.grant == "client_credentials"
+            else "authorization_code",
+        )
+        if oauth is not None
+        else None,
     )
 
 

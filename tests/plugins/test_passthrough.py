@@ -108,3 +108,67 @@ def test_a_bad_pass_env_names_the_key(tmp_path: Path) -> None:
         load_admin_config(path)
     assert "connectors.crm.pass_env" in error.value.errors[0]
     assert not is_reserved("CRM_TOKEN")
+
+
+def test_connection_modes_default_to_per_user_for_remote_servers_without_credentials(
+    bundle: Path, write: Writer
+) -> None:
+    write(".claude-plugin/plugin.json", {"name": "crm"})
+    write(
+        ".mcp.json",
+        {
+            "mcpServers": {
+                "open": {"type": "http", "url": "https://a.example.net/mcp"},
+                "declared": {
+                    "type": "sse",
+                    "url": "https://b.example.net/sse",
+                    "oauth": {"clientId": "plugin-client", "callbackPort": 3118},
+                },
+                "keyed": {
+                    "type": "http",
+                    "url": "https://c.example.net/mcp",
+                    "headers": {"X-Key": "${C_KEY}"},
+                },
+                "local": {"command": "crm-mcp"},
+            }
+        },
+    )
+    servers = PluginRegistry.load([bundle]).plugins["crm"].mcp_servers
+    env = {"C_KEY": "c-key-1234", "SVC_SECRET": "svc-secret-5678"}
+
+    def resolved(name: str, override: ConnectorOverride | None = None):  # noqa: ANN202
+        return resolve_server(servers[name], override, env)
+
+    assert resolved("open").connection == "per_user"
+    declared = resolved("declared")
+    assert (declared.connection, declared.transport) == ("per_user", "sse")
+    assert declared.oauth is not None and declared.oauth.client_id == "plugin-client"
+    assert resolved("keyed", ConnectorOverride(pass_env=["C_KEY"])).connection == "none"
+    assert resolved("local").connection == "none"
+    assert resolved("open", ConnectorOverride(connection="shared")).connection == "shared"
+    service = resolved(
+        "open",
+        ConnectorOverride.model_validate(
+            {
+                "oauth": {
+                    "client_id": "svc",
+                    "client_secret": "${SVC_SECRET}",
+                    "grant": "client_credentials",
+                }
+            }
+        ),
+    )
+    assert service.connection == "shared" and service.oauth is not None
+    assert service.oauth.client_secret == "svc-secret-5678"
+    assert "svc-secret-5678" in service.secrets
+
+
+def test_a_literal_client_secret_is_refused() -> None:
+    with pytest.raises(ValueError, match="looks like a literal credential"):
+        AdminConfig.model_validate(
+            {
+                "connectors": {
+                    "crm": {"oauth": {"client_id": "x", "client_secret": "s3cr3t-literal"}}
+                }
+            }
+        )

@@ -80,3 +80,23 @@ def test_a_server_asking_for_the_bot_token_stays_off_and_the_rest_work(tmp_path:
     assert line.startswith("✗") and str(mcp) in line and "SLACK_BOT_TOKEN" in line
     assert "ops-notes/notes" in result.stdout and "1 tools" in result.stdout
     assert "search_notes" in result.stdout and "add_note" not in result.stdout
+
+
+def test_real_remote_servers_need_a_sign_in_per_user_not_an_error(tmp_path: Path) -> None:
+    sales = ROOT.parent / "shared" / "fixtures" / "real-plugins" / "sales"
+    assert sales.is_dir(), "put the shared folder (with fixtures/real-plugins) beside the repo"
+    config = tmp_path / "threadwork.yaml"
+    config.write_text(
+        f"plugins: [{sales}]\n"
+        "connectors:\n"
+        "  gmail: {url: 'https://mail.example.net/mcp', headers: {X-Key: '${GMAIL_KEY}'},"
+        " pass_env: [GMAIL_KEY]}\n"
+        "  'google calendar': {url: 'https://cal.example.net/mcp', connection: shared}\n"
+    )
+    result = check(config)
+    lines = result.stdout.splitlines()
+    assert "• sales/hubspot (http): needs sign-in per user" in lines, result.stdout
+    assert "• sales/slack (http): needs sign-in per user" in lines  # declares oauth.clientId
+    assert "• sales/google calendar (http): needs sign-in once, shared by the workspace" in lines
+    assert any(line.startswith("✗ sales/gmail") for line in lines)  # headers: no sign-in
+    assert "Traceback" not in result.stdout + result.stderr
