@@ -262,7 +262,7 @@ class ConnectorPool:
     # ---- discovery --------------------------------------------------------------------------
 
     async def list_tools(
-        self, caller: Caller | None = None, namespaces: Collection[str] | None = None
+        self, namespaces: Collection[str] | None = None, caller: Caller | None = None
     ) -> list[ToolInfo]:
         """Every tool of every reachable server (of `namespaces` only, if given), in spec order
         then server order. Servers outside `namespaces` are not started; servers that need an
@@ -440,7 +440,7 @@ class ConnectorPool:
                     tool=model_name,
                 )
         else:
-            await self.list_tools(caller)
+            await self.list_tools(caller=caller)
         try:
             return self.tool(model_name)
         except ToolNotFound:

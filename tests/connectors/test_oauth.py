@@ -78,13 +78,13 @@ async def test_each_person_signs_in_and_calls_with_their_own_token(
     spec = HttpSpec(name="crm", namespace="crm", url=f"{base}/mcp", connection="per_user")
     accounts = MemoryAccounts()
     async with ConnectorPool([spec], accounts=accounts, redirect_uri=REDIRECT) as pool:
-        assert await pool.list_tools(ALICE) == []
+        assert await pool.list_tools(caller=ALICE) == []
         assert await pool.unconnected(ALICE) == [spec]
         with pytest.raises(SignInRequired):
             await pool.call("crm__crm__whoami", {}, caller=ALICE)
 
         await _connect(pool, spec, ALICE, "alice")
-        assert {t.name for t in await pool.list_tools(ALICE)} == {"whoami", "add_crm_note"}
+        assert {t.name for t in await pool.list_tools(caller=ALICE)} == {"whoami", "add_crm_note"}
         assert (await pool.call("crm__crm__whoami", {}, caller=ALICE)).text == "signed in as alice"
         with pytest.raises(SignInRequired):
             await pool.call("crm__crm__whoami", {}, caller=BOB)
