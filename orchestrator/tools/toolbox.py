@@ -239,7 +239,9 @@ class PluginToolbox:
 
     async def _channel_tools(self, task: Task) -> list[ToolInfo]:
         enabled = set(self._channel(task).plugins)
-        return [t for t in await self._tools.list_tools(namespaces=enabled) if t.namespace in enabled]
+        return [
+            t for t in await self._tools.list_tools(namespaces=enabled) if t.namespace in enabled
+        ]
 
     def _unreachable(self, task: Task) -> list[ServerStatus]:
         """Servers of this channel that failed; each is also noted once in the thread."""
