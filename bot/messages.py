@@ -77,6 +77,7 @@ def progress_headline(state: str, steps: int, tokens: int, stopped_by: str | Non
         "done": ":white_check_mark: Done",
         "failed": ":warning: Stopped",
         "stopped": f":black_square_for_stop: {stopped(stopped_by or '')}",
+        "asking": ":question: Waiting for your answer",
     }
     facts = [f"{steps} step{'s' if steps != 1 else ''}"] if steps else []
     if tokens:
@@ -108,6 +109,23 @@ def stopped_note(by: str) -> str:
     )
 
 
+def question(text: str) -> str:
+    return f":question: {text}"
+
+
+def question_hint(requester: str, has_options: bool) -> str:
+    how = "Pick an option or reply" if has_options else "Reply"
+    return f"For <@{requester}>: {how} in this thread to answer; I wait until then."
+
+
+def question_answered(by: str, answer: str) -> str:
+    return f":speech_balloon: <@{by}> answered: *{answer}*" if by else f"Answered: *{answer}*"
+
+
+def question_withdrawn() -> str:
+    return "Withdrawn: the task moved on before it was answered."
+
+
 def stop_button() -> str:
     return "Stop"
 
@@ -120,6 +138,11 @@ def control_notice(code: str, requester: str | None) -> str:
             " It keeps running; nothing has changed."
         ),
         "nothing_to_stop": "This task has already finished, so there is nothing to stop.",
+        "not_the_requester": (
+            f"Only {asked} can answer this question. Reply in the thread if you want to add"
+            " something; nothing has changed."
+        ),
+        "question_closed": "This question was already answered or withdrawn; nothing has changed.",
         "unknown_task": (
             "I can't find a task for this thread: it finished long ago or never started here."
             " Nothing was changed."

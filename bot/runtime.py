@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import Settings
 from bot.slack.directory import SlackDirectory
 from bot.slack.files import SlackThreadFiles
+from bot.slack.history import SlackThreadHistory
 from bot.slack.notifier import SlackNotifier
 from bot.slack.retries import retry_handlers
 from bot.telemetry import Observability, tracer_provider
@@ -96,6 +97,7 @@ def build_runtime(
         directory=SlackDirectory(slack),
         telemetry=telemetry,
         files=files,
+        history=SlackThreadHistory(slack),
     )
     return Runtime(
         settings=settings, slack=slack, notifier=notifier, core=core, observability=telemetry

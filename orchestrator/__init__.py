@@ -4,7 +4,16 @@ Never imports `bot` or any Slack package. The Slack edge uses only the names exp
 """
 
 from orchestrator.domain.checkpoint import Checkpoint, Verdict
-from orchestrator.domain.commands import Click, Job, SharedFile, StopRequest, UserMessage
+from orchestrator.domain.commands import (
+    AnswerClick,
+    Click,
+    Job,
+    SharedFile,
+    StopRequest,
+    UserMessage,
+)
+from orchestrator.domain.context import ThreadPost
+from orchestrator.domain.question import option_value, parse_option_value
 from orchestrator.domain.task import ProgressEntry, ThreadRef, first_line
 from orchestrator.domain.text import clip
 from orchestrator.domain.views import (
@@ -17,6 +26,7 @@ from orchestrator.domain.views import (
     Note,
     Notice,
     Progress,
+    QuestionCard,
     Stopped,
     SubagentCard,
     View,
@@ -26,6 +36,7 @@ from orchestrator.service import Accepted, Orchestrator
 
 __all__ = [
     "Accepted",
+    "AnswerClick",
     "Answer",
     "CallLine",
     "ConnectorDown",
@@ -44,10 +55,14 @@ __all__ = [
     "OrchestratorError",
     "Progress",
     "SharedFile",
+    "QuestionCard",
     "StopRequest",
     "Stopped",
     "SubagentCard",
+    "ThreadPost",
     "ThreadRef",
+    "option_value",
+    "parse_option_value",
     "UserMessage",
     "clip",
     "first_line",

@@ -32,10 +32,18 @@ from orchestrator.adapters.sql.connections import SqlConnectionStore
 from orchestrator.domain.pricing import Price, PriceTable
 from orchestrator.engine.approvals import Approvals
 from orchestrator.engine.control import Control
+from orchestrator.engine.questions import Questions
 from orchestrator.engine.runner import Runner
 from orchestrator.engine.worker import Worker
 from orchestrator.errors import SecretKeyInvalid
-from orchestrator.ports import Directory, NoTelemetry, Notifier, Telemetry, ThreadFiles
+from orchestrator.ports import (
+    Directory,
+    NoTelemetry,
+    Notifier,
+    Telemetry,
+    ThreadFiles,
+    ThreadHistory,
+)
 from orchestrator.service import Orchestrator
 from orchestrator.tools.catalog import Catalog
 from orchestrator.tools.connections import Unavailable, server_specs
@@ -131,6 +139,8 @@ class Assembly:
     execution: Execution | None = None
     sandbox: BubblewrapSandbox | None = None
     workspaces: Workspaces | None = None
+    questions: Questions | None = None
+    history: ThreadHistory | None = None
     _open: bool = False
 
     async def open(self) -> None:
@@ -157,6 +167,8 @@ class Assembly:
             reclaim_after_s=options.reclaim_after_s,
             sweep=self._sweep,
             intake=self.execution.receive if self.execution else None,
+            questions=self.questions,
+            history=self.history,
         )
 
     async def _sweep(self) -> int:
@@ -202,6 +214,7 @@ def assemble(
     directory: Directory,
     telemetry: Telemetry | None = None,
     files: ThreadFiles | None = None,
+    history: ThreadHistory | None = None,
 ) -> Assembly:
     """Wire every adapter. Raises `plugins.ConfigError` when threadwork.yaml is invalid.
 
@@ -256,6 +269,9 @@ def assemble(
             config=config.execution,
             idle_s=options.task_ttl_s,
         )
+    questions = Questions(
+        store=store, queue=queue, signals=signals, notifier=notifier, activity=activity
+    )
     runner = Runner(
         store=store,
         model=model,
@@ -271,6 +287,7 @@ def assemble(
             limits=config.limits,
             telemetry=telemetry,
             execution=execution,
+            questions=questions,
         ),
         limits=config.limits,
         signals=signals,
@@ -294,7 +311,12 @@ def assemble(
         engine=engine,
         notifier=notifier,
         orchestrator=Orchestrator(
-            store=store, queue=queue, approvals=approvals, control=control, signals=signals
+            store=store,
+            queue=queue,
+            approvals=approvals,
+            control=control,
+            signals=signals,
+            questions=questions,
         ),
         runner=runner,
         queue=queue,
@@ -310,6 +332,8 @@ def assemble(
         unavailable=unavailable,
         connections=connections,
         execution=execution,
+        questions=questions,
+        history=history,
         sandbox=sandbox,
         workspaces=workspaces,
     )

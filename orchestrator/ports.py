@@ -20,6 +20,7 @@ from connectors import ServerStatus, ToolCallResult, ToolInfo
 from connectors.sandbox import Language, RunResult, SandboxLimits, Workspace
 from orchestrator.domain.checkpoint import Checkpoint
 from orchestrator.domain.commands import Job, SharedFile, UserMessage
+from orchestrator.domain.context import ThreadPost
 from orchestrator.domain.events import ActivityEvent
 from orchestrator.domain.messages import (
     CacheControl,
@@ -244,6 +245,22 @@ class TaskSignals(Protocol):
 
     async def take_steering(self, task_id: str) -> list[UserMessage]:
         """The messages offered since the last call, oldest first; they are removed."""
+        ...
+
+    async def offer_answer(self, task_id: str, call_id: str, text: str, by: str) -> bool:
+        """Store the answer to a question unless one is stored already; True if this one won."""
+        ...
+
+    async def answer_for(self, task_id: str, call_id: str) -> tuple[str, str] | None:
+        """(answer, who answered) of a question, if a button press stored one."""
+        ...
+
+
+class ThreadHistory(Protocol):
+    """A Slack thread's earlier messages (`conversations.replies`)."""
+
+    async def earlier(self, thread: ThreadRef, before_ts: str) -> list[ThreadPost]:
+        """Messages of `thread` older than `before_ts`, oldest first; [] when unreadable."""
         ...
 
 

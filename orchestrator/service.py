@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.domain.commands import Click, Job, StopRequest, UserMessage
+from orchestrator.domain.commands import AnswerClick, Click, Job, StopRequest, UserMessage
 from orchestrator.domain.task import new_id
 from orchestrator.engine.approvals import Approvals, ClickOutcome
 from orchestrator.engine.control import Control, StopOutcome
+from orchestrator.engine.questions import Questions
 from orchestrator.ports import JobQueue, TaskSignals, TaskStore
 
 
@@ -29,12 +30,14 @@ class Orchestrator:
         approvals: Approvals,
         control: Control,
         signals: TaskSignals,
+        questions: Questions,
     ) -> None:
         self._store = store
         self._queue = queue
         self._approvals = approvals
         self._control = control
         self._signals = signals
+        self._questions = questions
 
     async def first_delivery(self, event_id: str) -> bool:
         """False when Slack redelivers an event we already accepted."""
@@ -71,3 +74,7 @@ class Orchestrator:
     async def stop(self, request: StopRequest) -> StopOutcome:
         """Stop a task if the person may; a refusal is explained to them privately."""
         return await self._control.stop(request)
+
+    async def answer(self, click: AnswerClick) -> bool:
+        """Take a press of a question's option; others' presses are refused privately."""
+        return await self._questions.answer(click)

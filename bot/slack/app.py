@@ -81,6 +81,15 @@ def build_app(
             return
         await orchestrator.stop(request)
 
+    @app.action(re.compile(rf"^{re.escape(blocks.ANSWER_ACTION)}\.\d+$"))
+    async def on_answer(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        click = payloads.answer_click(body)
+        if click is None:
+            log.warning("ignored a malformed answer click from %s", _clicker(body))
+            return
+        await orchestrator.answer(click)
+
     @app.event("agent_session_stopped")
     async def on_session_stopped(event: dict[str, Any], context: AsyncBoltContext) -> None:
         request = payloads.session_stopped(event, team_id=_team(context, event))

@@ -22,11 +22,13 @@ from orchestrator import (
     Notice,
     Progress,
     ProgressEntry,
+    QuestionCard,
     Stopped,
     SubagentCard,
     View,
     clip,
     first_line,
+    option_value,
 )
 
 Rendered = tuple[str, list[dict[str, Any]]]
@@ -43,6 +45,8 @@ REJECT_CALLBACK = "checkpoint.reject"
 REASON_BLOCK = "reason"
 REASON_LIMIT = 500
 STOP_ACTION = "task.stop"
+ANSWER_ACTION = "question.answer"
+BUTTON_TEXT_LIMIT = 75
 
 
 def render(view: View) -> Rendered:
@@ -59,6 +63,8 @@ def render(view: View) -> Rendered:
     if isinstance(view, Stopped):
         text = messages.stopped_note(view.by)
         return text, [_section(text)]
+    if isinstance(view, QuestionCard):
+        return render_question(view)
     if isinstance(view, ControlNotice):
         text = messages.control_notice(view.code, view.requester)
         return text, [_section(text)]
@@ -93,7 +99,8 @@ def progress_line(entry: ProgressEntry) -> str:
 
 
 def render_answer(view: Answer) -> Rendered:
-    text = view.text.strip() or messages.empty_answer()
+    # Model text arrives as text: it can't mention @channel or people, or forge links.
+    text = escape(view.text.strip()) or messages.empty_answer()
     kept = text[:MESSAGE_TEXT_BUDGET]
     if len(kept) < len(text):
         # Cut at a paragraph or line boundary inside the budget when there is one.
@@ -132,8 +139,33 @@ def render_subagent(view: SubagentCard) -> Rendered:
     ]
     if view.result:
         result = clip(view.result.strip(), SUBAGENT_RESULT_LIMIT)
-        blocks.append(_section(messages.subagent_result(view.state, result)))
+        blocks.append(_section(messages.subagent_result(view.state, escape(result))))
     return headline, blocks
+
+
+def render_question(view: QuestionCard) -> Rendered:
+    """A question from the model: one button per option while it waits, then the answer."""
+    question = escape(view.question)
+    blocks: list[dict[str, Any]] = [_section(messages.question(question))]
+    if view.state == "open":
+        if view.options:
+            buttons = [
+                {
+                    "type": "button",
+                    "action_id": f"{ANSWER_ACTION}.{i}",
+                    "text": _plain(option[:BUTTON_TEXT_LIMIT]),
+                    "value": option_value(view.call_id, i),
+                }
+                for i, option in enumerate(view.options)
+            ]
+            blocks.append({"type": "actions", "block_id": "question:open", "elements": buttons})
+        blocks.append(_context(messages.question_hint(view.requester, bool(view.options))))
+    elif view.state == "answered":
+        answer = escape(view.answer or "")
+        blocks.append(_section(messages.question_answered(view.answered_by or "", answer)))
+    else:
+        blocks.append(_context(messages.question_withdrawn()))
+    return messages.question(view.question), blocks
 
 
 def render_card(cp: Checkpoint) -> Rendered:

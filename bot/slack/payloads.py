@@ -11,7 +11,16 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from orchestrator import Click, SharedFile, StopRequest, ThreadRef, UserMessage, Verdict
+from orchestrator import (
+    AnswerClick,
+    Click,
+    SharedFile,
+    StopRequest,
+    ThreadRef,
+    UserMessage,
+    Verdict,
+    parse_option_value,
+)
 
 _ANY_USER = r"[UW][A-Z0-9]+"
 _IGNORED_SUBTYPES = frozenset(
@@ -270,4 +279,24 @@ def session_stopped(event: dict[str, Any], *, team_id: str) -> StopRequest | Non
     return StopRequest(
         user_id=parsed.user,
         thread=ThreadRef(team_id=team_id, channel_id=parsed.channel, thread_ts=parsed.thread_ts),
+    )
+
+
+def answer_click(body: dict[str, Any]) -> AnswerClick | None:
+    """A press of a question's option button: its value names the question and the option."""
+    try:
+        parsed = _BlockActions.model_validate(body)
+    except ValidationError:
+        return None
+    action = parsed.actions[0] if parsed.actions else None
+    channel = parsed.channel.id if parsed.channel else parsed.container.channel_id
+    thread_ts = parsed.container.thread_ts or parsed.container.message_ts
+    target = parse_option_value(action.value) if action else None
+    if target is None or parsed.team is None or not channel or not thread_ts:
+        return None
+    return AnswerClick(
+        user_id=parsed.user.id,
+        thread=ThreadRef(team_id=parsed.team.id, channel_id=channel, thread_ts=thread_ts),
+        call_id=target[0],
+        option=target[1],
     )

@@ -65,6 +65,16 @@ class StopRequest(BaseModel):
     task_id: str | None = None
 
 
+class AnswerClick(BaseModel):
+    """A person pressed one of a question's option buttons; checked against the task first."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    user_id: str
+    thread: ThreadRef
+    call_id: str
+    option: int
+
+
 class Job(BaseModel):
     """One unit of work on the job stream. Running a job twice is harmless (see `worker`)."""
 

@@ -85,6 +85,23 @@ class TaskFailed(ActivityEvent):
     attempts: int | None = None
 
 
+# Questions to a person
+
+
+class QuestionAsked(ActivityEvent):
+    kind: Literal["question.asked"] = "question.asked"
+    call: str
+    question: str
+    options: list[str] = []
+
+
+class QuestionAnswered(ActivityEvent):
+    kind: Literal["question.answered"] = "question.answered"
+    call: str
+    by: str
+    answer: str
+
+
 # The model
 
 

@@ -30,7 +30,13 @@ TaskStatus = Literal[
 ]
 AgentStatus = Literal["ready", "waiting", "done", "failed"]
 ToolCallStatus = Literal[
-    "pending", "running", "awaiting_approval", "awaiting_subagents", "done", "failed"
+    "pending",
+    "running",
+    "awaiting_approval",
+    "awaiting_subagents",
+    "awaiting_input",
+    "done",
+    "failed",
 ]
 
 ORCHESTRATOR = "main"
@@ -59,7 +65,10 @@ _AGENT_MOVES: dict[AgentStatus, frozenset[AgentStatus]] = {
 }
 
 _CALL_MOVES: dict[ToolCallStatus, frozenset[ToolCallStatus]] = {
-    "pending": frozenset({"running", "awaiting_approval", "awaiting_subagents", "done", "failed"}),
+    "pending": frozenset(
+        {"running", "awaiting_approval", "awaiting_subagents", "awaiting_input", "done", "failed"}
+    ),
+    "awaiting_input": frozenset({"done", "failed"}),
     "awaiting_approval": frozenset({"running", "done", "failed"}),
     "awaiting_subagents": frozenset({"done", "failed"}),
     "running": frozenset({"done", "failed"}),
@@ -163,6 +172,8 @@ class ToolCall(_Model):
     result: ToolOutput | None = None
     is_error: bool = False
     checkpoint_id: str | None = None
+    card_ts: str | None = None
+    """The Slack message of an `ask_user` question."""
 
     @property
     def resolved(self) -> bool:

@@ -18,7 +18,7 @@ from orchestrator.domain.task import ConnectorDown as ConnectorDown
 from orchestrator.domain.task import Note as Note
 from orchestrator.domain.task import ProgressEntry
 
-ProgressState = Literal["working", "waiting", "done", "failed", "stopped"]
+ProgressState = Literal["working", "waiting", "asking", "done", "failed", "stopped"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,7 +110,22 @@ class Stopped:
     by: str
 
 
-ControlCode = Literal["not_allowed_to_stop", "nothing_to_stop", "unknown_task"]
+ControlCode = Literal[
+    "not_allowed_to_stop", "nothing_to_stop", "unknown_task", "not_the_requester", "question_closed"
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuestionCard:
+    """An `ask_user` question: one button per option while open, then who answered what."""
+
+    call_id: str
+    question: str
+    options: tuple[str, ...]
+    requester: str
+    state: Literal["open", "answered", "withdrawn"] = "open"
+    answer: str | None = None
+    answered_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,5 +137,13 @@ class ControlNotice:
 
 
 View = (
-    Progress | Answer | Failure | SubagentCard | CheckpointCard | Notice | Stopped | ControlNotice
+    Progress
+    | Answer
+    | Failure
+    | SubagentCard
+    | CheckpointCard
+    | Notice
+    | Stopped
+    | ControlNotice
+    | QuestionCard
 )

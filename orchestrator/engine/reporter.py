@@ -86,7 +86,7 @@ def progress(task: Task, state: ProgressState, *, stopped_by: str | None = None)
         entries=tuple(task.progress),
         steps=task.steps - task.turn_first_step,
         tokens=task.usage.total - task.turn_first_tokens,
-        task_id=task.id if state in ("working", "waiting") else None,
+        task_id=task.id if state in ("working", "waiting", "asking") else None,
         stopped_by=stopped_by,
     )
 
@@ -109,6 +109,8 @@ def subagent_state(agent: Agent) -> ProgressState:
         return "done" if agent.status == "done" else "failed"
     if any(c.status == "awaiting_approval" for c in agent.calls):
         return "waiting"
+    if any(c.status == "awaiting_input" for c in agent.calls):
+        return "asking"
     return "working"
 
 

@@ -422,6 +422,11 @@ class Runner:
             await self._save(task)
             await self._record_task(task)
             await self._reporter.progress(task, "waiting")
+        elif any(c.status == "awaiting_input" for a in task.agents.values() for c in a.calls):
+            task.move("awaiting_input")
+            await self._save(task)
+            await self._record_task(task)
+            await self._reporter.progress(task, "asking")
         else:
             await self._record_task(task)
         await self._notifier.flush()

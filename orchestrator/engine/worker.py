@@ -18,11 +18,21 @@ from collections.abc import Awaitable, Callable
 from orchestrator import context
 from orchestrator.domain import turns
 from orchestrator.domain.commands import Job, SharedFile, UserMessage
+from orchestrator.domain.context import earlier_messages
 from orchestrator.domain.events import TaskCreated, TaskMessage
+from orchestrator.domain.question import may_answer
 from orchestrator.domain.task import Task
+from orchestrator.engine.questions import Questions, waiting_question
 from orchestrator.engine.runner import Runner
 from orchestrator.errors import LeaseLost, StaleTask
-from orchestrator.ports import ActivityLog, JobQueue, Leases, TaskSignals, TaskStore
+from orchestrator.ports import (
+    ActivityLog,
+    JobQueue,
+    Leases,
+    TaskSignals,
+    TaskStore,
+    ThreadHistory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +54,8 @@ class Worker:
         sweep_every_s: float = 1.0,
         name: str | None = None,
         intake: Callable[[Task, tuple[SharedFile, ...]], Awaitable[str]] | None = None,
+        questions: Questions | None = None,
+        history: ThreadHistory | None = None,
     ) -> None:
         self._queue = queue
         self._leases = leases
@@ -51,6 +63,8 @@ class Worker:
         self._runner = runner
         self._activity = activity
         self._signals = signals
+        self._questions = questions
+        self._history = history
         self._model = model
         self._slots = asyncio.Semaphore(concurrency)
         self._concurrency = concurrency
@@ -136,6 +150,9 @@ class Worker:
             if task is not None and task.has_applied(job.message.message_ts):
                 if task.status in turns.FINISHED:
                     return  # steered into a turn that has finished since: nothing left to do
+            elif task is not None and waiting_question(task) is not None:
+                if not await self._answer(task, job.message):
+                    return  # others' messages wait in the inbox for the next model request
             else:
                 task = await self._apply(task, job.task_id, job.message)
         if task is None:
@@ -159,8 +176,36 @@ class Worker:
             return
         await self._runner.stop(task, job.stopped_by or "someone")
 
+    async def _answer(self, task: Task, message: UserMessage) -> bool:
+        """The requester's reply answers the waiting question, verbatim; True if it did."""
+        asked = waiting_question(task)
+        if asked is None or self._questions is None:
+            return False
+        if not may_answer(task.requester, message.user_id):
+            return False
+        agent, call = asked
+        await self._questions.resolve(task, agent, call, message.text, by=message.user_id)
+        task.mark_applied(message.message_ts)
+        await self._store.save(task)
+        return True
+
+    async def _context(self, message: UserMessage) -> str:
+        """For a mention partway down a thread: the thread's earlier messages, bounded."""
+        if self._history is None or message.message_ts == message.thread.thread_ts:
+            return ""
+        try:
+            posts = await self._history.earlier(message.thread, message.message_ts)
+        except Exception:  # the task starts without the context rather than not at all
+            log.warning(
+                "could not read the thread of task for %s", message.message_ts, exc_info=True
+            )
+            return ""
+        return earlier_messages(posts)
+
     async def _apply(self, task: Task | None, task_id: str, message: UserMessage) -> Task:
+        context = ""
         if task is None:
+            context = await self._context(message)
             task = turns.new_task(task_id, message, model=self._model)
             await self._activity.record(TaskCreated(task_id=task_id, user=message.user_id))
         if task.has_applied(message.message_ts):
@@ -174,7 +219,7 @@ class Worker:
         if message.files and self._intake is not None:
             # Downloaded before the model sees the message; a rerun downloads them again.
             text += "\n\n" + await self._intake(task, message.files)
-        turns.open_turn(task, message, text)
+        turns.open_turn(task, message, f"{context}\n\n{text}" if context else text)
         await self._store.save(task)
         await self._activity.record(
             TaskMessage(

@@ -28,6 +28,7 @@ from orchestrator.domain.messages import (
     output_blocks,
     text_block,
 )
+from orchestrator.domain.question import ASK_DEFINITION, ASK_TOOL
 from orchestrator.domain.subagents import (
     SPAWN_DEFINITION,
     SPAWN_TOOL,
@@ -45,6 +46,7 @@ from orchestrator.domain.task import (
     with_entry,
 )
 from orchestrator.engine.approvals import Approvals, Execute
+from orchestrator.engine.questions import Questions
 from orchestrator.ports import ActivityLog, NoTelemetry, Telemetry, ToolProvider
 from orchestrator.tools.catalog import Catalog, ChannelCatalog
 from orchestrator.tools.execution import NAMES as EXECUTION_TOOLS
@@ -88,7 +90,7 @@ _CORE_TOOLS: list[ToolSpec] = [
         },
     },
 ]
-_CORE_NAMES = frozenset([*(t["name"] for t in _CORE_TOOLS), SPAWN_TOOL])
+_CORE_NAMES = frozenset([*(t["name"] for t in _CORE_TOOLS), SPAWN_TOOL, ASK_TOOL])
 
 
 class PluginToolbox:
@@ -104,6 +106,7 @@ class PluginToolbox:
         limits: Limits | None = None,
         telemetry: Telemetry | None = None,
         execution: Execution | None = None,
+        questions: Questions | None = None,
     ) -> None:
         self._telemetry = telemetry or NoTelemetry()
         self._catalog = catalog
@@ -114,6 +117,7 @@ class PluginToolbox:
         self._models = models or {}
         self._limits = limits or Limits()
         self._execution = execution
+        self._questions = questions
 
     def catalogue(self, task: Task, agent: Agent) -> list[str]:
         channel = self._channel(task)
@@ -133,7 +137,8 @@ class PluginToolbox:
         gone = [_unavailable(n) for n in agent.active_tools if n not in names]
         spawner = [SPAWN_DEFINITION] if agent.kind == "orchestrator" else []
         workspace = self._execution.definitions(task) if self._execution else []
-        return [*_CORE_TOOLS, *spawner, *workspace, *deferred, *gone]
+        asker = [ASK_DEFINITION] if self._questions is not None else []
+        return [*_CORE_TOOLS, *asker, *spawner, *workspace, *deferred, *gone]
 
     def expand_command(self, task: Task, text: str) -> str | None:
         """`/plugin:command args` → the command's prompt with `$ARGUMENTS`; None if not one."""
@@ -164,6 +169,9 @@ class PluginToolbox:
             for call in _waiting(agent):
                 if await self._approvals.settle(call, self._executor(task, agent, call)):
                     settled.append(call)
+            for call in _asking(agent):
+                if self._questions and await self._questions.settle(task, agent, call):
+                    settled.append(call)
         return settled
 
     async def withdraw(self, task: Task, reason: str) -> list[ToolCall]:
@@ -175,6 +183,12 @@ class PluginToolbox:
                     await self._approvals.settle(call, self._executor(task, agent, call))
                 if call.status == "awaiting_approval":
                     call.finish(f"No result: {reason}.", is_error=True)
+                settled.append(call)
+            for call in _asking(agent):
+                if self._questions is not None:
+                    await self._questions.withdraw(task, call, reason)
+                else:
+                    call.finish(f"No answer: {reason}.", is_error=True)
                 settled.append(call)
         return settled
 
@@ -201,6 +215,8 @@ class PluginToolbox:
             elif call.name == "read_skill_file":
                 skill = _skill(channel, str(call.input.get("skill", "")))
                 call.finish(skill.read_file(str(call.input.get("path", ""))))
+            elif call.name == ASK_TOOL and self._questions is not None:
+                await self._questions.ask(task, agent, call)
             elif call.name == SPAWN_TOOL:
                 spawn(
                     task,
@@ -338,6 +354,10 @@ def _unavailable(name: str) -> ToolSpec:
 
 def _waiting(agent: Agent) -> list[ToolCall]:
     return [c for c in agent.calls if c.status == "awaiting_approval"]
+
+
+def _asking(agent: Agent) -> list[ToolCall]:
+    return [c for c in agent.calls if c.status == "awaiting_input"]
 
 
 def _skill(channel: ChannelCatalog, name: str) -> Any:

@@ -89,3 +89,33 @@ async def test_a_message_during_a_model_step_reaches_the_next_request_of_the_sam
     history = texts(stack.model.requests[2].body)
     assert history.count("<@U0ALICE>: also check staging") == 1
     assert json.dumps(history).count("and the EU region") == 1
+
+
+async def test_a_mention_partway_down_a_thread_starts_with_its_earlier_messages(
+    stack: Stack,
+) -> None:
+    parent = stack.slack.seed_message(CHANNEL, "The deploy failed at 14:02", user="U0CAROL")
+    stack.slack.seed_message(
+        CHANNEL,
+        "Logs attached",
+        user="U0DAVE",
+        thread_ts=parent.ts,
+        files=[{"id": "F1", "name": "deploy.log"}],
+    )
+    stack.model.script("what went wrong", [Reply("The migration timed out.")])
+    await stack.mention("what went wrong?", thread_ts=parent.ts)
+    await stack.slack.until_thread(CHANNEL, parent.ts, "The migration timed out.")
+
+    first = stack.model.requests[0].first_user_text
+    assert "<@U0CAROL>: The deploy failed at 14:02" in first
+    assert "<@U0DAVE>: Logs attached [files: deploy.log]" in first
+    assert first.index("14:02") < first.index("<@U0ALICE>: what went wrong?")
+    assert len(stack.slack.calls_to("conversations.replies")) == 1
+
+
+async def test_a_top_level_mention_reads_no_thread(stack: Stack) -> None:
+    stack.model.script("fresh start", [Reply("hello")])
+    mention = await stack.mention("fresh start")
+    await stack.slack.until_thread(CHANNEL, mention["ts"], "hello")
+    assert stack.slack.calls_to("conversations.replies") == []
+    assert stack.model.requests[0].first_user_text == "<@U0ALICE>: fresh start"

@@ -223,10 +223,18 @@ class FakeSlack:
         ts: str | None = None,
         thread_ts: str | None = None,
         blocks: list[Json] | None = None,
+        files: list[Json] | None = None,
     ) -> SlackMessage:
         """Put a message (typically a person's) into the workspace, e.g. for conversations.replies."""
         message = SlackMessage(
-            channel, ts or next_ts(), thread_ts, text, tuple(blocks or ()), user, 0
+            channel,
+            ts or next_ts(),
+            thread_ts,
+            text,
+            tuple(blocks or ()),
+            user,
+            0,
+            tuple(files or ()),
         )
         with self._cond:
             self._workspace.add_message(message)

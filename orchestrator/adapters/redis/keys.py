@@ -11,6 +11,7 @@
     {p}:stop:{<task_id>}                  str   who pressed Stop, until the worker stopped it; TTL 1 d
     {p}:inbox:{<task_id>}                 list  messages offered to the running turn; TTL 1 d
     {p}:spend:<team>:<channel>:<YYYY-MM>  str   USD spent on the model in the month; TTL 40 days
+    {p}:answer:{<task_id>}:<call_id>      str   first answer pressed on a question (JSON); TTL 1 d
 
 The `{<task_id>}` hash tag keeps a task's keys in one Redis Cluster slot, so the Lua scripts that
 touch them keep working on Cluster.
@@ -44,6 +45,9 @@ class Keys:
 
     def inbox(self, task_id: str) -> str:
         return f"{self.prefix}:inbox:{{{task_id}}}"
+
+    def answer(self, task_id: str, call_id: str) -> str:
+        return f"{self.prefix}:answer:{{{task_id}}}:{call_id}"
 
     def checkpoint(self, checkpoint_id: str) -> str:
         return f"{self.prefix}:checkpoint:{{{checkpoint_id}}}"

@@ -1,4 +1,5 @@
-"""Task signals in Redis: the stop flag a running worker polls, and the inbox of steering messages.
+"""Task signals in Redis: the stop flag a running worker polls, the inbox of steering messages,
+and answers pressed on questions (first press wins).
 
 Both are hints that make a running turn react sooner; neither is the durable copy. A stop is also
 queued as a job, and a steering message as its ordinary message job, so a signal lost with a
@@ -6,6 +7,8 @@ process loses nothing: the job does the same work later, and applying it twice i
 """
 
 from __future__ import annotations
+
+import json
 
 from redis.asyncio import Redis
 
@@ -50,3 +53,15 @@ class RedisTaskSignals:
     async def take_steering(self, task_id: str) -> list[UserMessage]:
         items = await self._take_all(keys=[self._keys.inbox(task_id)])
         return [UserMessage.model_validate_json(item) for item in items or []]
+
+    async def offer_answer(self, task_id: str, call_id: str, text: str, by: str) -> bool:
+        value = json.dumps({"text": text, "by": by})
+        key = self._keys.answer(task_id, call_id)
+        return bool(await self._redis.set(key, value, nx=True, ex=SIGNAL_TTL_S))
+
+    async def answer_for(self, task_id: str, call_id: str) -> tuple[str, str] | None:
+        value = await self._redis.get(self._keys.answer(task_id, call_id))
+        if value is None:
+            return None
+        data = json.loads(value)
+        return str(data["text"]), str(data["by"])
