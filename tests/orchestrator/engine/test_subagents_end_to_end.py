@@ -139,7 +139,7 @@ async def test_three_subagents_work_on_their_own_briefs_and_the_parent_gets_summ
     await stack.slack.until_thread(CHANNEL, mention["ts"], "Done")  # the task is settled
     (task_id,) = await stack.task_ids_for(mention["ts"])
     finished = [e for e in await stack.events(task_id) if isinstance(e, SubagentFinished)]
-    assert len(finished) == 3 and all(e.input_tokens > 0 for e in finished)
+    assert len(finished) == 3 and all(e.input_tokens + e.cache_read_tokens > 0 for e in finished)
 
 
 async def test_plugin_agent_definition_sets_prompt_model_and_tools(stack: Stack) -> None:
