@@ -10,6 +10,7 @@ from the last save. A sub-agent's failure ends only that sub-agent. The loop onl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -104,20 +105,23 @@ class Runner:
     async def _run_watched(self, task: Task) -> None:
         self._locks[task.id] = asyncio.Lock()
         flag = self._stops[task.id] = _StopFlag()
-        watcher = asyncio.create_task(self._watch_stop(task.id, flag))
+        finished = asyncio.Event()
+        watcher = asyncio.create_task(self._watch_stop(task.id, flag, finished))
         try:
             await self._run(task)
         except TaskStopped as stopped:
             await self.stop(task, stopped.by)
         finally:
+            # The event ends the watcher even if a Redis call swallowed the cancellation.
+            finished.set()
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
             del self._stops[task.id]
             del self._locks[task.id]
 
-    async def _watch_stop(self, task_id: str, flag: _StopFlag) -> None:
-        """Poll the task's stop flag (set by any process) until it is up."""
-        while True:
+    async def _watch_stop(self, task_id: str, flag: _StopFlag, finished: asyncio.Event) -> None:
+        """Poll the task's stop flag (set by any process) until it is up or the run is over."""
+        while not finished.is_set():
             try:
                 by = await self._signals.stop_requested(task_id)
             except Exception:  # a Redis hiccup delays a stop by one poll, never ends the run
@@ -126,7 +130,8 @@ class Runner:
             if by is not None:
                 flag.raise_(by)
                 return
-            await asyncio.sleep(self._stop_poll_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), self._stop_poll_s)
 
     async def _run(self, task: Task) -> None:
         if task.status in ("queued", "awaiting_approval", "awaiting_input"):
