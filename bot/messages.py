@@ -113,9 +113,14 @@ def question(text: str) -> str:
     return f":question: {text}"
 
 
-def question_hint(requester: str, has_options: bool) -> str:
+def question_hint(requester: str, has_options: bool, expires_at: float | None = None) -> str:
     how = "Pick an option or reply" if has_options else "Reply"
-    return f"For <@{requester}>: {how} in this thread to answer; I wait until then."
+    until = f" (until {when(expires_at)})" if expires_at else ""
+    return f"For <@{requester}>: {how} in this thread to answer; I wait until then{until}."
+
+
+def question_from(subagent: str) -> str:
+    return f"Asked by the sub-agent _{subagent}_ working on this task."
 
 
 def question_answered(by: str, answer: str) -> str:
@@ -124,6 +129,10 @@ def question_answered(by: str, answer: str) -> str:
 
 def question_withdrawn() -> str:
     return "Withdrawn: the task moved on before it was answered."
+
+
+def question_expired() -> str:
+    return ":hourglass: Expired unanswered; the task went on without an answer."
 
 
 def stop_button() -> str:
@@ -142,7 +151,9 @@ def control_notice(code: str, requester: str | None) -> str:
             f"Only {asked} can answer this question. Reply in the thread if you want to add"
             " something; nothing has changed."
         ),
-        "question_closed": "This question was already answered or withdrawn; nothing has changed.",
+        "question_closed": (
+            "This question was already answered, withdrawn or expired; nothing has changed."
+        ),
         "unknown_task": (
             "I can't find a task for this thread: it finished long ago or never started here."
             " Nothing was changed."

@@ -172,8 +172,10 @@ class Assembly:
         )
 
     async def _sweep(self) -> int:
-        """Deadlines of checkpoints, then (every few minutes) expired workspaces."""
+        """Deadlines of checkpoints and questions, then (every few minutes) expired workspaces."""
         done = await self.approvals.sweep()
+        if self.questions is not None:
+            done += await self.questions.sweep()
         if self.execution is not None:
             done += await self.execution.sweep()
         return done
@@ -270,7 +272,12 @@ def assemble(
             idle_s=options.task_ttl_s,
         )
     questions = Questions(
-        store=store, queue=queue, signals=signals, notifier=notifier, activity=activity
+        store=store,
+        queue=queue,
+        signals=signals,
+        notifier=notifier,
+        activity=activity,
+        expire_after=config.questions.expire_after,
     )
     runner = Runner(
         store=store,

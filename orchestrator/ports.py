@@ -32,6 +32,7 @@ from orchestrator.domain.messages import (
     text_of,
     tool_uses,
 )
+from orchestrator.domain.question import Outcome
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall, Usage
 from orchestrator.domain.views import View
 
@@ -247,12 +248,25 @@ class TaskSignals(Protocol):
         """The messages offered since the last call, oldest first; they are removed."""
         ...
 
-    async def offer_answer(self, task_id: str, call_id: str, text: str, by: str) -> bool:
-        """Store the answer to a question unless one is stored already; True if this one won."""
+    async def offer_answer(self, task_id: str, call_id: str, outcome: Outcome) -> bool:
+        """Store what closed a question (an answer, or its expiry) unless something did already;
+        True if this one won."""
         ...
 
-    async def answer_for(self, task_id: str, call_id: str) -> tuple[str, str] | None:
-        """(answer, who answered) of a question, if a button press stored one."""
+    async def answer_for(self, task_id: str, call_id: str) -> Outcome | None:
+        """What closed a question, if a button press or its deadline stored something."""
+        ...
+
+    async def schedule_question(self, task_id: str, call_id: str, expires_at: float) -> None:
+        """Remember a waiting question's deadline (every process's sweep sees it)."""
+        ...
+
+    async def claim_due_questions(self, now: float, *, hold_s: float) -> list[tuple[str, str]]:
+        """(task id, call id) of questions past their deadline, held from other sweepers."""
+        ...
+
+    async def drop_question(self, task_id: str, call_id: str) -> None:
+        """Forget a question's deadline: it was answered, withdrawn or expired."""
         ...
 
 

@@ -25,6 +25,7 @@ from plugins.config import (
     ExecutionPolicy,
     Limits,
     PriceConfig,
+    QuestionsConfig,
     load_admin_config,
     parse_duration,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "PluginRegistry",
     "PriceConfig",
     "Problem",
+    "QuestionsConfig",
     "ResolvedServer",
     "ServerConfigError",
     "Severity",

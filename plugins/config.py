@@ -187,6 +187,12 @@ class ApprovalsConfig(_Model):
         return tuple(a for a in self.approvers if a.startswith("S"))
 
 
+class QuestionsConfig(_Model):
+    """How long an `ask_user` question waits for its answer before it expires."""
+
+    expire_after: Duration = timedelta(hours=24)
+
+
 def _admin(value: Any) -> str:
     if not isinstance(value, str) or not _ADMIN.match(value):
         raise ValueError(
@@ -332,6 +338,7 @@ class AdminConfig(_Model):
     channels: dict[str, list[str]] = Field(default_factory=dict)
     connectors: dict[str, ConnectorOverride] = Field(default_factory=dict)
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
+    questions: QuestionsConfig = Field(default_factory=QuestionsConfig)
     limits: Limits = Field(default_factory=Limits)
     admins: Annotated[AdminsConfig, BeforeValidator(_admins)] = Field(default_factory=AdminsConfig)
     """User and user-group ids who may stop any task (`admins: [U0ADMIN, S0OPS]`)."""

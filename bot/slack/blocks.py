@@ -147,6 +147,8 @@ def render_question(view: QuestionCard) -> Rendered:
     """A question from the model: one button per option while it waits, then the answer."""
     question = escape(view.question)
     blocks: list[dict[str, Any]] = [_section(messages.question(question))]
+    if view.asked_by:
+        blocks.append(_context(messages.question_from(escape(view.asked_by))))
     if view.state == "open":
         if view.options:
             buttons = [
@@ -159,10 +161,13 @@ def render_question(view: QuestionCard) -> Rendered:
                 for i, option in enumerate(view.options)
             ]
             blocks.append({"type": "actions", "block_id": "question:open", "elements": buttons})
-        blocks.append(_context(messages.question_hint(view.requester, bool(view.options))))
+        hint = messages.question_hint(view.requester, bool(view.options), view.expires_at)
+        blocks.append(_context(hint))
     elif view.state == "answered":
         answer = escape(view.answer or "")
         blocks.append(_section(messages.question_answered(view.answered_by or "", answer)))
+    elif view.state == "expired":
+        blocks.append(_context(messages.question_expired()))
     else:
         blocks.append(_context(messages.question_withdrawn()))
     return messages.question(view.question), blocks

@@ -93,6 +93,7 @@ class QuestionAsked(ActivityEvent):
     call: str
     question: str
     options: list[str] = []
+    expires_at: float | None = None
 
 
 class QuestionAnswered(ActivityEvent):
@@ -100,6 +101,11 @@ class QuestionAnswered(ActivityEvent):
     call: str
     by: str
     answer: str
+
+
+class QuestionExpired(ActivityEvent):
+    kind: Literal["question.expired"] = "question.expired"
+    call: str
 
 
 # The model

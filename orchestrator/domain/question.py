@@ -2,14 +2,16 @@
 
 A question is a tool call in `awaiting_input`, the same shape as a call waiting for approval: the
 task is suspended, and the requester's answer (a button with one of the options, or a reply in
-the thread) becomes the call's result, verbatim.
+the thread) becomes the call's result, verbatim. Like a checkpoint it has a deadline: unanswered
+by then, it expires and the model is told nobody answered. A sub-agent asks through the task's
+thread too: its question names it, and the answer goes back to it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from orchestrator.domain.messages import ToolSpec
 
@@ -76,6 +78,31 @@ def parse_option_value(value: str) -> tuple[str, int] | None:
     if match is None:
         return None
     return match.group("call"), int(match.group("index"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Answered:
+    """The requester answered: `text` becomes the call's result, verbatim."""
+
+    text: str
+    by: str
+    kind: Literal["answered"] = "answered"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Expired:
+    """Nobody answered before the question's deadline."""
+
+    kind: Literal["expired"] = "expired"
+
+
+Outcome = Answered | Expired
+"""What closes a waiting question; the first one stored wins."""
+
+EXPIRED_RESULT = (
+    "No answer: nobody answered the question before it expired. Go on without it if you can,"
+    " or say in your reply what you still need."
+)
 
 
 def may_answer(requester: str, user_id: str) -> bool:

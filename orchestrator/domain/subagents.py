@@ -62,7 +62,8 @@ SPAWN_DEFINITION: ToolSpec = {
 
 _GENERAL_PROMPT = (
     "You are a sub-agent working on one part of a larger task for a team in Slack. Work only on"
-    " your brief, using the tools you have. You cannot talk to the user."
+    " your brief, using the tools you have. Ask the person who started the task (ask_user) only"
+    " for a decision nobody else can make; your question is shown in their thread."
 )
 _SUMMARY_RULE = (
     "When you are done, answer with a summary of your result in at most {words} words: the"

@@ -174,6 +174,8 @@ class ToolCall(_Model):
     checkpoint_id: str | None = None
     card_ts: str | None = None
     """The Slack message of an `ask_user` question."""
+    expires_at: float | None = None
+    """When an `ask_user` question expires unanswered (epoch s)."""
 
     @property
     def resolved(self) -> bool:

@@ -123,9 +123,12 @@ class QuestionCard:
     question: str
     options: tuple[str, ...]
     requester: str
-    state: Literal["open", "answered", "withdrawn"] = "open"
+    state: Literal["open", "answered", "withdrawn", "expired"] = "open"
     answer: str | None = None
     answered_by: str | None = None
+    expires_at: float | None = None
+    asked_by: str | None = None
+    """The sub-agent (its type) that asked, when it was not the orchestrator."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

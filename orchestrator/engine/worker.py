@@ -184,6 +184,8 @@ class Worker:
         if not may_answer(task.requester, message.user_id):
             return False
         agent, call = asked
+        if not await self._questions.claim_reply(task, call, message.text, message.user_id):
+            return False  # a press or the deadline came first; its resume job closes it
         await self._questions.resolve(task, agent, call, message.text, by=message.user_id)
         task.mark_applied(message.message_ts)
         await self._store.save(task)

@@ -186,7 +186,7 @@ class PluginToolbox:
                 settled.append(call)
             for call in _asking(agent):
                 if self._questions is not None:
-                    await self._questions.withdraw(task, call, reason)
+                    await self._questions.withdraw(task, agent, call, reason)
                 else:
                     call.finish(f"No answer: {reason}.", is_error=True)
                 settled.append(call)

@@ -11,7 +11,9 @@
     {p}:stop:{<task_id>}                  str   who pressed Stop, until the worker stopped it; TTL 1 d
     {p}:inbox:{<task_id>}                 list  messages offered to the running turn; TTL 1 d
     {p}:spend:<team>:<channel>:<YYYY-MM>  str   USD spent on the model in the month; TTL 40 days
-    {p}:answer:{<task_id>}:<call_id>      str   first answer pressed on a question (JSON); TTL 1 d
+    {p}:answer:{<task_id>}:<call_id>      str   what closed a question first: an answer pressed,
+                                                or its expiry (JSON); TTL 1 d
+    {p}:questions:due                     zset  "<task_id> <call_id>" -> question deadline (epoch s)
 
 The `{<task_id>}` hash tag keeps a task's keys in one Redis Cluster slot, so the Lua scripts that
 touch them keep working on Cluster.
@@ -58,6 +60,10 @@ class Keys:
     @property
     def checkpoints_due(self) -> str:
         return f"{self.prefix}:checkpoints:due"
+
+    @property
+    def questions_due(self) -> str:
+        return f"{self.prefix}:questions:due"
 
     @property
     def checkpoints_pending(self) -> str:

@@ -1,5 +1,6 @@
 """Task signals in Redis: the stop flag a running worker polls, the inbox of steering messages,
-and answers pressed on questions (first press wins).
+answers pressed on questions (first press, or the question's expiry, wins) and the deadlines of
+waiting questions (one sorted set every process's sweep reads).
 
 Both are hints that make a running turn react sooner; neither is the durable copy. A stop is also
 queued as a job, and a steering message as its ordinary message job, so a signal lost with a
@@ -14,6 +15,7 @@ from redis.asyncio import Redis
 
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.domain.commands import UserMessage
+from orchestrator.domain.question import Answered, Expired, Outcome
 
 SIGNAL_TTL_S = 24 * 3600
 
@@ -23,6 +25,12 @@ local items = redis.call('LRANGE', KEYS[1], 0, -1)
 redis.call('DEL', KEYS[1])
 return items
 """
+# KEYS[1] due set; ARGV: now, hold until, count. Returns members due, each pushed to `hold until`.
+_CLAIM_DUE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
+return ids
+"""
 
 
 class RedisTaskSignals:
@@ -30,6 +38,7 @@ class RedisTaskSignals:
         self._redis = redis
         self._keys = keys
         self._take_all = redis.register_script(_TAKE_ALL)
+        self._claim_due = redis.register_script(_CLAIM_DUE)
 
     async def request_stop(self, task_id: str, by: str) -> None:
         await self._redis.set(self._keys.stop(task_id), by, ex=SIGNAL_TTL_S)
@@ -54,14 +63,40 @@ class RedisTaskSignals:
         items = await self._take_all(keys=[self._keys.inbox(task_id)])
         return [UserMessage.model_validate_json(item) for item in items or []]
 
-    async def offer_answer(self, task_id: str, call_id: str, text: str, by: str) -> bool:
-        value = json.dumps({"text": text, "by": by})
+    async def offer_answer(self, task_id: str, call_id: str, outcome: Outcome) -> bool:
+        if isinstance(outcome, Answered):
+            value = json.dumps({"kind": "answered", "text": outcome.text, "by": outcome.by})
+        else:
+            value = json.dumps({"kind": "expired"})
         key = self._keys.answer(task_id, call_id)
         return bool(await self._redis.set(key, value, nx=True, ex=SIGNAL_TTL_S))
 
-    async def answer_for(self, task_id: str, call_id: str) -> tuple[str, str] | None:
+    async def answer_for(self, task_id: str, call_id: str) -> Outcome | None:
         value = await self._redis.get(self._keys.answer(task_id, call_id))
         if value is None:
             return None
         data = json.loads(value)
-        return str(data["text"]), str(data["by"])
+        if data.get("kind") == "expired":
+            return Expired()
+        return Answered(text=str(data["text"]), by=str(data["by"]))
+
+    async def schedule_question(self, task_id: str, call_id: str, expires_at: float) -> None:
+        await self._redis.zadd(self._keys.questions_due, {_member(task_id, call_id): expires_at})
+
+    async def claim_due_questions(self, now: float, *, hold_s: float) -> list[tuple[str, str]]:
+        members = await self._claim_due(
+            keys=[self._keys.questions_due], args=[now, now + hold_s, 50]
+        )
+        out = []
+        for member in members or []:
+            text = member.decode() if isinstance(member, bytes) else str(member)
+            task_id, _, call_id = text.partition(" ")
+            out.append((task_id, call_id))
+        return out
+
+    async def drop_question(self, task_id: str, call_id: str) -> None:
+        await self._redis.zrem(self._keys.questions_due, _member(task_id, call_id))
+
+
+def _member(task_id: str, call_id: str) -> str:
+    return f"{task_id} {call_id}"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
 from bot.slack.blocks import render
 from orchestrator import Answer, CallLine, ConnectorDown, Failure, Note, Progress
+from orchestrator.domain.views import QuestionCard
 from tests.harness.block_kit import block_errors
 
 SECTION_MAX = 3000
@@ -246,3 +248,33 @@ def test_progress_lines_cannot_ping_or_link() -> None:
     shown = all_text(blocks)
     assert "<!channel>" not in shown and "<@U0BOB>" not in shown
     assert "&lt;!channel&gt;" in shown
+
+
+def test_an_expired_question_has_no_buttons_and_says_it_expired() -> None:
+    open_card = QuestionCard(
+        call_id="toolu_1",
+        question="Staging or production?",
+        options=("staging", "production"),
+        requester="U0ALICE",
+        expires_at=1_800_000_000.0,
+    )
+    _, blocks = render(open_card)
+    assert "until <!date^1800000000^" in all_text(blocks)
+    assert any(b["type"] == "actions" for b in blocks)
+    _, blocks = render(dataclasses.replace(open_card, state="expired"))
+    assert "Expired unanswered" in all_text(blocks)
+    assert not any(b["type"] == "actions" for b in blocks)
+    assert not block_errors(blocks)
+
+
+def test_a_subagents_question_names_the_subagent_escaped() -> None:
+    view = QuestionCard(
+        call_id="toolu_1",
+        question="Which account?",
+        options=(),
+        requester="U0ALICE",
+        asked_by="<!channel>",
+    )
+    _, blocks = render(view)
+    text = all_text(blocks)
+    assert "Asked by the sub-agent" in text and "<!channel>" not in text
