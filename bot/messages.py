@@ -154,6 +154,7 @@ def control_notice(code: str, requester: str | None) -> str:
         "question_closed": (
             "This question was already answered, withdrawn or expired; nothing has changed."
         ),
+        "feedback_noted": "Thanks for the feedback: it is recorded with this task.",
         "unknown_task": (
             "I can't find a task for this thread: it finished long ago or never started here."
             " Nothing was changed."
@@ -164,6 +165,26 @@ def control_notice(code: str, requester: str | None) -> str:
 
 def empty_answer() -> str:
     return "_(The model finished without writing an answer.)_"
+
+
+def answer_reference(task_id: str) -> str:
+    """The footer under every answer: the id `threadwork runs show` takes."""
+    return f"Task `{task_id}` · its full record: `threadwork runs show {task_id}`"
+
+
+def feedback_buttons() -> tuple[tuple[str, str], tuple[str, str]]:
+    """((text, accessibility label) of 👍, the same of 👎) under every answer."""
+    return ("👍", "This answer helped"), ("👎", "This answer did not help")
+
+
+def feedback_dialog() -> tuple[str, str, str, str]:
+    """(title, label, hint, submit) of the dialog a 👎 opens."""
+    return (
+        "What went wrong?",
+        "Tell us what was missing or wrong (optional)",
+        "For example: it used last quarter's numbers",
+        "Send",
+    )
 
 
 def answer_truncated(cut_chars: int) -> str:
@@ -201,11 +222,20 @@ def _compact(n: int) -> str:
     return str(n)
 
 
-def no_runs(channel: str | None = None) -> str:
+def no_runs(channel: str | None = None, thread: tuple[str, str] | None = None) -> str:
     where = f" in channel {channel}" if channel else ""
+    if thread is not None:
+        where = f" in thread {thread[1]} of channel {thread[0]}"
     return (
         f"No runs are recorded{where} yet: `threadwork serve` records every task it works on,"
         " and they show up here."
+    )
+
+
+def not_a_thread(text: str) -> str:
+    return (
+        f"{text!r} does not name a thread: paste the thread's link (Copy link in Slack),"
+        " or give CHANNEL:TS, or a TS with --channel."
     )
 
 

@@ -7,6 +7,7 @@ from orchestrator.domain.checkpoint import Checkpoint, Verdict
 from orchestrator.domain.commands import (
     AnswerClick,
     Click,
+    FeedbackClick,
     Job,
     SharedFile,
     StopRequest,
@@ -48,6 +49,7 @@ __all__ = [
     "ControlNotice",
     "DeliveryFailed",
     "Failure",
+    "FeedbackClick",
     "FileTransferFailed",
     "Job",
     "Notice",

@@ -324,6 +324,8 @@ def assemble(
             control=control,
             signals=signals,
             questions=questions,
+            activity=activity,
+            notifier=notifier,
         ),
         runner=runner,
         queue=queue,

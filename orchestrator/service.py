@@ -5,14 +5,27 @@ Every method returns within a few Redis round trips; the planning loop runs in w
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from orchestrator.domain.commands import AnswerClick, Click, Job, StopRequest, UserMessage
+from orchestrator.domain.commands import (
+    AnswerClick,
+    Click,
+    FeedbackClick,
+    Job,
+    StopRequest,
+    UserMessage,
+)
+from orchestrator.domain.events import ActivityEvent, FeedbackCommented, FeedbackGiven
 from orchestrator.domain.task import new_id
+from orchestrator.domain.views import ControlCode, ControlNotice
 from orchestrator.engine.approvals import Approvals, ClickOutcome
 from orchestrator.engine.control import Control, StopOutcome
 from orchestrator.engine.questions import Questions
-from orchestrator.ports import JobQueue, TaskSignals, TaskStore
+from orchestrator.errors import DeliveryFailed
+from orchestrator.ports import ActivityLog, JobQueue, Notifier, TaskSignals, TaskStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +44,8 @@ class Orchestrator:
         control: Control,
         signals: TaskSignals,
         questions: Questions,
+        activity: ActivityLog,
+        notifier: Notifier,
     ) -> None:
         self._store = store
         self._queue = queue
@@ -38,6 +53,8 @@ class Orchestrator:
         self._control = control
         self._signals = signals
         self._questions = questions
+        self._activity = activity
+        self._notifier = notifier
 
     async def first_delivery(self, event_id: str) -> bool:
         """False when Slack redelivers an event we already accepted."""
@@ -78,3 +95,37 @@ class Orchestrator:
     async def answer(self, click: AnswerClick) -> bool:
         """Take a press of a question's option; others' presses are refused privately."""
         return await self._questions.answer(click)
+
+    async def feedback(self, click: FeedbackClick) -> bool:
+        """Record a 👍/👎 (or the comment after a 👎) on an answer of the task in that thread.
+
+        False, recording nothing and telling the clicker, when the task is gone or the buttons
+        were not in its thread. A 👍 and a comment are thanked privately; a 👎 opens the dialog.
+        """
+        task = await self._store.load(click.task_id)
+        if task is None or task.thread != click.thread:
+            log.info("ignored feedback from %s on task %s", click.user_id, click.task_id)
+            await self._tell(click, "unknown_task")
+            return False
+        if click.comment is None:
+            event: ActivityEvent = FeedbackGiven(
+                task_id=task.id, user=click.user_id, value=click.value, message_ts=click.message_ts
+            )
+        else:
+            event = FeedbackCommented(
+                task_id=task.id,
+                user=click.user_id,
+                comment=click.comment,
+                message_ts=click.message_ts,
+            )
+        if click.comment != "":
+            await self._activity.record(event)
+        if click.value == "positive" or click.comment is not None:
+            await self._tell(click, "feedback_noted")
+        return True
+
+    async def _tell(self, click: FeedbackClick, code: ControlCode) -> None:
+        try:
+            await self._notifier.tell(click.thread, click.user_id, ControlNotice(code=code))
+        except DeliveryFailed:
+            log.warning("could not reply privately to %s", click.user_id)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from bot import messages
 from bot.settings import Settings
+from bot.slack.permalinks import thread_of
 from orchestrator.adapters.sql.activity import Recorded, SqlActivityLog, make_engine, upgrade
 from orchestrator.adapters.sql.records import TaskRow
 from orchestrator.domain.checkpoint import Approvers
@@ -26,6 +27,8 @@ from orchestrator.domain.events import (
     CheckpointExecuted,
     CheckpointRefused,
     CodeRan,
+    FeedbackCommented,
+    FeedbackGiven,
     FileReceived,
     FileShared,
     ModelCalled,
@@ -40,6 +43,7 @@ from orchestrator.domain.text import clip
 
 EXIT_UNKNOWN = 1
 EXIT_UNREACHABLE = 2
+EXIT_USAGE = 2
 DEFAULT_LIMIT = 20
 TITLE_CHARS = 60
 VALUE_CHARS = 200
@@ -58,6 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--limit", type=_positive, default=DEFAULT_LIMIT, metavar="N", help="show at most N tasks"
     )
     listing.add_argument("--channel", metavar="C", help="only tasks in this Slack channel id")
+    listing.add_argument(
+        "--thread",
+        metavar="LINK",
+        help="only the task of this thread: a message link, CHANNEL:TS, or TS with --channel",
+    )
     listing.set_defaults(func=list_runs)
     showing = commands.add_parser("show", help="one task and every activity recorded for it")
     showing.add_argument("task_id", metavar="TASK_ID")
@@ -68,13 +77,21 @@ def list_runs(args: argparse.Namespace, settings: Settings) -> int:
     """Print one line per task, newest first; a hint when nothing is recorded yet."""
     channel: str | None = args.channel
     limit: int = args.limit
+    thread = None
+    if args.thread is not None:
+        thread = thread_of(args.thread, channel=channel)
+        if thread is None:
+            print(messages.not_a_thread(args.thread), file=sys.stderr)
+            return EXIT_USAGE
     try:
-        tasks = read(settings, lambda log: _recent(log, limit=limit, channel=channel))
+        tasks = read(
+            settings, lambda log: _recent(log, limit=limit, channel=channel, thread=thread)
+        )
     except Unreadable as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_UNREACHABLE
     if not tasks:
-        print(messages.no_runs(channel))
+        print(messages.no_runs(channel, thread))
         return 0
     for line in _table(tasks):
         print(line)
@@ -120,7 +137,11 @@ async def _query(url: str, query: Callable[[SqlActivityLog], Awaitable[T]]) -> T
         await engine.dispose()
 
 
-async def _recent(log: SqlActivityLog, *, limit: int, channel: str | None) -> list[TaskRow]:
+async def _recent(
+    log: SqlActivityLog, *, limit: int, channel: str | None, thread: tuple[str, str] | None
+) -> list[TaskRow]:
+    if thread is not None:
+        return (await log.tasks_in_thread(*thread))[:limit]
     if channel:
         return await log.tasks_in_channel(channel, limit=limit)
     return await log.tasks(limit=limit)
@@ -253,6 +274,11 @@ def _summary(event: ActivityEvent) -> str:
             return _checkpoint_refused(event)
         case CodeRan():
             return _code_run(event)
+        case FeedbackGiven():
+            return f"{event.value} from {event.user}" + _on_message(event.message_ts)
+        case FeedbackCommented():
+            text = f"{event.user} wrote: {_json(event.comment)}"
+            return text + _on_message(event.message_ts)
         case FileReceived() | FileShared():
             return f"{event.path} ({event.bytes:,} bytes)"
     return _generic(event.payload())
@@ -266,6 +292,10 @@ def _code_run(event: CodeRan) -> str:
     if event.files:
         text += f", files {', '.join(event.files)}"
     return text
+
+
+def _on_message(ts: str | None) -> str:
+    return f" (answer {ts})" if ts else ""
 
 
 def _generic(data: dict[str, Any]) -> str:

@@ -90,6 +90,31 @@ def build_app(
             return
         await orchestrator.answer(click)
 
+    @app.action(blocks.FEEDBACK_ACTION)
+    async def on_feedback(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        click = payloads.feedback_click(body)
+        if click is None:
+            log.warning("ignored a malformed feedback click from %s", _clicker(body))
+            return
+        if await orchestrator.feedback(click) and click.value == "negative":
+            dialog = blocks.feedback_dialog(
+                click.task_id,
+                channel_id=click.thread.channel_id,
+                thread_ts=click.thread.thread_ts,
+                message_ts=click.message_ts,
+            )
+            await client.views_open(trigger_id=body["trigger_id"], view=dialog)
+
+    @app.view(blocks.FEEDBACK_CALLBACK)
+    async def on_feedback_comment(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        click = payloads.feedback_comment(body, comment_block=blocks.COMMENT_BLOCK)
+        if click is None:
+            log.warning("ignored a malformed feedback dialog from %s", _clicker(body))
+            return
+        await orchestrator.feedback(click)
+
     @app.event("agent_session_stopped")
     async def on_session_stopped(event: dict[str, Any], context: AsyncBoltContext) -> None:
         request = payloads.session_stopped(event, team_id=_team(context, event))

@@ -46,6 +46,10 @@ REASON_BLOCK = "reason"
 REASON_LIMIT = 500
 STOP_ACTION = "task.stop"
 ANSWER_ACTION = "question.answer"
+FEEDBACK_ACTION = "answer.feedback"
+FEEDBACK_CALLBACK = "answer.feedback_comment"
+COMMENT_BLOCK = "comment"
+COMMENT_LIMIT = 1000
 BUTTON_TEXT_LIMIT = 75
 
 
@@ -110,7 +114,50 @@ def render_answer(view: Answer) -> Rendered:
     blocks = [_section(chunk) for chunk in _chunks(kept, SECTION_LIMIT)]
     if len(kept) < len(text):
         blocks.append(_context(messages.answer_truncated(len(text) - len(kept))))
+    if view.task_id:
+        blocks += answer_footer(view.task_id)
     return text[:FALLBACK_LIMIT], blocks
+
+
+def answer_footer(task_id: str) -> list[dict[str, Any]]:
+    """The blocks closing a final answer: 👍/👎 feedback buttons, then the task's reference.
+
+    The buttons' values name the task and the verdict only (`positive:<task id>`)."""
+    (up, up_label), (down, down_label) = messages.feedback_buttons()
+    buttons = {
+        "type": "feedback_buttons",
+        "action_id": FEEDBACK_ACTION,
+        "positive_button": {
+            "text": _plain(up),
+            "value": f"positive:{task_id}",
+            "accessibility_label": up_label,
+        },
+        "negative_button": {
+            "text": _plain(down),
+            "value": f"negative:{task_id}",
+            "accessibility_label": down_label,
+        },
+    }
+    return [
+        {"type": "context_actions", "elements": [buttons]},
+        _context(messages.answer_reference(task_id)),
+    ]
+
+
+def feedback_dialog(
+    task_id: str, *, channel_id: str, thread_ts: str, message_ts: str | None
+) -> dict[str, Any]:
+    """The modal a 👎 opens for an optional comment; its metadata names the task and the answer."""
+    title, label, hint, submit = messages.feedback_dialog()
+    metadata = {
+        "task": task_id,
+        "channel": channel_id,
+        "thread_ts": thread_ts,
+        "message_ts": message_ts,
+    }
+    return _comment_modal(
+        FEEDBACK_CALLBACK, metadata, (title, label, hint, submit), COMMENT_BLOCK, COMMENT_LIMIT
+    )
 
 
 def render_failure(view: Failure) -> Rendered:
@@ -211,11 +258,24 @@ def render_notice(view: Notice) -> Rendered:
 
 def reject_dialog(checkpoint_id: str, *, channel_id: str, thread_ts: str | None) -> dict[str, Any]:
     """The modal asking why a request is rejected; its metadata names the checkpoint only."""
-    title, label, hint, submit = messages.reject_dialog()
     metadata = {"checkpoint": checkpoint_id, "channel": channel_id, "thread_ts": thread_ts}
+    return _comment_modal(
+        REJECT_CALLBACK, metadata, messages.reject_dialog(), REASON_BLOCK, REASON_LIMIT
+    )
+
+
+def _comment_modal(
+    callback_id: str,
+    metadata: dict[str, Any],
+    wording: tuple[str, str, str, str],
+    block: str,
+    limit: int,
+) -> dict[str, Any]:
+    """A modal with one optional multi-line text field."""
+    title, label, hint, submit = wording
     return {
         "type": "modal",
-        "callback_id": REJECT_CALLBACK,
+        "callback_id": callback_id,
         "private_metadata": json.dumps(metadata),
         "title": _plain(title),
         "submit": _plain(submit),
@@ -223,14 +283,14 @@ def reject_dialog(checkpoint_id: str, *, channel_id: str, thread_ts: str | None)
         "blocks": [
             {
                 "type": "input",
-                "block_id": REASON_BLOCK,
+                "block_id": block,
                 "optional": True,
                 "label": _plain(label),
                 "element": {
                     "type": "plain_text_input",
-                    "action_id": REASON_BLOCK,
+                    "action_id": block,
                     "multiline": True,
-                    "max_length": REASON_LIMIT,
+                    "max_length": limit,
                     "placeholder": _plain(hint),
                 },
             }

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from orchestrator import (
     AnswerClick,
     Click,
+    FeedbackClick,
     SharedFile,
     StopRequest,
     ThreadRef,
@@ -299,4 +300,56 @@ def answer_click(body: dict[str, Any]) -> AnswerClick | None:
         thread=ThreadRef(team_id=parsed.team.id, channel_id=channel, thread_ts=thread_ts),
         call_id=target[0],
         option=target[1],
+    )
+
+
+_FEEDBACK = re.compile(r"^(positive|negative):([A-Za-z0-9_-]{1,64})$")
+
+
+def feedback_click(body: dict[str, Any]) -> FeedbackClick | None:
+    """A press of 👍/👎 under an answer: the pressed button's value is `<verdict>:<task id>`."""
+    try:
+        parsed = _BlockActions.model_validate(body)
+    except ValidationError:
+        return None
+    action = parsed.actions[0] if parsed.actions else None
+    match = _FEEDBACK.match(action.value) if action else None
+    channel = parsed.channel.id if parsed.channel else parsed.container.channel_id
+    message_ts = parsed.container.message_ts
+    thread_ts = parsed.container.thread_ts or message_ts
+    if match is None or parsed.team is None or not channel or not thread_ts:
+        return None
+    return FeedbackClick(
+        user_id=parsed.user.id,
+        thread=ThreadRef(team_id=parsed.team.id, channel_id=channel, thread_ts=thread_ts),
+        task_id=match.group(2),
+        value=match.group(1),  # type: ignore[arg-type]
+        message_ts=message_ts,
+    )
+
+
+def feedback_comment(body: dict[str, Any], *, comment_block: str) -> FeedbackClick | None:
+    """The submitted 👎 dialog; its metadata names the task, the thread and the answer."""
+    try:
+        parsed = _ViewSubmission.model_validate(body)
+        metadata = json.loads(parsed.view.private_metadata or "{}")
+    except (ValidationError, ValueError):
+        return None
+    if not isinstance(metadata, dict) or parsed.team is None:
+        return None
+    task, channel, thread_ts = (metadata.get(k) for k in ("task", "channel", "thread_ts"))
+    if not (isinstance(task, str) and _OPAQUE_ID.match(task)):
+        return None
+    if not isinstance(channel, str) or not isinstance(thread_ts, str):
+        return None
+    message_ts = metadata.get("message_ts")
+    field = parsed.view.state.get("values", {}).get(comment_block, {}).get(comment_block, {})
+    comment = str(field.get("value") or "").strip() if isinstance(field, dict) else ""
+    return FeedbackClick(
+        user_id=parsed.user.id,
+        thread=ThreadRef(team_id=parsed.team.id, channel_id=channel, thread_ts=thread_ts),
+        task_id=task,
+        value="negative",
+        message_ts=message_ts if isinstance(message_ts, str) else None,
+        comment=comment,
     )

@@ -75,6 +75,20 @@ class AnswerClick(BaseModel):
     option: int
 
 
+class FeedbackClick(BaseModel):
+    """A person pressed 👍/👎 under an answer, or sent the comment dialog that 👎 opens.
+
+    The task id comes from our own button; it is checked against the thread it was pressed in."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    user_id: str
+    thread: ThreadRef
+    task_id: str
+    value: Literal["positive", "negative"]
+    message_ts: str | None = None
+    comment: str | None = None
+
+
 class Job(BaseModel):
     """One unit of work on the job stream. Running a job twice is harmless (see `worker`)."""
 

@@ -85,6 +85,31 @@ class TaskFailed(ActivityEvent):
     attempts: int | None = None
 
 
+# Feedback on answers
+
+
+FeedbackValue = Literal["positive", "negative"]
+
+
+class FeedbackGiven(ActivityEvent):
+    """A person pressed 👍 or 👎 under one of the task's answers."""
+
+    kind: Literal["feedback"] = "feedback"
+    user: str
+    value: FeedbackValue
+    message_ts: str | None = None
+    """The answer the buttons were under."""
+
+
+class FeedbackCommented(ActivityEvent):
+    """What a person wrote after pressing 👎 (the optional comment dialog)."""
+
+    kind: Literal["feedback.comment"] = "feedback.comment"
+    user: str
+    comment: str
+    message_ts: str | None = None
+
+
 # Questions to a person
 
 

@@ -39,6 +39,8 @@ class Answer:
     """The model's answer for this turn of the thread."""
 
     text: str
+    task_id: str | None = None
+    """Set for a task's answer: its feedback buttons and reference footer carry it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,7 +113,12 @@ class Stopped:
 
 
 ControlCode = Literal[
-    "not_allowed_to_stop", "nothing_to_stop", "unknown_task", "not_the_requester", "question_closed"
+    "not_allowed_to_stop",
+    "nothing_to_stop",
+    "unknown_task",
+    "not_the_requester",
+    "question_closed",
+    "feedback_noted",
 ]
 
 
@@ -133,7 +140,8 @@ class QuestionCard:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ControlNotice:
-    """Why a person's stop did nothing, told to them alone."""
+    """A private reply to a person's control (why their stop or answer did nothing; thanks for
+    their feedback), told to them alone."""
 
     code: ControlCode
     requester: str | None = None

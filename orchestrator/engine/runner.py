@@ -412,7 +412,7 @@ class Runner:
     async def _answer(self, task: Task, text: str) -> None:
         # Saved before posting: a worker that dies after this save never asks the model again.
         await self._save(task)
-        await self._notifier.post(task.thread, Answer(text=text))
+        await self._notifier.post(task.thread, Answer(text=text, task_id=task.id))
 
     async def _settle(self, task: Task) -> None:
         main = task.orchestrator

@@ -218,8 +218,10 @@ def block_action(
     trigger_id: str | None = None,
     block_id: str = "actions",
     message_blocks: list[Json] | None = None,
+    element: str = "button",
 ) -> Json:
-    """A `block_actions` payload: `user` clicked the button `action_id` carrying `value`."""
+    """A `block_actions` payload: `user` clicked the button `action_id` carrying `value`
+    (`element="feedback_buttons"`: one of a feedback pair, `value` being that button's)."""
     container: Json = {
         "type": "message",
         "message_ts": message_ts,
@@ -256,7 +258,7 @@ def block_action(
                 "block_id": block_id,
                 "text": {"type": "plain_text", "text": action_id, "emoji": True},
                 "value": value,
-                "type": "button",
+                "type": element,
                 "action_ts": f"{time.time():.6f}",
             }
         ],

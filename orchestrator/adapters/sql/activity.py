@@ -127,6 +127,16 @@ class SqlActivityLog:
             )
             return list(rows)
 
+    async def tasks_in_thread(self, channel_id: str, thread_ts: str) -> list[TaskRow]:
+        """The task of one thread (a thread has at most one per workspace), newest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(TaskRow)
+                .where(TaskRow.channel_id == channel_id, TaskRow.thread_ts == thread_ts)
+                .order_by(TaskRow.created_at.desc())
+            )
+            return list(rows)
+
     async def spend(
         self,
         *,

@@ -144,6 +144,16 @@ async def test_list_in_a_quiet_channel_says_how_runs_get_recorded(
     assert "No runs are recorded" in result.out and "threadwork serve" in result.out
 
 
+async def test_list_by_thread_refuses_what_names_no_thread(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = await runs(capsys, "list", "--thread", "yesterday's thread")
+    assert result.code == 2
+    assert "does not name a thread" in result.err and "CHANNEL:TS" in result.err
+    quiet = await runs(capsys, "list", "--thread", f"{unique('C')}:1700000000.000100")
+    assert quiet.code == 0 and "No runs are recorded in thread 1700000000.000100" in quiet.out
+
+
 def test_an_empty_database_has_no_runs_yet(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
