@@ -39,6 +39,7 @@ from orchestrator.adapters.redis.keys import Keys  # noqa: E402
 from orchestrator.adapters.redis.signals import RedisTaskSignals  # noqa: E402
 from orchestrator.adapters.redis.tasks import RedisTaskStore  # noqa: E402
 from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade  # noqa: E402
+from orchestrator.domain.activity import Activity  # noqa: E402
 from orchestrator.domain.task import ORCHESTRATOR, Agent, Task, ThreadRef  # noqa: E402
 from orchestrator.domain.views import Answer, View  # noqa: E402
 from orchestrator.engine.prompt import system_blocks  # noqa: E402
@@ -85,6 +86,9 @@ class AnswerClock:
 
     async def tell(self, thread: ThreadRef, user_id: str, view: View) -> None:
         await self._inner.tell(thread, user_id, view)
+
+    async def status(self, thread: ThreadRef, activity: Activity | None) -> None:
+        await self._inner.status(thread, activity)
 
     async def flush(self) -> None:
         await self._inner.flush()

@@ -94,6 +94,30 @@ def progress_call(tool: str, status: str, error: str = "") -> str:
     return f"{line}: {error}" if status == "failed" else line
 
 
+_STATUS = {
+    "thinking": "is thinking…",
+    "reading_skill": "is reading the {subject}…",
+    "finding_tools": "is looking for the right tools…",
+    "running_tool": "is running {subject}…",
+    "running_code": "is running code…",
+    "delegating": "is working with {subject} sub-agents…",
+    "waiting_approval": "is waiting for approval",
+    "waiting_answer": "is waiting for your answer",
+}
+_STATUS_BARE = {
+    "reading_skill": "is reading a skill…",
+    "running_tool": "is running a tool…",
+    "delegating": "is working with sub-agents…",
+}
+
+
+def status_line(kind: str, subject: str = "") -> str:
+    """The assistant status under the thread (Slack shows it after the app's name)."""
+    if not subject and kind in _STATUS_BARE:
+        return _STATUS_BARE[kind]
+    return _STATUS.get(kind, "is working…").format(subject=subject.replace("-", " ")[:60])
+
+
 def connector_unavailable(connector: str, error: str) -> str:
     return f"⚠ connector {connector} is unavailable: {error}"
 

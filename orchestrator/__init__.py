@@ -3,6 +3,7 @@
 Never imports `bot` or any Slack package. The Slack edge uses only the names exported here.
 """
 
+from orchestrator.domain.activity import Activity
 from orchestrator.domain.checkpoint import Checkpoint, Verdict
 from orchestrator.domain.commands import (
     AnswerClick,
@@ -37,6 +38,7 @@ from orchestrator.service import Accepted, Orchestrator
 
 __all__ = [
     "Accepted",
+    "Activity",
     "AnswerClick",
     "Answer",
     "CallLine",

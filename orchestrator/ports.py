@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from connectors import ServerStatus, ToolCallResult, ToolInfo
 from connectors.sandbox import Language, RunResult, SandboxLimits, Workspace
+from orchestrator.domain.activity import Activity
 from orchestrator.domain.checkpoint import Checkpoint
 from orchestrator.domain.commands import Job, SharedFile, UserMessage
 from orchestrator.domain.context import ThreadPost
@@ -88,6 +89,10 @@ class Notifier(Protocol):
 
     async def tell(self, thread: ThreadRef, user_id: str, view: View) -> None:
         """Show `view` to one person only (an ephemeral message in the thread)."""
+        ...
+
+    async def status(self, thread: ThreadRef, activity: Activity | None) -> None:
+        """Show under the thread what the task is doing now; None clears it. Latest wins."""
         ...
 
     async def flush(self) -> None:

@@ -18,9 +18,10 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import messages
 from bot.slack.blocks import render
 from bot.slack.retries import rate_limited
-from orchestrator import DeliveryFailed, ThreadRef, View
+from orchestrator import Activity, DeliveryFailed, ThreadRef, View
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class SlackNotifier:
         self._client = client
         self._interval = min_update_interval_s
         self._edits: dict[str, _Edit] = {}
+        self._statuses: dict[tuple[str, str], str] = {}
+        """The status this process last set per thread; Slack clears it when the bot replies."""
 
     @property
     def rate_limited(self) -> int:
@@ -58,6 +61,7 @@ class SlackNotifier:
                 unfurl_media=False,
             )
         )
+        self._statuses.pop((thread.channel_id, thread.thread_ts), None)
         return str(response["ts"])
 
     async def update(self, thread: ThreadRef, message_id: str, view: View) -> None:
@@ -80,6 +84,24 @@ class SlackNotifier:
                 thread_ts=thread.thread_ts or None,
                 text=text,
                 blocks=blocks,
+            )
+        )
+
+    async def status(self, thread: ThreadRef, activity: Activity | None) -> None:
+        text = "" if activity is None else messages.status_line(activity.kind, activity.subject)
+        key = (thread.channel_id, thread.thread_ts)
+        # A clear is always sent: another process may have set what is showing.
+        if text and self._statuses.get(key) == text:
+            return
+        self._statuses[key] = text
+        if not text:
+            del self._statuses[key]
+        await self._call(
+            partial(
+                self._client.assistant_threads_setStatus,
+                channel_id=thread.channel_id,
+                thread_ts=thread.thread_ts,
+                status=text,
             )
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from orchestrator.domain import subagents
+from orchestrator.domain.activity import Activity
 from orchestrator.domain.task import Agent, CallLine, Task, ToolCall, first_line, with_entry
 from orchestrator.domain.views import Failure, Progress, ProgressState, Stopped, SubagentCard
 from orchestrator.errors import DeliveryFailed
@@ -20,6 +21,13 @@ log = logging.getLogger(__name__)
 class ThreadReporter:
     def __init__(self, notifier: Notifier) -> None:
         self._notifier = notifier
+
+    async def status(self, task: Task, activity: Activity | None) -> None:
+        """The thread's status line: what the task does now; None clears it."""
+        try:
+            await self._notifier.status(task.thread, activity)
+        except DeliveryFailed:
+            log.warning("could not set the status of task %s", task.id)
 
     async def open_progress(self, task: Task) -> bool:
         """Post the task's progress reply for this turn if it has none; True if it was posted."""

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from orchestrator import context
-from orchestrator.domain import budget, scheduling, subagents, turns
+from orchestrator.domain import activity, budget, scheduling, subagents, turns
 from orchestrator.domain.events import (
     ModelCalled,
     ModelFailed,
@@ -247,6 +247,7 @@ class Runner:
             )
         )
         await self._record_task(task)
+        await self._reporter.status(task, None)
         await self._reporter.progress(task, "failed")
         view = FailureView(
             code=code,
@@ -262,6 +263,8 @@ class Runner:
         if agent.turn_resolved():
             agent.close_turn()
         elif any(call.status == "pending" for call in agent.calls):
+            if agent.kind == "orchestrator":
+                await self._reporter.status(task, activity.for_calls(agent.calls))
             await self._toolbox.resolve(task, agent, agent.calls)
             note_calls(task, agent.calls)
         elif agent.awaits_model():
@@ -271,6 +274,7 @@ class Runner:
         await self._check_cost(task)
         if agent.kind == "orchestrator":
             await self._take_steering(task, agent)
+            await self._reporter.status(task, activity.THINKING)
         request = ModelRequest(
             model=agent.model,
             system=system_blocks(
@@ -406,6 +410,7 @@ class Runner:
         await self._signals.clear_stop(task.id)
         await self._activity.record(TaskCancelled(task_id=task.id, by=by))
         await self._record_task(task)
+        await self._reporter.status(task, None)
         await self._reporter.progress(task, "stopped", stopped_by=by)
         await self._reporter.stopped(task, Stopped(by=by))
 
@@ -434,6 +439,7 @@ class Runner:
             await self._reporter.progress(task, "asking")
         else:
             await self._record_task(task)
+        await self._reporter.status(task, activity.while_waiting(task))
         await self._notifier.flush()
 
     async def _check_cost(self, task: Task) -> None:

@@ -294,6 +294,17 @@ class FakeSlack:
         with self._cond:
             return self._workspace.messages.get((channel, ts))
 
+    def status(self, channel: str, thread_ts: str) -> str | None:
+        """The assistant status showing under the thread now (None when cleared)."""
+        with self._cond:
+            return self._workspace.statuses.get((channel, thread_ts))
+
+    def statuses(self, channel: str, thread_ts: str) -> list[str]:
+        """Every status the bot set under the thread, in order ("" for a clear)."""
+        with self._cond:
+            log = self._workspace.status_log
+            return [s for c, t, s in log if (c, t) == (channel, thread_ts)]
+
     @property
     def ephemerals(self) -> list[SlackEphemeral]:
         with self._cond:

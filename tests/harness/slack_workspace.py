@@ -137,6 +137,10 @@ class Workspace:
     reactions: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     views: dict[str, SlackView] = field(default_factory=dict)
     files: dict[str, SlackFile] = field(default_factory=dict)
+    statuses: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(channel, thread ts) -> the assistant status showing; Slack clears it on a bot reply."""
+    status_log: list[tuple[str, str, str]] = field(default_factory=list)
+    """(channel, thread ts, status) of every status set or cleared, in order."""
     upload_base: str = ""
     """Where `files.getUploadURLExternal` sends uploads (set by the fake once it listens)."""
     _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -225,6 +229,8 @@ class Workspace:
 
     def add_message(self, message: SlackMessage) -> None:
         self.messages[(message.channel, message.ts)] = message
+        if message.user == BOT_USER and message.thread_ts:
+            self.statuses.pop((message.channel, message.thread_ts), None)
 
     def in_channel(self, channel: str) -> list[SlackMessage]:
         found = [m for (c, _ts), m in self.messages.items() if c == channel]
@@ -405,8 +411,21 @@ class Workspace:
         return {"ok": True, "view": _view_json(view_id, view)}
 
     def _set_status(self, args: Json) -> Json:
-        if not args.get("channel_id") or not args.get("thread_ts"):
+        channel, thread_ts, status = (
+            args.get("channel_id"),
+            args.get("thread_ts"),
+            args.get("status"),
+        )
+        if not channel or not thread_ts or not isinstance(status, str):
             return _error("invalid_arguments")
+        if len(args.get("loading_messages") or []) > 10:
+            return _error("invalid_arguments")
+        key = (str(channel), str(thread_ts))
+        if status:
+            self.statuses[key] = status
+        else:
+            self.statuses.pop(key, None)
+        self.status_log.append((key[0], key[1], status))
         return {"ok": True}
 
 
