@@ -70,6 +70,14 @@ def failure(
     return f":warning: {text}\nReference: `{correlation_id}`"
 
 
+def storage_trouble(correlation_id: str) -> str:
+    return (
+        ":hourglass: I'm having trouble with task storage, so this task is paused; I will retry"
+        " and carry on from where I was as soon as it is back. Nothing you asked is lost, and"
+        f" there is no need to ask again.\nReference: `{correlation_id}`"
+    )
+
+
 def progress_headline(state: str, steps: int, tokens: int, stopped_by: str | None = None) -> str:
     heads = {
         "working": ":hourglass_flowing_sand: Working on it…",

@@ -30,10 +30,16 @@ from orchestrator.domain.views import (
     Progress,
     QuestionCard,
     Stopped,
+    StorageTrouble,
     SubagentCard,
     View,
 )
-from orchestrator.errors import DeliveryFailed, FileTransferFailed, OrchestratorError
+from orchestrator.errors import (
+    DeliveryFailed,
+    FileTransferFailed,
+    OrchestratorError,
+    StorageUnavailable,
+)
 from orchestrator.service import Accepted, Orchestrator
 
 __all__ = [
@@ -62,6 +68,8 @@ __all__ = [
     "QuestionCard",
     "StopRequest",
     "Stopped",
+    "StorageTrouble",
+    "StorageUnavailable",
     "SubagentCard",
     "ThreadPost",
     "ThreadRef",

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from anthropic import AsyncAnthropic
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors import ConnectorPool
 from connectors.sandbox import BubblewrapSandbox, Workspaces
 from orchestrator.adapters.anthropic import AnthropicModel
 from orchestrator.adapters.redis.checkpoints import RedisCheckpointStore
+from orchestrator.adapters.redis.client import connect
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.adapters.redis.lease import RedisLeases
 from orchestrator.adapters.redis.queue import RedisJobQueue
@@ -232,10 +233,8 @@ def assemble(
         log.warning("connector %s is off: %s", item.server, item.reason)
     pool = ConnectorPool(specs)
     # A blocking pool: a burst of requests waits for a free connection instead of failing.
-    redis = Redis(
-        connection_pool=BlockingConnectionPool.from_url(
-            options.redis_url, max_connections=options.redis_max_connections, timeout=REDIS_WAIT_S
-        )
+    redis = connect(
+        options.redis_url, max_connections=options.redis_max_connections, wait_s=REDIS_WAIT_S
     )
     keys = Keys(options.redis_prefix)
     engine = make_engine(options.database_url)

@@ -5,6 +5,7 @@ OrchestratorError
 │   ├── ModelUnavailable       retryable failures (429/529/5xx, mid-stream errors) outlasted our retries
 │   └── ModelRejected          the API refused the request (4xx): retrying would not help
 ├── StaleTask                  a compare-and-set save lost: another worker moved the task on
+├── StorageUnavailable         Redis (live task state) cannot be reached right now
 ├── LeaseLost                  this worker no longer holds the thread's lease
 ├── InvalidTransition          a status change the task model does not allow
 ├── CheckpointConflict         a checkpoint changed between reading and writing it
@@ -53,6 +54,12 @@ class StaleTask(OrchestratorError):
         super().__init__(f"task {task_id} changed since version {expected_version}")
         self.task_id = task_id
         self.expected_version = expected_version
+
+
+class StorageUnavailable(OrchestratorError):
+    """Redis did not answer (down, restarting, unreachable); the work is retried once it does."""
+
+    code = "storage_unavailable"
 
 
 class LeaseLost(OrchestratorError):

@@ -231,6 +231,10 @@ class TaskStore(Protocol):
         """True the first time an event id is seen (within an hour), False for redeliveries."""
         ...
 
+    async def forget_delivery(self, event_id: str) -> None:
+        """Forget that an event id was seen, so its next delivery counts as the first."""
+        ...
+
 
 class TaskSignals(Protocol):
     """Outside events for a task that may be running in another process: stop, steering input."""

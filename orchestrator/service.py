@@ -5,6 +5,7 @@ Every method returns within a few Redis round trips; the planning loop runs in w
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from orchestrator.domain.views import ControlCode, ControlNotice
 from orchestrator.engine.approvals import Approvals, ClickOutcome
 from orchestrator.engine.control import Control, StopOutcome
 from orchestrator.engine.questions import Questions
-from orchestrator.errors import DeliveryFailed
+from orchestrator.errors import DeliveryFailed, StorageUnavailable
 from orchestrator.ports import ActivityLog, JobQueue, Notifier, TaskSignals, TaskStore
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,14 @@ class Orchestrator:
     async def first_delivery(self, event_id: str) -> bool:
         """False when Slack redelivers an event we already accepted."""
         return await self._store.first_delivery(event_id)
+
+    async def forget_delivery(self, event_id: str) -> None:
+        """An event that could not be queued: its redelivery must not count as a repeat.
+
+        Best effort: when task storage is down this does nothing, and the mark expires in an hour.
+        """
+        with contextlib.suppress(StorageUnavailable):
+            await self._store.forget_delivery(event_id)
 
     async def submit(self, message: UserMessage) -> Accepted | None:
         """Queue a message for its thread's task.

@@ -1,8 +1,11 @@
 """The Bolt app: thin listeners and middleware that parse Slack payloads and call the orchestrator.
 
-Listeners never call the model, Redis or MCP: each one parses, makes one call into the
-orchestrator's public API (which only enqueues), and returns. Event listeners are acked by Bolt
-before they run, so Slack's 3-second budget is never at risk.
+Listeners never call the model or MCP: each one parses, makes one call into the orchestrator's
+public API (which only enqueues), and returns. An event is answered only once it is queued: when
+task storage (Redis) is unreachable the answer is 503, so Slack delivers the event again (in
+Socket Mode the envelope is left unacknowledged) and the redelivery is accepted once Redis is back.
+Clicks and dialogs are acked at once and handled right after (Bolt's lazy listeners), so the
+3-second budget is never at risk.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import blocks, payloads
-from orchestrator import Orchestrator
+from orchestrator import Orchestrator, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -29,39 +32,50 @@ def build_app(
         client=client,
         signing_secret=signing_secret or "",
         request_verification_enabled=bool(signing_secret),
-        process_before_response=False,
+        process_before_response=True,
     )
     app.middleware(_drop_redeliveries(orchestrator))
     app.middleware(_refuse_malformed_interactions)
 
     @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def on_mention(
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
+    ) -> BoltResponse | None:
         message = payloads.mention(
             event, team_id=_team(context, event), bot_user_id=context.bot_user_id
         )
-        if message is not None:
-            await orchestrator.submit(message)
+        if message is None:
+            return None
+        return await _queued(orchestrator, body, orchestrator.submit(message))
 
     @app.event("message")
-    async def on_message(event: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def on_message(
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
+    ) -> BoltResponse | None:
         message = payloads.thread_reply(
             event, team_id=_team(context, event), bot_user_id=context.bot_user_id
         )
-        if message is not None:
-            await orchestrator.submit(message)
+        if message is None:
+            return None
+        return await _queued(orchestrator, body, orchestrator.submit(message))
 
-    @app.action(re.compile(r"^checkpoint\.(approve|retry|mark_done|abort)$"))
-    async def on_decision(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
+    @app.event("agent_session_stopped")
+    async def on_session_stopped(
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
+    ) -> BoltResponse | None:
+        request = payloads.session_stopped(event, team_id=_team(context, event))
+        if request is None:
+            return None
+        return await _queued(orchestrator, body, orchestrator.stop(request))
+
+    async def on_decision(body: dict[str, Any]) -> None:
         click = payloads.checkpoint_click(body)
         if click is None:
             log.warning("ignored a malformed checkpoint click from %s", _clicker(body))
             return
         await orchestrator.decide(click)
 
-    @app.action("checkpoint.reject")
-    async def on_reject(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
+    async def on_reject(body: dict[str, Any], client: AsyncWebClient) -> None:
         click = payloads.checkpoint_click(body)
         if click is None:
             log.warning("ignored a malformed checkpoint click from %s", _clicker(body))
@@ -72,27 +86,21 @@ def build_app(
             )
             await client.views_open(trigger_id=body["trigger_id"], view=dialog)
 
-    @app.action(blocks.STOP_ACTION)
-    async def on_stop(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
+    async def on_stop(body: dict[str, Any]) -> None:
         request = payloads.stop_click(body)
         if request is None:
             log.warning("ignored a malformed stop click from %s", _clicker(body))
             return
         await orchestrator.stop(request)
 
-    @app.action(re.compile(rf"^{re.escape(blocks.ANSWER_ACTION)}\.\d+$"))
-    async def on_answer(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
+    async def on_answer(body: dict[str, Any]) -> None:
         click = payloads.answer_click(body)
         if click is None:
             log.warning("ignored a malformed answer click from %s", _clicker(body))
             return
         await orchestrator.answer(click)
 
-    @app.action(blocks.FEEDBACK_ACTION)
-    async def on_feedback(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
+    async def on_feedback(body: dict[str, Any], client: AsyncWebClient) -> None:
         click = payloads.feedback_click(body)
         if click is None:
             log.warning("ignored a malformed feedback click from %s", _clicker(body))
@@ -106,31 +114,54 @@ def build_app(
             )
             await client.views_open(trigger_id=body["trigger_id"], view=dialog)
 
-    @app.view(blocks.FEEDBACK_CALLBACK)
-    async def on_feedback_comment(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
+    async def on_feedback_comment(body: dict[str, Any]) -> None:
         click = payloads.feedback_comment(body, comment_block=blocks.COMMENT_BLOCK)
         if click is None:
             log.warning("ignored a malformed feedback dialog from %s", _clicker(body))
             return
         await orchestrator.feedback(click)
 
-    @app.event("agent_session_stopped")
-    async def on_session_stopped(event: dict[str, Any], context: AsyncBoltContext) -> None:
-        request = payloads.session_stopped(event, team_id=_team(context, event))
-        if request is not None:
-            await orchestrator.stop(request)
-
-    @app.view(blocks.REJECT_CALLBACK)
-    async def on_reject_reason(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
+    async def on_reject_reason(body: dict[str, Any]) -> None:
         click = payloads.rejection(body, reason_block=blocks.REASON_BLOCK)
         if click is None:
             log.warning("ignored a malformed reject dialog from %s", _clicker(body))
             return
         await orchestrator.decide(click)
 
+    app.action(re.compile(r"^checkpoint\.(approve|retry|mark_done|abort)$"))(
+        ack=_ack, lazy=[on_decision]
+    )
+    app.action("checkpoint.reject")(ack=_ack, lazy=[on_reject])
+    app.action(blocks.STOP_ACTION)(ack=_ack, lazy=[on_stop])
+    app.action(re.compile(rf"^{re.escape(blocks.ANSWER_ACTION)}\.\d+$"))(ack=_ack, lazy=[on_answer])
+    app.view(blocks.REJECT_CALLBACK)(ack=_ack, lazy=[on_reject_reason])
+    app.action(blocks.FEEDBACK_ACTION)(ack=_ack, lazy=[on_feedback])
+    app.view(blocks.FEEDBACK_CALLBACK)(ack=_ack, lazy=[on_feedback_comment])
     return app
+
+
+async def _ack(ack: AsyncAck) -> None:
+    await ack()
+
+
+async def _queued(
+    orchestrator: Orchestrator, body: dict[str, Any], accept: Awaitable[object]
+) -> BoltResponse | None:
+    """Run the event's one orchestrator call; a 503 asks Slack to deliver it again later."""
+    try:
+        await accept
+    except StorageUnavailable as exc:
+        event_id = body.get("event_id")
+        log.warning(
+            "task storage unavailable; asked Slack to redeliver event %s: %s", event_id, exc
+        )
+        if isinstance(event_id, str):
+            await orchestrator.forget_delivery(event_id)
+        return _RETRY_LATER
+    return None
+
+
+_RETRY_LATER = BoltResponse(status=503, body="task storage unavailable; retry later")
 
 
 def _clicker(body: dict[str, Any]) -> str:
@@ -158,9 +189,17 @@ def _drop_redeliveries(
         body: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if isinstance(event_id, str) and not await orchestrator.first_delivery(event_id):
-            log.info("dropped redelivered event %s", event_id)
-            return BoltResponse(status=200, body="")
+        if isinstance(event_id, str):
+            try:
+                first = await orchestrator.first_delivery(event_id)
+            except StorageUnavailable as exc:
+                log.warning(
+                    "task storage unavailable; asked Slack to redeliver event %s: %s", event_id, exc
+                )
+                return _RETRY_LATER
+            if not first:
+                log.info("dropped redelivered event %s", event_id)
+                return BoltResponse(status=200, body="")
         await next()
         return None
 

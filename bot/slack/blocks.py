@@ -24,6 +24,7 @@ from orchestrator import (
     ProgressEntry,
     QuestionCard,
     Stopped,
+    StorageTrouble,
     SubagentCard,
     View,
     clip,
@@ -71,6 +72,9 @@ def render(view: View) -> Rendered:
         return render_question(view)
     if isinstance(view, ControlNotice):
         text = messages.control_notice(view.code, view.requester)
+        return text, [_section(text)]
+    if isinstance(view, StorageTrouble):
+        text = messages.storage_trouble(view.correlation_id)
         return text, [_section(text)]
     return render_failure(view)
 

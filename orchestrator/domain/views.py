@@ -139,6 +139,13 @@ class QuestionCard:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StorageTrouble:
+    """The thread's note that task storage (Redis) failed mid-task and the work will be retried."""
+
+    correlation_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ControlNotice:
     """A private reply to a person's control (why their stop or answer did nothing; thanks for
     their feedback), told to them alone."""
@@ -157,4 +164,5 @@ View = (
     | Stopped
     | ControlNotice
     | QuestionCard
+    | StorageTrouble
 )

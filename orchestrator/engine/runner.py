@@ -30,17 +30,19 @@ from orchestrator.domain.events import (
 from orchestrator.domain.messages import is_text
 from orchestrator.domain.pricing import PriceTable, billing_month
 from orchestrator.domain.task import Agent, Failure, Task, ToolCall, Usage
-from orchestrator.domain.views import Answer, CostLimit, Stopped
+from orchestrator.domain.views import Answer, CostLimit, Stopped, StorageTrouble
 from orchestrator.domain.views import Failure as FailureView
 from orchestrator.engine.prompt import CONVERSATION_TTL, cache_control, system_blocks
 from orchestrator.engine.reporter import ThreadReporter, note_calls
 from orchestrator.errors import (
     BudgetExceeded,
     CostLimitReached,
+    DeliveryFailed,
     LeaseLost,
     ModelError,
     OrchestratorError,
     StaleTask,
+    StorageUnavailable,
     TaskStopped,
 )
 from orchestrator.ports import (
@@ -195,7 +197,7 @@ class Runner:
         try:
             async with asyncio.timeout(timeout_s):
                 await self._steps(task, agent)
-        except (LeaseLost, StaleTask, TaskStopped, asyncio.CancelledError):
+        except (LeaseLost, StaleTask, StorageUnavailable, TaskStopped, asyncio.CancelledError):
             raise
         except TimeoutError:
             self._subagent_failed(agent, f"timed out after {timeout_s:g} s")
@@ -392,6 +394,20 @@ class Runner:
                     steering=True,
                 )
             )
+
+    async def storage_trouble(self, task: Task) -> None:
+        """Redis failed mid-task: say so in the thread; the job is retried from the last save."""
+        correlation_id = context.current_correlation_id()
+        log.warning(
+            "task %s paused: task storage unavailable",
+            task.id,
+            extra={"correlation_id": correlation_id},
+        )
+        try:
+            await self._notifier.post(task.thread, StorageTrouble(correlation_id=correlation_id))
+            await self._notifier.flush()
+        except DeliveryFailed:
+            log.warning("could not tell thread of task %s about the storage outage", task.id)
 
     async def stop(self, task: Task, by: str) -> None:
         """A person stopped the task: close every open call, end sub-agents, say who stopped it.

@@ -4,6 +4,10 @@ Any number of workers, in any number of processes, share one consumer group. A j
 acknowledged only after the task was run and saved; a job left behind by a dead worker is
 reclaimed after the reclaim delay and simply runs again: applying a message twice is a no-op
 (messages are keyed by their Slack ts) and the runner resumes from the last saved step.
+
+Redis outages never end a worker: the consume loop backs off and tries again until Redis
+answers; a job whose task could not be saved stays pending (the thread is told the work will be
+retried) and is reclaimed once Redis is back.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from orchestrator.domain.question import may_answer
 from orchestrator.domain.task import Task
 from orchestrator.engine.questions import Questions, waiting_question
 from orchestrator.engine.runner import Runner
-from orchestrator.errors import LeaseLost, StaleTask
+from orchestrator.errors import LeaseLost, StaleTask, StorageUnavailable
 from orchestrator.ports import (
     ActivityLog,
+    Delivery,
     JobQueue,
     Leases,
     TaskSignals,
@@ -35,6 +40,9 @@ from orchestrator.ports import (
 )
 
 log = logging.getLogger(__name__)
+
+OUTAGE_BACKOFF_S = (0.05, 5.0)
+"""First and longest wait between two attempts to reach Redis while it is down (doubling)."""
 
 
 class Worker:
@@ -74,26 +82,26 @@ class Worker:
         self._intake = intake
         self.name = name or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self._running: set[asyncio.Task[None]] = set()
+        self._next_reclaim = self._next_sweep = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume jobs until `stop` is set, then wait for the jobs in hand to finish."""
-        next_reclaim = next_sweep = 0.0
-        loop = asyncio.get_running_loop()
+        failures = 0
         while not stop.is_set():
             await self._slots.acquire()
             self._slots.release()
-            if self._sweep is not None and loop.time() >= next_sweep:
-                next_sweep = loop.time() + self._sweep_every_s
-                await self._sweep_quietly()
-            free = max(1, self._concurrency - len(self._running))
-            deliveries = []
-            if loop.time() >= next_reclaim:
-                deliveries = await self._queue.reclaim(
-                    self.name, idle_ms=int(self._reclaim_after_s * 1000), count=free
-                )
-                next_reclaim = loop.time() + self._reclaim_after_s / 4
-            if not deliveries:
-                deliveries = await self._queue.receive(self.name, count=free, block_ms=250)
+            try:
+                deliveries = await self._next_deliveries()
+            except StorageUnavailable as exc:
+                failures += 1
+                delay = min(OUTAGE_BACKOFF_S[0] * 2 ** (failures - 1), OUTAGE_BACKOFF_S[1])
+                log.warning("task storage unavailable (%s); next attempt in %.2f s", exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                continue
+            if failures:
+                log.info("task storage reachable again after %d failed attempts", failures)
+                failures = 0
             for delivery_id, job in deliveries:
                 await self._slots.acquire()
                 task = asyncio.create_task(self._handle(delivery_id, job))
@@ -101,6 +109,22 @@ class Worker:
                 task.add_done_callback(self._done)
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _next_deliveries(self) -> list[Delivery]:
+        """Jobs of dead workers first (every quarter reclaim delay), else new ones."""
+        loop = asyncio.get_running_loop()
+        if self._sweep is not None and loop.time() >= self._next_sweep:
+            self._next_sweep = loop.time() + self._sweep_every_s
+            await self._sweep_quietly()
+        free = max(1, self._concurrency - len(self._running))
+        if loop.time() >= self._next_reclaim:
+            deliveries = await self._queue.reclaim(
+                self.name, idle_ms=int(self._reclaim_after_s * 1000), count=free
+            )
+            self._next_reclaim = loop.time() + self._reclaim_after_s / 4
+            if deliveries:
+                return deliveries
+        return await self._queue.receive(self.name, count=free, block_ms=250)
 
     async def _sweep_quietly(self) -> None:
         assert self._sweep is not None
@@ -118,6 +142,14 @@ class Worker:
             await self._handle_bound(delivery_id, job)
 
     async def _handle_bound(self, delivery_id: str, job: Job) -> None:
+        try:
+            await self._lease_and_process(delivery_id, job)
+        except StorageUnavailable as exc:
+            # Not acknowledged: once Redis is back the job is reclaimed and the task resumes
+            # from its last saved step.
+            log.warning("job %s waits for task storage: %s", delivery_id, exc)
+
+    async def _lease_and_process(self, delivery_id: str, job: Job) -> None:
         token = await self._leases.acquire(job.task_id, wait_s=self._reclaim_after_s)
         if token is None:
             log.info("task %s is busy elsewhere; job %s stays pending", job.task_id, delivery_id)
@@ -138,7 +170,10 @@ class Worker:
     async def _keep_fresh(self, delivery_id: str) -> None:
         while True:
             await asyncio.sleep(self._reclaim_after_s / 3)
-            await self._queue.touch(self.name, delivery_id)
+            try:
+                await self._queue.touch(self.name, delivery_id)
+            except StorageUnavailable:  # the job may be reclaimed meanwhile; the lease decides
+                log.warning("could not keep job %s fresh: task storage unavailable", delivery_id)
 
     async def process(self, job: Job) -> None:
         """Apply `job` to its task and run the task. The caller holds the task's lease."""
@@ -163,6 +198,9 @@ class Worker:
             return
         try:
             await self._runner.run(task)
+        except StorageUnavailable:
+            await self._runner.storage_trouble(task)
+            raise
         except (LeaseLost, StaleTask, asyncio.CancelledError):
             raise
         except Exception as exc:  # the last line of defence: never leave a thread hanging

@@ -2,6 +2,8 @@
 
 A lease is a Redis key holding the worker's token with an expiry. The holder renews it while it
 works; if the holder dies, the lease expires after the reclaim delay and another worker may take it.
+While Redis is unreachable the holder keeps trying to renew: nobody else can take the lease then,
+and the first renewal that reaches Redis again tells whether it is still held.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import AsyncIterator
 from redis.asyncio import Redis
 
 from orchestrator.adapters.redis.keys import Keys
-from orchestrator.errors import LeaseLost
+from orchestrator.errors import LeaseLost, StorageUnavailable
 
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -69,7 +71,11 @@ class RedisLeases:
             nonlocal lost
             while True:
                 await asyncio.sleep(self._ttl_ms / 3000)
-                if not await self.renew(task_id, token):
+                try:
+                    renewed = await self.renew(task_id, token)
+                except StorageUnavailable:
+                    continue
+                if not renewed:
                     lost = True
                     if body is not None:
                         body.cancel()
@@ -86,4 +92,5 @@ class RedisLeases:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
-            await self.release(task_id, token)
+            with contextlib.suppress(StorageUnavailable):  # it expires by itself
+                await self.release(task_id, token)

@@ -2,7 +2,8 @@
 
 A job stays pending until its worker acknowledges it. A live worker keeps its jobs fresh with
 `touch` (resets their idle time); a job idle for longer than the reclaim delay belongs to a worker
-that died, and `reclaim` hands it to another one (XAUTOCLAIM).
+that died, and `reclaim` hands it to another one (XAUTOCLAIM). A Redis that lost the stream
+(restarted without persistence) gets the stream and group back on the next read.
 """
 
 from __future__ import annotations
@@ -58,19 +59,33 @@ class RedisJobQueue:
 
     async def receive(self, consumer: str, *, count: int, block_ms: int) -> list[Delivery]:
         await self.ensure_group()
-        reply: Any = await self._redis.xreadgroup(
-            self._keys.group, consumer, {self._keys.jobs: ">"}, count=count, block=block_ms
-        )
+        try:
+            reply: Any = await self._redis.xreadgroup(
+                self._keys.group, consumer, {self._keys.jobs: ">"}, count=count, block=block_ms
+            )
+        except ResponseError as exc:
+            self._forget_group(exc)
+            return []
         streams = reply.items() if isinstance(reply, dict) else reply or []
         return [d for _, entries in streams for d in _parse(entries)]
 
     async def reclaim(self, consumer: str, *, idle_ms: int, count: int) -> list[Delivery]:
         await self.ensure_group()
-        reply: Any = await self._redis.xautoclaim(
-            self._keys.jobs, self._keys.group, consumer, min_idle_time=idle_ms, count=count
-        )
+        try:
+            reply: Any = await self._redis.xautoclaim(
+                self._keys.jobs, self._keys.group, consumer, min_idle_time=idle_ms, count=count
+            )
+        except ResponseError as exc:
+            self._forget_group(exc)
+            return []
         # XAUTOCLAIM answers [next cursor, claimed entries, deleted ids].
         return _parse(reply[1])
+
+    def _forget_group(self, exc: ResponseError) -> None:
+        """The group is gone (Redis lost its data): create it again on the next call."""
+        if "NOGROUP" not in str(exc):
+            raise exc
+        self._ready = False
 
     async def touch(self, consumer: str, delivery_id: str) -> None:
         await self._redis.xclaim(

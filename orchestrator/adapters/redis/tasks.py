@@ -62,3 +62,6 @@ class RedisTaskStore:
 
     async def first_delivery(self, event_id: str) -> bool:
         return bool(await self._redis.set(self._keys.event(event_id), 1, nx=True, ex=3600))
+
+    async def forget_delivery(self, event_id: str) -> None:
+        await self._redis.delete(self._keys.event(event_id))

@@ -8,7 +8,15 @@ import re
 import pytest
 
 from bot.slack.blocks import render
-from orchestrator import Answer, CallLine, ConnectorDown, Failure, Note, Progress
+from orchestrator import (
+    Answer,
+    CallLine,
+    ConnectorDown,
+    Failure,
+    Note,
+    Progress,
+    StorageTrouble,
+)
 from orchestrator.domain.views import QuestionCard
 from tests.harness.block_kit import block_errors
 
@@ -240,6 +248,13 @@ def test_a_finished_task_has_no_stop_button(state: str) -> None:
 def test_a_stopped_task_says_who_stopped_it() -> None:
     text, _blocks = render(Progress(state="stopped", stopped_by="U0ALICE"))
     assert "Stopped by <@U0ALICE>" in text
+
+
+def test_a_storage_outage_note_says_the_task_will_retry_with_a_reference() -> None:
+    text, blocks = render(StorageTrouble(correlation_id="c0ffee"))
+    assert "having trouble with task storage" in text and "retry" in text
+    assert "`c0ffee`" in all_text(blocks)
+    assert block_errors(blocks) == []
 
 
 def test_progress_lines_cannot_ping_or_link() -> None:
