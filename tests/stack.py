@@ -132,6 +132,8 @@ class SubprocessStack(_Base):
     extra_env: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
     """When set, the process's stderr (its log) is appended to this file."""
+    workers: bool = True
+    """False: `serve --no-workers`, a listener that leaves the work to `WorkerProcess`es."""
 
     def env(self) -> dict[str, str]:
         s = self.settings
@@ -170,6 +172,7 @@ class SubprocessStack(_Base):
                 "127.0.0.1",
                 "--port",
                 str(self.port),
+                *([] if self.workers else ["--no-workers"]),
             ],
             env=self.env(),
             stderr=log,
@@ -195,7 +198,43 @@ class SubprocessStack(_Base):
         self.process = None
 
 
-Running = TypeVar("Running", Stack, SubprocessStack)
+@dataclass
+class WorkerProcess:
+    """`threadwork worker` as a subprocess (probes on `port`), with a stack's environment."""
+
+    env: dict[str, str]
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        command = [sys.executable, "-m", "bot.cli.main", "worker"]
+        command += ["--metrics-port", str(self.port), "--metrics-host", "127.0.0.1"]
+        # Popen only forks; waiting for readiness below is asynchronous.
+        self.process = subprocess.Popen(command, env=self.env)  # noqa: ASYNC220
+        await wait_healthy(self.base)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process = None
+
+    async def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            await asyncio.to_thread(self.process.wait, 20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.process = None
+
+
+Running = TypeVar("Running", Stack, SubprocessStack, WorkerProcess)
 
 
 @contextlib.asynccontextmanager

@@ -1,0 +1,87 @@
+"""A listener process (`serve --http --no-workers`) and two `threadwork worker` processes.
+
+A burst of mentions is queued by the listener alone (it never calls the model), shared by both
+workers, and one worker is killed with SIGKILL while its tasks wait on the model: every task is
+answered exactly once and no side effect runs twice (the ledger server logs every execution).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.settings import Settings
+from tests.approval_stack import CREATE, executions, ticket_script, write_config
+from tests.harness.fake_anthropic import FakeAnthropic, Reply, Text, Turn
+from tests.harness.fake_slack import FakeSlack
+from tests.harness.slack_sender import app_mention
+from tests.stack import CHANNEL, KILL_RECLAIM_S, SubprocessStack, WorkerProcess, killable, running
+
+TASKS = 8
+"""Two workers of four slots each: every task is in flight at once, half on each worker."""
+NO_APPROVAL = f"""
+approvals:
+  tools:
+    "{CREATE}": never
+"""
+
+
+@pytest.fixture
+async def listener(
+    settings: Settings, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> AsyncIterator[SubprocessStack]:
+    write_config(settings, tmp_path / "ledger.jsonl", NO_APPROVAL)
+    app = killable(settings, fake_slack, fake_anthropic, THREADWORK_WORKERS="4")
+    app.workers = False
+    async with running(app):
+        yield app
+
+
+async def queued_jobs(settings: Settings) -> int:
+    client = aioredis.Redis.from_url(settings.redis_url)
+    try:
+        return int(await client.xlen(f"{settings.redis_prefix}:jobs"))
+    finally:
+        await client.aclose()
+
+
+async def test_two_workers_share_a_burst_and_a_killed_one_loses_nothing(
+    listener: SubprocessStack, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger.jsonl"
+    release = threading.Event()
+    for i in range(TASKS):
+        marker = f"ticket-{i}-"
+        turns = ticket_script(marker, (CREATE, {"title": f"issue {i}"}), then="unused")[:2]
+        held = Turn([Text(f"filed {marker}")], hold=release)
+        listener.model.script(marker, [*turns, held, Reply(f"filed {marker}")])
+
+    mentions = [app_mention(f"file ticket-{i}- please") for i in range(TASKS)]
+    for mention in mentions:
+        assert (await listener.sender.send_event(mention)).status == 200
+    assert await queued_jobs(listener.settings) == TASKS
+    assert listener.model.requests == [], "the listener never calls the model"
+
+    first, second = WorkerProcess(listener.env()), WorkerProcess(listener.env())
+    async with running(first), running(second):
+        await listener.model.until_in_flight(TASKS, timeout=60)
+        servers = {line["pid"] for line in executions(ledger, "create_ticket")}
+        assert len(servers) == 2, "both workers took part of the burst"
+        first.kill()
+        release.set()
+
+        for i, mention in enumerate(mentions):
+            await listener.slack.until_thread(
+                CHANNEL, mention["ts"], f"filed ticket-{i}-", timeout=KILL_RECLAIM_S * 15
+            )
+            await listener.slack.until_thread(CHANNEL, mention["ts"], "Done", timeout=20)
+
+    for i, mention in enumerate(mentions):
+        thread = listener.slack.thread(CHANNEL, mention["ts"])
+        assert sum(f"filed ticket-{i}-" in m.all_text for m in thread) == 1, thread
+    created = [line["arguments"]["title"] for line in executions(ledger, "create_ticket")]
+    assert sorted(created) == sorted(f"issue {i}" for i in range(TASKS)), "each ticket once"
