@@ -593,3 +593,55 @@ def cost_limit(scope: str, spent_usd: float, limit_usd: float) -> str:
         f" {money(limit_usd)}, so I stopped. Start a new thread to begin afresh, or ask an"
         " admin to raise `limits.max_cost_per_task_usd` in threadwork.yaml."
     )
+
+
+# App Home
+
+_TASK_STATES = {
+    "queued": ":hourglass: Queued",
+    "running": ":hourglass_flowing_sand: Working",
+    "awaiting_approval": ":double_vertical_bar: Waiting for approval",
+    "awaiting_input": ":question: Waiting for an answer",
+    "completed": ":white_check_mark: Done",
+    "failed": ":warning: Failed",
+    "cancelled": ":black_square_for_stop: Stopped",
+}
+
+
+def home_headers() -> tuple[str, str, str]:
+    """The App Home's three sections: tasks, approvals, accounts."""
+    return "Your recent tasks", "Waiting for your approval", "Your connected accounts"
+
+
+def home_empty(section: str) -> str:
+    return {
+        "tasks": "No tasks yet: mention @threadwork in a channel, or write to it here in Messages.",
+        "approvals": "Nothing is waiting for your approval.",
+        "accounts": (
+            "No accounts connected. When a task needs one of your accounts, it asks you to"
+            " connect it in the thread."
+        ),
+    }[section]
+
+
+def home_task(title: str, status: str, tokens: int, cost_usd: float, channel: str) -> str:
+    facts = [_TASK_STATES.get(status, status), f"in <#{channel}>"]
+    if tokens:
+        facts.append(f"{_compact(tokens)} tokens")
+    if cost_usd:
+        facts.append(money(cost_usd))
+    return f"*{title or '(untitled task)'}*\n" + " · ".join(facts)
+
+
+def home_approval(tool: str, server: str, requester: str, where: str, expires_at: float) -> str:
+    return (
+        f":raised_hand: `{tool}` on `{server}`, asked by <@{requester}> in {where}"
+        f"\nExpires {when(expires_at)}"
+    )
+
+
+def home_account(connector: str, connected: bool, since: float) -> str:
+    state = (
+        f"connected since {when(since)}" if connected else "signed out: connect it again when asked"
+    )
+    return f"• `{connector}`: {state}"

@@ -16,6 +16,7 @@ from bot.settings import Settings
 from bot.slack.directory import SlackDirectory
 from bot.slack.files import SlackThreadFiles
 from bot.slack.history import SlackThreadHistory
+from bot.slack.home import SlackHomeTab
 from bot.slack.notifier import SlackNotifier
 from bot.slack.retries import retry_handlers
 from bot.telemetry import Observability, tracer_provider
@@ -98,6 +99,7 @@ def build_runtime(
         telemetry=telemetry,
         files=files,
         history=SlackThreadHistory(slack),
+        home_tab=SlackHomeTab(slack),
     )
     return Runtime(
         settings=settings, slack=slack, notifier=notifier, core=core, observability=telemetry

@@ -29,16 +29,20 @@ from orchestrator.adapters.redis.spend import RedisSpendLedger
 from orchestrator.adapters.redis.tasks import RedisTaskStore
 from orchestrator.adapters.sealing import Sealer
 from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade
-from orchestrator.adapters.sql.connections import SqlConnectionStore
+from orchestrator.adapters.sql.connections import SqlAccountList, SqlConnectionStore
 from orchestrator.domain.pricing import Price, PriceTable
 from orchestrator.engine.approvals import Approvals
 from orchestrator.engine.control import Control
+from orchestrator.engine.home import Homes, RefreshingCheckpoints, RefreshingLog
 from orchestrator.engine.questions import Questions
 from orchestrator.engine.runner import Runner
 from orchestrator.engine.worker import Worker
 from orchestrator.errors import SecretKeyInvalid
 from orchestrator.ports import (
+    ActivityLog,
+    CheckpointStore,
     Directory,
+    HomeTab,
     NoTelemetry,
     Notifier,
     Telemetry,
@@ -142,6 +146,7 @@ class Assembly:
     workspaces: Workspaces | None = None
     questions: Questions | None = None
     history: ThreadHistory | None = None
+    homes: Homes | None = None
     _open: bool = False
 
     async def open(self) -> None:
@@ -186,6 +191,8 @@ class Assembly:
             self._open = False
             await self.pool.__aexit__(None, None, None)
         await self.notifier.flush()
+        if self.homes is not None:
+            await self.homes.flush()
         await self.redis.aclose()
         await self.engine.dispose()
 
@@ -218,10 +225,12 @@ def assemble(
     telemetry: Telemetry | None = None,
     files: ThreadFiles | None = None,
     history: ThreadHistory | None = None,
+    home_tab: HomeTab | None = None,
 ) -> Assembly:
     """Wire every adapter. Raises `plugins.ConfigError` when threadwork.yaml is invalid.
 
-    Without `files` (an edge that cannot move files) the workspace tools are not offered.
+    Without `files` (an edge that cannot move files) the workspace tools are not offered;
+    without `home_tab` nobody's App Home is published.
     """
     telemetry = telemetry or NoTelemetry()
     config = load_admin_config(options.config_path)
@@ -249,8 +258,23 @@ def assemble(
         retry_base_s=options.model.retry_base_s,
     )
     checkpoints = RedisCheckpointStore(redis, keys=keys, ttl_s=options.task_ttl_s)
+    homes = None
+    watched: CheckpointStore = checkpoints
+    recorded: ActivityLog = activity
+    if home_tab is not None:
+        homes = Homes(
+            tasks=activity,
+            checkpoints=checkpoints,
+            directory=directory,
+            accounts=SqlAccountList(engine),
+            tab=home_tab,
+        )
+        watched, recorded = (
+            RefreshingCheckpoints(checkpoints, homes),
+            RefreshingLog(activity, homes),
+        )
     approvals = Approvals(
-        store=checkpoints,
+        store=watched,
         queue=queue,
         notifier=notifier,
         directory=directory,
@@ -282,7 +306,7 @@ def assemble(
         store=store,
         model=model,
         notifier=notifier,
-        activity=activity,
+        activity=recorded,
         toolbox=PluginToolbox(
             catalog=Catalog(registry, config),
             config=config,
@@ -325,6 +349,7 @@ def assemble(
             questions=questions,
             activity=activity,
             notifier=notifier,
+            homes=homes,
         ),
         runner=runner,
         queue=queue,
@@ -342,6 +367,7 @@ def assemble(
         execution=execution,
         questions=questions,
         history=history,
+        homes=homes,
         sandbox=sandbox,
         workspaces=workspaces,
     )

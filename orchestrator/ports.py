@@ -35,7 +35,7 @@ from orchestrator.domain.messages import (
 )
 from orchestrator.domain.question import Outcome
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall, Usage
-from orchestrator.domain.views import View
+from orchestrator.domain.views import Home, HomeAccount, HomeTask, View
 
 Delivery = tuple[str, Job]
 """One job read off the queue, with the id that acknowledges it."""
@@ -192,6 +192,10 @@ class JobQueue(Protocol):
 
 
 class CheckpointStore(Protocol):
+    async def pending_ids(self, *, limit: int = 200) -> list[str]:
+        """Ids of the checkpoints still pending, oldest first."""
+        ...
+
     async def create(self, checkpoint: Checkpoint) -> Checkpoint:
         """Store `checkpoint` unless one with its id exists; returns the stored one."""
         ...
@@ -277,6 +281,26 @@ class TaskSignals(Protocol):
     async def drop_question(self, task_id: str, call_id: str) -> None:
         """Forget a question's deadline: it was answered, withdrawn or expired."""
         ...
+
+
+class TaskHistory(Protocol):
+    """The recorded tasks (SQL), read for a person's Home; never on the hot path."""
+
+    async def recent_tasks(self, team_id: str, requester: str, *, limit: int) -> list[HomeTask]:
+        """The tasks `requester` started in `team_id`, newest first."""
+        ...
+
+
+class AccountList(Protocol):
+    """Connector accounts people connected (the sealed connections, read without unsealing)."""
+
+    async def accounts_of(self, team_id: str, user_id: str) -> list[HomeAccount]: ...
+
+
+class HomeTab(Protocol):
+    """A person's App Home (Slack `views.publish`). Raises `DeliveryFailed` when refused."""
+
+    async def publish(self, team_id: str, home: Home) -> None: ...
 
 
 class ThreadHistory(Protocol):

@@ -22,6 +22,7 @@ from orchestrator.domain.task import new_id
 from orchestrator.domain.views import ControlCode, ControlNotice
 from orchestrator.engine.approvals import Approvals, ClickOutcome
 from orchestrator.engine.control import Control, StopOutcome
+from orchestrator.engine.home import Homes
 from orchestrator.engine.questions import Questions
 from orchestrator.errors import DeliveryFailed, StorageUnavailable
 from orchestrator.ports import ActivityLog, JobQueue, Notifier, TaskSignals, TaskStore
@@ -47,6 +48,7 @@ class Orchestrator:
         questions: Questions,
         activity: ActivityLog,
         notifier: Notifier,
+        homes: Homes | None = None,
     ) -> None:
         self._store = store
         self._queue = queue
@@ -56,6 +58,7 @@ class Orchestrator:
         self._questions = questions
         self._activity = activity
         self._notifier = notifier
+        self._homes = homes
 
     async def first_delivery(self, event_id: str) -> bool:
         """False when Slack redelivers an event we already accepted."""
@@ -104,6 +107,15 @@ class Orchestrator:
     async def answer(self, click: AnswerClick) -> bool:
         """Take a press of a question's option; others' presses are refused privately."""
         return await self._questions.answer(click)
+
+    async def show_home(self, team_id: str, user_id: str) -> None:
+        """Publish the person's App Home (they opened it): their tasks, approvals, accounts."""
+        if self._homes is None:
+            return
+        try:
+            await self._homes.show(team_id, user_id)
+        except DeliveryFailed:
+            log.warning("could not publish the Home of %s", user_id)
 
     async def feedback(self, click: FeedbackClick) -> bool:
         """Record a 👍/👎 (or the comment after a 👎) on an answer of the task in that thread.

@@ -121,6 +121,11 @@ def build_app(
             return
         await orchestrator.feedback(click)
 
+    async def on_home_opened(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        user_id = payloads.home_opened(event)
+        if user_id is not None:
+            await orchestrator.show_home(_team(context, event), user_id)
+
     async def on_reject_reason(body: dict[str, Any]) -> None:
         click = payloads.rejection(body, reason_block=blocks.REASON_BLOCK)
         if click is None:
@@ -137,6 +142,8 @@ def build_app(
     app.view(blocks.REJECT_CALLBACK)(ack=_ack, lazy=[on_reject_reason])
     app.action(blocks.FEEDBACK_ACTION)(ack=_ack, lazy=[on_feedback])
     app.view(blocks.FEEDBACK_CALLBACK)(ack=_ack, lazy=[on_feedback_comment])
+    # Published after the event is answered: reading the records never delays Slack's ack.
+    app.event("app_home_opened")(ack=_ack, lazy=[on_home_opened])
     return app
 
 

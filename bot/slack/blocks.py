@@ -8,6 +8,7 @@ and cut with a note past that, never rejected.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from bot import messages
@@ -19,6 +20,7 @@ from orchestrator import (
     ConnectorDown,
     ControlNotice,
     Failure,
+    Home,
     Notice,
     Progress,
     ProgressEntry,
@@ -260,8 +262,11 @@ def render_notice(view: Notice) -> Rendered:
     return text, [_section(text)]
 
 
-def reject_dialog(checkpoint_id: str, *, channel_id: str, thread_ts: str | None) -> dict[str, Any]:
-    """The modal asking why a request is rejected; its metadata names the checkpoint only."""
+def reject_dialog(
+    checkpoint_id: str, *, channel_id: str | None, thread_ts: str | None
+) -> dict[str, Any]:
+    """The modal asking why a request is rejected; its metadata names the checkpoint and where
+    it was pressed (no channel: in the App Home)."""
     metadata = {"checkpoint": checkpoint_id, "channel": channel_id, "thread_ts": thread_ts}
     return _comment_modal(
         REJECT_CALLBACK, metadata, messages.reject_dialog(), REASON_BLOCK, REASON_LIMIT
@@ -300,6 +305,49 @@ def _comment_modal(
             }
         ],
     }
+
+
+HOME_MAX_BLOCKS = 100
+
+
+def render_home(home: Home, links: Mapping[str, str]) -> dict[str, Any]:
+    """A person's App Home (`views.publish`): their recent tasks, what waits for their approval
+    (Approve / Reject, the card's own buttons), their accounts. `links` maps a task id or a
+    checkpoint id to the permalink of its thread or card."""
+    tasks, approvals, accounts = messages.home_headers()
+    blocks: list[dict[str, Any]] = [_header(tasks)]
+    for task in home.tasks:
+        title = escape(task.title)
+        link = links.get(task.task_id)
+        text = messages.home_task(
+            f"<{link}|{title}>" if link and title else title,
+            task.status,
+            task.tokens,
+            task.cost_usd,
+            task.thread.channel_id,
+        )
+        blocks.append(_section(text))
+    if not home.tasks:
+        blocks.append(_context(messages.home_empty("tasks")))
+    blocks += [{"type": "divider"}, _header(approvals)]
+    for cp in home.approvals:
+        link = links.get(cp.id)
+        where = f"<{link}|this thread>" if link else f"<#{cp.thread.channel_id}>"
+        text = messages.home_approval(cp.tool, cp.server, cp.requester, where, cp.expires_at)
+        buttons = _buttons(cp, ("approve", "reject"))
+        blocks += [_section(text), {**buttons, "block_id": f"home:{cp.id}"}]
+    if not home.approvals:
+        blocks.append(_context(messages.home_empty("approvals")))
+    blocks += [{"type": "divider"}, _header(accounts)]
+    lines = [messages.home_account(a.connector, a.connected, a.since) for a in home.accounts]
+    blocks.append(
+        _section("\n".join(lines)) if lines else _context(messages.home_empty("accounts"))
+    )
+    return {"type": "home", "blocks": blocks[:HOME_MAX_BLOCKS]}
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": _plain(text)}
 
 
 def arguments_text(arguments: dict[str, Any]) -> str:

@@ -146,6 +146,8 @@ class _Id(BaseModel):
 
 class _Container(BaseModel):
     model_config = ConfigDict(extra="ignore")
+    type: str | None = None
+    """`message` for a button in a thread, `view` for one in the App Home."""
     channel_id: str | None = None
     thread_ts: str | None = None
     message_ts: str | None = None
@@ -195,7 +197,8 @@ def malformed_interaction(body: dict[str, Any]) -> bool:
 
 
 def checkpoint_click(body: dict[str, Any]) -> Click | None:
-    """A press of a checkpoint button; None when the payload is not one we could have sent."""
+    """A press of a checkpoint button on its card, or in the clicker's App Home (no channel);
+    None when the payload is not one we could have sent."""
     try:
         parsed = _BlockActions.model_validate(body)
     except ValidationError:
@@ -203,16 +206,17 @@ def checkpoint_click(body: dict[str, Any]) -> Click | None:
     action = parsed.actions[0] if parsed.actions else None
     verdict = action.action_id.removeprefix("checkpoint.") if action else ""
     channel = parsed.channel.id if parsed.channel else parsed.container.channel_id
-    if action is None or verdict not in _VERDICTS or not channel or parsed.team is None:
+    in_home = parsed.container.type == "view" and not channel
+    if action is None or verdict not in _VERDICTS or parsed.team is None:
         return None
-    if not _OPAQUE_ID.match(action.value):
+    if not (channel or in_home) or not _OPAQUE_ID.match(action.value):
         return None
     return Click(
         checkpoint_id=action.value,
         verdict=verdict,  # type: ignore[arg-type]
         user_id=parsed.user.id,
         team_id=parsed.team.id,
-        channel_id=channel,
+        channel_id=channel or None,
         thread_ts=parsed.container.thread_ts or parsed.container.message_ts,
     )
 
@@ -228,7 +232,7 @@ def rejection(body: dict[str, Any], *, reason_block: str) -> Click | None:
     channel = metadata.get("channel") if isinstance(metadata, dict) else None
     if not isinstance(checkpoint, str) or not _OPAQUE_ID.match(checkpoint) or parsed.team is None:
         return None
-    if not isinstance(channel, str):
+    if channel is not None and not isinstance(channel, str):
         return None
     field = parsed.view.state.get("values", {}).get(reason_block, {}).get(reason_block, {})
     reason = str(field.get("value") or "").strip() if isinstance(field, dict) else ""
@@ -353,3 +357,18 @@ def feedback_comment(body: dict[str, Any], *, comment_block: str) -> FeedbackCli
         message_ts=message_ts if isinstance(message_ts, str) else None,
         comment=comment,
     )
+
+
+class _HomeOpened(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    user: str
+    tab: str = "home"
+
+
+def home_opened(event: dict[str, Any]) -> str | None:
+    """`app_home_opened` on the Home tab: the user whose Home to publish (None for Messages)."""
+    try:
+        parsed = _HomeOpened.model_validate(event)
+    except ValidationError:
+        return None
+    return parsed.user if parsed.tab == "home" else None

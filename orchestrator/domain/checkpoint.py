@@ -194,11 +194,13 @@ def permission(
     *,
     user_id: str,
     team_id: str,
-    channel_id: str,
+    channel_id: str | None,
     groups_with_user: frozenset[str],
 ) -> Permission:
-    """May `user_id`, clicking in `team_id`/`channel_id`, decide `cp`?"""
-    if team_id != cp.thread.team_id or channel_id != cp.thread.channel_id:
+    """May `user_id`, clicking in `team_id`/`channel_id`, decide `cp`? `channel_id` None: the
+    click came from the person's own App Home, which lists only what they may decide."""
+    wrong_channel = channel_id is not None and channel_id != cp.thread.channel_id
+    if team_id != cp.thread.team_id or wrong_channel:
         return NotPermitted("wrong_place")
     if user_id == cp.requester and cp.approvers.requester_excluded:
         return NotPermitted("own_destructive_action")

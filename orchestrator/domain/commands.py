@@ -50,7 +50,8 @@ class Click(BaseModel):
     verdict: Verdict
     user_id: str
     team_id: str
-    channel_id: str
+    channel_id: str | None
+    """None when pressed in the clicker's App Home rather than on the card."""
     thread_ts: str | None = None
     reason: str | None = None
 

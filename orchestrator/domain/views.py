@@ -16,7 +16,7 @@ from orchestrator.domain.checkpoint import Checkpoint
 from orchestrator.domain.task import CallLine as CallLine
 from orchestrator.domain.task import ConnectorDown as ConnectorDown
 from orchestrator.domain.task import Note as Note
-from orchestrator.domain.task import ProgressEntry
+from orchestrator.domain.task import ProgressEntry, ThreadRef
 
 ProgressState = Literal["working", "waiting", "asking", "done", "failed", "stopped"]
 
@@ -166,3 +166,39 @@ View = (
     | QuestionCard
     | StorageTrouble
 )
+
+
+# A person's App Home: not a thread view, published to them alone (`ports.HomeTab`).
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HomeTask:
+    """One of the person's recent tasks, as recorded."""
+
+    task_id: str
+    thread: ThreadRef
+    status: str
+    title: str
+    tokens: int
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HomeAccount:
+    """A connector account the person connected (never a token)."""
+
+    connector: str
+    connected: bool
+    since: float
+    """When it was first connected (epoch seconds)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Home:
+    """What one person's Home tab shows: only their own tasks, approvals and accounts."""
+
+    user_id: str
+    tasks: tuple[HomeTask, ...] = ()
+    approvals: tuple[Checkpoint, ...] = ()
+    """Checkpoints still pending that this person may decide."""
+    accounts: tuple[HomeAccount, ...] = ()

@@ -258,6 +258,8 @@ class Approvals:
             )
         if cp is not None and click.team_id != cp.thread.team_id:
             return Refused(code)  # another workspace: our token cannot reach it
+        if cp is None and click.channel_id is None:
+            return Refused(code)  # pressed in a Home for a request that is gone: nowhere to say
         # Told where the click happened: a click in the wrong channel is answered there.
         thread = cp.thread if cp is not None and code != "wrong_place" else _click_thread(click)
         try:
@@ -443,5 +445,5 @@ def _why(agent: Agent) -> str:
 
 def _click_thread(click: Click) -> ThreadRef:
     return ThreadRef(
-        team_id=click.team_id, channel_id=click.channel_id, thread_ts=click.thread_ts or ""
+        team_id=click.team_id, channel_id=click.channel_id or "", thread_ts=click.thread_ts or ""
     )

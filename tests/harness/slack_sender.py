@@ -268,6 +268,28 @@ def block_action(
     return payload
 
 
+def home_action(action_id: str, value: str, *, user: str = "U0ALICE", team: str = TEAM_ID) -> Json:
+    """A `block_actions` payload from a button in `user`'s App Home: no channel, no message."""
+    payload = block_action(action_id, value, user=user, team=team, message_ts="")
+    view_id = f"VH{user}"
+    payload["container"] = {"type": "view", "view_id": view_id}
+    payload["view"] = {"id": view_id, "type": "home", "team_id": team, "blocks": []}
+    for key in ("channel", "message"):
+        del payload[key]
+    return payload
+
+
+def event_home_opened(user: str = "U0ALICE", tab: str = "home") -> Json:
+    """`app_home_opened`: `user` opened the app's Home (or Messages) tab."""
+    return {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": f"D{user[1:]}",
+        "tab": tab,
+        "event_ts": f"{time.time():.6f}",
+    }
+
+
 def view_submission(
     callback_id: str,
     private_metadata: str,

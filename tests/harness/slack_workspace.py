@@ -8,6 +8,7 @@ Not thread-safe on its own: the fake calls it under its lock.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,6 +137,8 @@ class Workspace:
     ephemerals: list[SlackEphemeral] = field(default_factory=list)
     reactions: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     views: dict[str, SlackView] = field(default_factory=dict)
+    homes: dict[str, Json] = field(default_factory=dict)
+    """User id → the Home tab view last published for them."""
     files: dict[str, SlackFile] = field(default_factory=dict)
     statuses: dict[tuple[str, str], str] = field(default_factory=dict)
     """(channel, thread ts) -> the assistant status showing; Slack clears it on a bot reply."""
@@ -172,6 +175,7 @@ class Workspace:
             "views.open": self._view_open,
             "views.push": self._view_open,
             "views.update": self._view_update,
+            "views.publish": self._view_publish,
             "assistant.threads.setStatus": self._set_status,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
@@ -329,8 +333,9 @@ class Workspace:
         return {"ok": True, "channel": key[0], "ts": key[1]}
 
     def _permalink(self, args: Json) -> Json:
+        # People's messages (thread roots) may be ones the fake never saw: only the shape counts.
         channel, ts = args.get("channel", ""), args.get("message_ts", "")
-        if (channel, ts) not in self.messages:
+        if not channel or not re.fullmatch(r"\d+\.\d{6}", ts):
             return _error("message_not_found")
         link = f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
         return {"ok": True, "channel": channel, "permalink": link}
@@ -409,6 +414,18 @@ class Workspace:
             return _error("invalid_arguments")
         self.views[view_id] = SlackView(view_id, self.views[view_id].trigger_id, view)
         return {"ok": True, "view": _view_json(view_id, view)}
+
+    def _view_publish(self, args: Json) -> Json:
+        view, user = args.get("view"), args.get("user_id")
+        if not user:
+            return _error("invalid_arguments")
+        if not isinstance(view, dict) or view.get("type") != "home":
+            return _error("invalid_arguments")
+        errors = block_errors(view.get("blocks", []), max_blocks=VIEW_MAX_BLOCKS)
+        if errors:
+            return _error("invalid_blocks", errors=errors)
+        self.homes[user] = view
+        return {"ok": True, "view": _view_json(f"VH{user}", view)}
 
     def _set_status(self, args: Json) -> Json:
         channel, thread_ts, status = (

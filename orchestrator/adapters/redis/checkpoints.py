@@ -98,6 +98,10 @@ class RedisCheckpointStore:
         age = max(0.0, time.time() - float(oldest[0][1])) if oldest else 0.0
         return PendingStats(count=int(count), oldest_age_s=age)
 
+    async def pending_ids(self, *, limit: int = 200) -> list[str]:
+        ids = await self._redis.zrange(self._keys.checkpoints_pending, 0, limit - 1)
+        return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+
     async def schedule(self, checkpoint: Checkpoint) -> None:
         if checkpoint.status == "pending":
             await self._redis.zadd(

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from orchestrator.adapters.sql.records import ActivityRow, TaskRow
 from orchestrator.domain.events import ActivityEvent, parse
+from orchestrator.domain.task import ThreadRef
+from orchestrator.domain.views import HomeTask
 from orchestrator.ports import TaskRecord
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -127,6 +129,16 @@ class SqlActivityLog:
             )
             return list(rows)
 
+    async def recent_tasks(self, team_id: str, requester: str, *, limit: int) -> list[HomeTask]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(TaskRow)
+                .where(TaskRow.team_id == team_id, TaskRow.requester == requester)
+                .order_by(TaskRow.created_at.desc())
+                .limit(limit)
+            )
+            return [_home_task(row) for row in rows]
+
     async def tasks_in_thread(self, channel_id: str, thread_ts: str) -> list[TaskRow]:
         """The task of one thread (a thread has at most one per workspace), newest first."""
         async with self._sessions() as session:
@@ -179,6 +191,20 @@ def _event(row: ActivityRow) -> ActivityEvent:
         task_id=row.task_id,
         agent_id=row.agent_id,
         correlation_id=row.correlation_id,
+    )
+
+
+def _home_task(row: TaskRow) -> HomeTask:
+    return HomeTask(
+        task_id=row.id,
+        thread=ThreadRef(team_id=row.team_id, channel_id=row.channel_id, thread_ts=row.thread_ts),
+        status=row.status,
+        title=row.title,
+        tokens=row.input_tokens
+        + row.cache_write_tokens
+        + row.cache_read_tokens
+        + row.output_tokens,
+        cost_usd=row.cost_usd,
     )
 
 

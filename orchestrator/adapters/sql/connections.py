@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from orchestrator.adapters.sealing import Sealer
 from orchestrator.adapters.sql.records import ConnectionRow
-from orchestrator.domain.identity import Identity
+from orchestrator.domain.identity import SHARED, Identity
+from orchestrator.domain.views import HomeAccount
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,31 @@ async def list_connections(
         )
         for r in rows
     ]
+
+
+class SqlAccountList:
+    """`ports.AccountList`: a person's own connections, listed without opening a seal."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def accounts_of(self, team_id: str, user_id: str) -> list[HomeAccount]:
+        if user_id == SHARED:
+            return []
+        return [
+            HomeAccount(
+                connector=info.identity.connector,
+                connected=info.connected,
+                since=_epoch(info.since),
+            )
+            for info in await list_connections(self._sessions, team_id=team_id)
+            if info.identity.user_id == user_id
+        ]
+
+
+def _epoch(moment: datetime) -> float:
+    """SQLite hands back naive datetimes; everything written here is UTC."""
+    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).timestamp()
 
 
 def _match(identity: Identity) -> tuple[Any, ...]:

@@ -143,6 +143,15 @@ def test_clicks_from_another_channel_or_workspace_are_refused() -> None:
     assert allowed(cp, "U0BOB", team="T2") == NotPermitted("wrong_place")
 
 
+def test_a_click_from_the_home_tab_is_judged_on_who_and_which_workspace_only() -> None:
+    cp = checkpoint()
+    home = {"team_id": "T1", "channel_id": None, "groups_with_user": frozenset[str]()}
+    assert permission(cp, user_id="U0BOB", **home) == Permitted()  # type: ignore[arg-type]
+    assert permission(cp, user_id="U0MALLORY", **home) == NotPermitted("not_an_approver")  # type: ignore[arg-type]
+    other = {**home, "team_id": "T2"}
+    assert permission(cp, user_id="U0BOB", **other) == NotPermitted("wrong_place")  # type: ignore[arg-type]
+
+
 def test_requester_excluded_from_their_own_destructive_action_even_when_named() -> None:
     cp = checkpoint(
         risk=Risk(destructive=True),

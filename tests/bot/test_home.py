@@ -1,0 +1,132 @@
+"""App Home, end to end: each person sees their own recent tasks (never anyone else's), the
+approvals waiting for them with working Approve / Reject, and their connected accounts; it is
+republished when any of these changes.
+
+Real `serve` over HTTP with the fake Slack and model, Redis and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+from bot.settings import Settings
+from orchestrator.adapters.sealing import Sealer
+from orchestrator.adapters.sql.activity import make_engine
+from orchestrator.adapters.sql.connections import SqlConnectionStore
+from orchestrator.domain.identity import Identity
+from tests.approval_stack import CREATE, card_state, cards, start_stack, ticket_script
+from tests.harness.fake_anthropic import FakeAnthropic, Reply
+from tests.harness.fake_slack import FakeSlack, SlackCall
+from tests.harness.slack_sender import TEAM_ID, event_home_opened, home_action
+from tests.stack import CHANNEL, Stack
+
+
+def shows(user: str, *texts: str) -> Any:
+    def check(call: SlackCall) -> bool:
+        view = json.dumps(call.args.get("view"))
+        return call.args.get("user_id") == user and all(t in view for t in texts)
+
+    return check
+
+
+async def done(stack: Stack, text: str, user: str) -> dict[str, Any]:
+    stack.model.script(text, [Reply(f"Answered: {text}")])
+    mention = await stack.mention(text, user=user)
+    await stack.slack.until_thread(CHANNEL, mention["ts"], "Done")
+    return mention
+
+
+async def open_home(stack: Stack, user: str) -> None:
+    response = await stack.sender.send_event(event_home_opened(user))
+    assert response.status == 200, response
+
+
+async def test_my_home_lists_my_recent_task_and_never_anyone_elses(stack: Stack) -> None:
+    mine = await done(stack, "alice's quarterly report", user="U0ALICE")
+    await done(stack, "bob's reorg plan", user="U0BOB")
+
+    await open_home(stack, "U0ALICE")
+    link = f"/archives/{CHANNEL}/p{mine['ts'].replace('.', '')}"
+    await stack.slack.until_call(
+        "views.publish", where=shows("U0ALICE", "alice's quarterly report", "Done", link)
+    )
+    published = [c for c in stack.slack.calls_to("views.publish") if c.args["user_id"] == "U0ALICE"]
+    assert all("bob's reorg plan" not in json.dumps(c.args["view"]) for c in published)
+
+    await open_home(stack, "U0CAROL")
+    await stack.slack.until_call("views.publish", where=shows("U0CAROL", "No tasks yet"))
+
+
+async def test_my_home_is_republished_when_my_task_changes(stack: Stack) -> None:
+    await done(stack, "first errand", user="U0ALICE")
+    await open_home(stack, "U0ALICE")
+    await stack.slack.until_call("views.publish", where=shows("U0ALICE", "first errand"))
+
+    await done(stack, "second errand", user="U0ALICE")
+    await stack.slack.until_call(
+        "views.publish", where=shows("U0ALICE", "second errand", "first errand")
+    )
+
+
+async def test_an_approver_decides_from_their_home_through_the_cards_path(
+    settings: Settings, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger.jsonl"
+    stack = await start_stack(
+        settings, fake_slack, fake_anthropic, ledger, approvals="approvals:\n  approvers: [U0BOSS]"
+    )
+    try:
+        marker = "file it from home"
+        stack.model.script(marker, ticket_script(marker, (CREATE, {"title": "x"}), then="filed"))
+        mention = await stack.mention(f"{marker}: file a ticket")
+        (card,) = await cards(stack.slack, mention["ts"])
+        await stack.slack.until_call(
+            "views.publish", where=shows("U0BOSS", "checkpoint.approve", card.checkpoint_id)
+        )
+        await open_home(stack, "U0ALICE")
+        await stack.slack.until_call(
+            "views.publish", where=shows("U0ALICE", "Waiting for approval")
+        )
+        assert card.checkpoint_id not in json.dumps(stack.slack.home("U0ALICE"))
+
+        stranger = await stack.sender.send_interaction(
+            home_action("checkpoint.approve", card.checkpoint_id, user="U0STRANGER")
+        )
+        assert stranger.status == 200
+        (told,) = await stack.slack.until_call("chat.postEphemeral")
+        assert told.args["user"] == "U0STRANGER" and "can't approve" in told.args["text"]
+
+        pressed = await stack.sender.send_interaction(
+            home_action("checkpoint.approve", card.checkpoint_id, user="U0BOSS")
+        )
+        assert pressed.status == 200
+        await card_state(stack.slack, mention["ts"], card.ts, "Approved by <@U0BOSS>")
+        await stack.slack.until_thread(CHANNEL, mention["ts"], "filed")
+        await stack.slack.until_call(
+            "views.publish", where=shows("U0BOSS", "Nothing is waiting for your approval")
+        )
+    finally:
+        await stack.stop()
+
+
+async def test_my_home_lists_my_connected_accounts_only(settings: Settings, stack: Stack) -> None:
+    engine = make_engine(settings.database_url)
+    store = SqlConnectionStore(engine, Sealer.from_setting(Fernet.generate_key().decode()))
+    try:
+        mine = Identity(TEAM_ID, "U0DANA", "crm/salesforce")
+        await store.write(mine, "tokens", '{"access_token": "secret-a", "token_type": "Bearer"}')
+        theirs = Identity(TEAM_ID, "U0ERIN", "docs/notion")
+        await store.write(theirs, "tokens", '{"access_token": "secret-b", "token_type": "Bearer"}')
+    finally:
+        await engine.dispose()
+
+    await open_home(stack, "U0DANA")
+    (call,) = await stack.slack.until_call(
+        "views.publish", where=shows("U0DANA", "crm/salesforce", "connected since")
+    )
+    view = json.dumps(call.args["view"])
+    assert "docs/notion" not in view and "secret-a" not in view
