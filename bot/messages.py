@@ -191,8 +191,47 @@ def control_notice(code: str, requester: str | None) -> str:
             "I can't find a task for this thread: it finished long ago or never started here."
             " Nothing was changed."
         ),
+        "request_closed": (
+            "This request was already answered, declined or expired; nothing has changed."
+        ),
     }
     return texts[code]
+
+
+def elicitation_headline(server: str, message: str) -> str:
+    return f":clipboard: *{server}* asks: {message}"
+
+
+def elicitation_hint(requester: str, mode: str, expires_at: float | None) -> str:
+    how = "Open the link" if mode == "url" else "Fill in the form"
+    until = f" until {when(expires_at)}" if expires_at else ""
+    return (
+        f"For <@{requester}>: {how}, or decline. The tool call waits{until}; then the connector"
+        " is told nobody answered."
+    )
+
+
+def elicitation_buttons() -> tuple[str, str, str]:
+    """(form button, link button, decline button)."""
+    return "Open form", "Open link", "Decline"
+
+
+def elicitation_outcome(state: str, by: str | None) -> str:
+    who = f"<@{by}>" if by else "Someone"
+    return {
+        "accept": f":white_check_mark: {who} answered; the connector goes on.",
+        "decline": f":no_entry_sign: {who} declined; the connector was told.",
+        "cancel": ":hourglass: Nobody answered in time; the connector was told it was cancelled.",
+    }.get(state, "")
+
+
+def elicitation_form(server: str) -> tuple[str, str, str]:
+    """(modal title, submit, close) of a connector's form."""
+    return server[:24] or "Connector", "Send", "Cancel"
+
+
+def elicitation_yes() -> str:
+    return "Yes"
 
 
 def empty_answer() -> str:

@@ -4,6 +4,13 @@ Public entry points: `ConnectorPool` (pool.py), the server specs (spec.py), our 
 (tools.py) and the error tree (errors.py). No mcp type crosses this package's boundary.
 """
 
+from connectors.elicitation import (
+    DECLINED,
+    ElicitAction,
+    ElicitationReply,
+    ElicitationRequest,
+    Elicitor,
+)
 from connectors.errors import (
     ConnectorError,
     ServerUnavailable,
@@ -19,6 +26,11 @@ from connectors.spec import Connection, HttpSpec, OAuthClient, ServerSpec, Stdio
 from connectors.tools import ToolCallResult, ToolInfo
 
 __all__ = [
+    "DECLINED",
+    "ElicitAction",
+    "ElicitationReply",
+    "ElicitationRequest",
+    "Elicitor",
     "AccountStorage",
     "Accounts",
     "Caller",

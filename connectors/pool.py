@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from connectors import naming, oauth
+from connectors.elicitation import Elicitor
 from connectors.errors import (
     ConnectorError,
     PoolClosed,
@@ -34,7 +35,7 @@ from connectors.oauth import Accounts, Caller
 from connectors.redaction import LogRedaction, Redactor
 from connectors.results import call_result, tool_info
 from connectors.spec import HttpSpec, ServerSpec
-from connectors.supervisor import Backoff, ElicitationHandler, ProgressCallback, Supervisor
+from connectors.supervisor import Backoff, ProgressCallback, Supervisor
 from connectors.tools import ToolCallResult, ToolInfo
 
 log = logging.getLogger("connectors.pool")
@@ -80,7 +81,7 @@ class ConnectorPool:
         *,
         backoff: Backoff | None = None,
         on_tools_changed: Callable[[], None] | None = None,
-        elicitation: ElicitationHandler | None = None,
+        elicitation: Elicitor | None = None,
         accounts: Accounts | None = None,
         redirect_uri: str = "http://localhost/oauth/callback",
     ) -> None:
@@ -364,9 +365,12 @@ class ConnectorPool:
         *,
         on_progress: ProgressCallback | None = None,
         caller: Caller | None = None,
+        elicitor: Elicitor | None = None,
     ) -> ToolCallResult:
         """Run one tool as `caller`. Failures come back as `is_error` results with a short,
-        clear text; `SignInRequired` is raised: the caller must ask the person to connect."""
+        clear text; `SignInRequired` is raised: the caller must ask the person to connect.
+        The server's elicitation requests during the call go to `elicitor` (when the pool
+        advertises elicitation, i.e. was given a default `elicitation`)."""
         started = time.monotonic()
         try:
             if arguments is not None and not isinstance(arguments, dict):
@@ -377,7 +381,7 @@ class ConnectorPool:
             info = await self._resolve(model_name, caller)
             spec = self._spec((info.namespace, info.server))
             sup = await self._session(spec, caller)
-            raw = await self._call(sup, caller, info.name, arguments or {}, on_progress)
+            raw = await self._call(sup, caller, info.name, arguments or {}, on_progress, elicitor)
         except SignInRequired:
             raise
         except ConnectorError as exc:
@@ -398,13 +402,14 @@ class ConnectorPool:
         name: str,
         arguments: dict[str, Any],
         on_progress: ProgressCallback | None,
+        elicitor: Elicitor | None = None,
     ) -> Any:
         retried = False
         while True:
             try:
                 if retried:
                     await self._reconnect(sup)
-                return await sup.call_tool(name, arguments, on_progress)
+                return await sup.call_tool(name, arguments, on_progress, elicitor)
             except ConnectorError:
                 # A refused token never reached the tool, so one retry after a refresh is safe.
                 if await self._refused(sup, caller) and not retried:

@@ -23,6 +23,7 @@ import httpx2
 from mcp import Client, MCPError, types
 from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
+from connectors.elicitation import Calls, ElicitationRequest, Elicitor
 from connectors.errors import ConnectorError, PoolClosed, ServerUnavailable, ToolCallFailed
 from connectors.redaction import Redactor
 from connectors.spec import HttpSpec, ServerSpec, StdioSpec
@@ -31,8 +32,6 @@ from connectors.transports import StderrTap, open_transport
 log = logging.getLogger("connectors.supervisor")
 
 ProgressCallback = Callable[[float, float | None, str | None], Awaitable[None]]
-# (message, requested JSON schema) -> the answer to accept, or None to decline.
-ElicitationHandler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 _CLIENT_INFO = types.Implementation(name="threadwork", version="0.1.0")
 _MAX_PAGES = 100
@@ -74,10 +73,12 @@ class Supervisor:
         *,
         backoff: Backoff | None = None,
         on_tools_changed: Callable[[], None] | None = None,
-        elicitation: ElicitationHandler | None = None,
+        elicitation: Elicitor | None = None,
     ) -> None:
         self.spec = spec
         self.elicitation = elicitation
+        """Answers elicitation requests no call claims; None: elicitation is not advertised."""
+        self.calls = Calls()
         self.redactor = redactor
         self.backoff = backoff or Backoff()
         self.on_tools_changed = on_tools_changed
@@ -292,13 +293,29 @@ class Supervisor:
     async def _elicit(
         self, context: Any, params: types.ElicitRequestParams
     ) -> types.ElicitResult | types.ErrorData:
-        if self.elicitation is None or not isinstance(params, types.ElicitRequestFormParams):
+        if isinstance(params, types.ElicitRequestFormParams):
+            request = ElicitationRequest(
+                server=self.spec.label,
+                message=self.redactor(params.message),
+                mode="form",
+                schema=dict(params.requested_schema),
+            )
+        else:
+            request = ElicitationRequest(
+                server=self.spec.label,
+                message=self.redactor(params.message),
+                mode="url",
+                url=params.url,
+            )
+        if self.calls.owner() is not None:
+            reply = await self.calls.ask(request)
+        elif self.elicitation is not None:
+            reply = await self.elicitation(request)
+        else:
             return types.ElicitResult(action="decline")
-        schema = dict(params.requested_schema)
-        answer = await self.elicitation(self.redactor(params.message), schema)
-        if answer is None:
-            return types.ElicitResult(action="decline")
-        return types.ElicitResult(action="accept", content=answer)
+        if reply.action != "accept" or request.mode == "url":
+            return types.ElicitResult(action=reply.action)
+        return types.ElicitResult(action="accept", content=reply.content or {})
 
     # ---- notifications --------------------------------------------------------------------
 
@@ -357,20 +374,28 @@ class Supervisor:
         return tools
 
     async def call_tool(
-        self, tool: str, arguments: dict[str, Any], on_progress: ProgressCallback | None = None
+        self,
+        tool: str,
+        arguments: dict[str, Any],
+        on_progress: ProgressCallback | None = None,
+        elicitor: Elicitor | None = None,
     ) -> types.CallToolResult:
         client = await self.client()
         progress = self._progress_relay(on_progress) if on_progress else None
         try:
             # The SDK enforces the read timeout per request; the outer bound also covers
-            # input-required rounds and a wedged transport.
-            async with asyncio.timeout(self.spec.timeout_s + 1):
-                return await client.call_tool(
-                    tool,
-                    arguments,
-                    read_timeout_seconds=self.spec.timeout_s,
-                    progress_callback=progress,
-                )
+            # input-required rounds and a wedged transport (and waits while a person answers
+            # an elicitation: see connectors/elicitation.py).
+            with self.calls.calling(elicitor) as inflight:
+                async with asyncio.timeout(self.spec.timeout_s + 1) as bound:
+                    if inflight is not None:
+                        inflight.timeout = bound
+                    return await client.call_tool(
+                        tool,
+                        arguments,
+                        read_timeout_seconds=self.spec.timeout_s,
+                        progress_callback=progress,
+                    )
         except Exception as exc:  # noqa: BLE001
             raise self._call_error(exc, tool) from None
 

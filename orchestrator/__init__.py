@@ -8,6 +8,8 @@ from orchestrator.domain.checkpoint import Checkpoint, Verdict
 from orchestrator.domain.commands import (
     AnswerClick,
     Click,
+    ElicitationClick,
+    ElicitationSubmission,
     FeedbackClick,
     Job,
     SharedFile,
@@ -15,6 +17,7 @@ from orchestrator.domain.commands import (
     UserMessage,
 )
 from orchestrator.domain.context import ThreadPost
+from orchestrator.domain.elicitation import FormField
 from orchestrator.domain.question import option_value, parse_option_value
 from orchestrator.domain.task import ProgressEntry, ThreadRef, first_line
 from orchestrator.domain.text import clip
@@ -24,6 +27,8 @@ from orchestrator.domain.views import (
     CheckpointCard,
     ConnectorDown,
     ControlNotice,
+    ElicitationCard,
+    ElicitationForm,
     Failure,
     Home,
     HomeAccount,
@@ -58,6 +63,11 @@ __all__ = [
     "CheckpointCard",
     "Click",
     "ControlNotice",
+    "ElicitationCard",
+    "ElicitationClick",
+    "ElicitationForm",
+    "ElicitationSubmission",
+    "FormField",
     "DeliveryFailed",
     "Failure",
     "FeedbackClick",

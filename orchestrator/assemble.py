@@ -16,11 +16,12 @@ from anthropic import AsyncAnthropic
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from connectors import ConnectorPool
+from connectors import DECLINED, ConnectorPool, ElicitationReply, ElicitationRequest
 from connectors.sandbox import BubblewrapSandbox, Workspaces
 from orchestrator.adapters.anthropic import AnthropicModel
 from orchestrator.adapters.redis.checkpoints import RedisCheckpointStore
 from orchestrator.adapters.redis.client import connect
+from orchestrator.adapters.redis.elicitations import RedisElicitations
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.adapters.redis.lease import RedisLeases
 from orchestrator.adapters.redis.queue import RedisJobQueue
@@ -33,6 +34,7 @@ from orchestrator.adapters.sql.connections import SqlAccountList, SqlConnectionS
 from orchestrator.domain.pricing import Price, PriceTable
 from orchestrator.engine.approvals import Approvals
 from orchestrator.engine.control import Control
+from orchestrator.engine.elicitations import Elicitations
 from orchestrator.engine.home import Homes, RefreshingCheckpoints, RefreshingLog
 from orchestrator.engine.questions import Questions
 from orchestrator.engine.runner import Runner
@@ -197,6 +199,10 @@ class Assembly:
         await self.engine.dispose()
 
 
+async def _unclaimed(request: ElicitationRequest) -> ElicitationReply:
+    return DECLINED
+
+
 def price_table(config: AdminConfig) -> PriceTable:
     """The admin's `pricing:` entries (cache prices defaulting to the API's ratios), then the
     built-in defaults."""
@@ -240,7 +246,8 @@ def assemble(
     specs, unavailable = server_specs(registry, config, options.environ)
     for item in unavailable:
         log.warning("connector %s is off: %s", item.server, item.reason)
-    pool = ConnectorPool(specs)
+    # Elicitation is advertised; a request no tool call of ours claims is declined.
+    pool = ConnectorPool(specs, elicitation=_unclaimed)
     # A blocking pool: a burst of requests waits for a free connection instead of failing.
     redis = connect(
         options.redis_url, max_connections=options.redis_max_connections, wait_s=REDIS_WAIT_S
@@ -294,6 +301,14 @@ def assemble(
             config=config.execution,
             idle_s=options.task_ttl_s,
         )
+    elicitations = Elicitations(
+        store=store,
+        elicitations=RedisElicitations(redis, keys=keys),
+        signals=signals,
+        notifier=notifier,
+        activity=activity,
+        wait=config.questions.elicitation_wait,
+    )
     questions = Questions(
         store=store,
         queue=queue,
@@ -318,6 +333,7 @@ def assemble(
             telemetry=telemetry,
             execution=execution,
             questions=questions,
+            elicitations=elicitations,
         ),
         limits=config.limits,
         signals=signals,
@@ -350,6 +366,7 @@ def assemble(
             activity=activity,
             notifier=notifier,
             homes=homes,
+            elicitations=elicitations,
         ),
         runner=runner,
         queue=queue,

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from connectors import ServerStatus, ToolCallResult, ToolInfo
+from connectors import Elicitor, ServerStatus, ToolCallResult, ToolInfo
 from connectors.sandbox import Language, RunResult, SandboxLimits, Workspace
 from orchestrator.domain.activity import Activity
 from orchestrator.domain.checkpoint import Checkpoint
 from orchestrator.domain.commands import Job, SharedFile, UserMessage
 from orchestrator.domain.context import ThreadPost
+from orchestrator.domain.elicitation import Elicitation, Reply
 from orchestrator.domain.events import ActivityEvent
 from orchestrator.domain.messages import (
     CacheControl,
@@ -143,8 +144,14 @@ class ToolProvider(Protocol):
     def status(self) -> list[ServerStatus]: ...
 
     async def call(
-        self, model_name: str, arguments: dict[str, Any] | None = None
-    ) -> ToolCallResult: ...
+        self,
+        model_name: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        elicitor: Elicitor | None = None,
+    ) -> ToolCallResult:
+        """Run a tool; the server's requests for input during the call go to `elicitor`."""
+        ...
 
 
 class Toolbox(Protocol):
@@ -301,6 +308,20 @@ class HomeTab(Protocol):
     """A person's App Home (Slack `views.publish`). Raises `DeliveryFailed` when refused."""
 
     async def publish(self, team_id: str, home: Home) -> None: ...
+
+
+class ElicitationStore(Protocol):
+    """Connectors' requests for input waiting in a live tool call, and the replies (any process)."""
+
+    async def save(self, elicitation: Elicitation) -> None: ...
+
+    async def load(self, task_id: str, elicitation_id: str) -> Elicitation | None: ...
+
+    async def offer_reply(self, task_id: str, elicitation_id: str, reply: Reply) -> bool:
+        """Store the reply unless one is stored already; True if this one won."""
+        ...
+
+    async def reply_for(self, task_id: str, elicitation_id: str) -> Reply | None: ...
 
 
 class ThreadHistory(Protocol):

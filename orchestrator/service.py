@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from orchestrator.domain.commands import (
     AnswerClick,
     Click,
+    ElicitationClick,
+    ElicitationSubmission,
     FeedbackClick,
     Job,
     StopRequest,
@@ -19,9 +21,10 @@ from orchestrator.domain.commands import (
 )
 from orchestrator.domain.events import ActivityEvent, FeedbackCommented, FeedbackGiven
 from orchestrator.domain.task import new_id
-from orchestrator.domain.views import ControlCode, ControlNotice
+from orchestrator.domain.views import ControlCode, ControlNotice, ElicitationForm
 from orchestrator.engine.approvals import Approvals, ClickOutcome
 from orchestrator.engine.control import Control, StopOutcome
+from orchestrator.engine.elicitations import Elicitations
 from orchestrator.engine.home import Homes
 from orchestrator.engine.questions import Questions
 from orchestrator.errors import DeliveryFailed, StorageUnavailable
@@ -48,6 +51,7 @@ class Orchestrator:
         questions: Questions,
         activity: ActivityLog,
         notifier: Notifier,
+        elicitations: Elicitations,
         homes: Homes | None = None,
     ) -> None:
         self._store = store
@@ -58,6 +62,7 @@ class Orchestrator:
         self._questions = questions
         self._activity = activity
         self._notifier = notifier
+        self._elicitations = elicitations
         self._homes = homes
 
     async def first_delivery(self, event_id: str) -> bool:
@@ -150,3 +155,15 @@ class Orchestrator:
             await self._notifier.tell(click.thread, click.user_id, ControlNotice(code=code))
         except DeliveryFailed:
             log.warning("could not reply privately to %s", click.user_id)
+
+    async def elicitation_form(self, click: ElicitationClick) -> ElicitationForm | None:
+        """The form of a connector's request, for the requester to fill in (others: refused)."""
+        return await self._elicitations.form(click)
+
+    async def submit_form(self, submission: ElicitationSubmission) -> dict[str, str]:
+        """Take a filled-in form; field name -> what to fix, {} when nothing is left to fix."""
+        return await self._elicitations.submit(submission)
+
+    async def elicitation_press(self, click: ElicitationClick) -> bool:
+        """Decline a connector's request, or (URL mode) accept it by opening its link."""
+        return await self._elicitations.press(click)

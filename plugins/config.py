@@ -188,9 +188,13 @@ class ApprovalsConfig(_Model):
 
 
 class QuestionsConfig(_Model):
-    """How long an `ask_user` question waits for its answer before it expires."""
+    """How long a question waits for its answer before it expires."""
 
     expire_after: Duration = timedelta(hours=24)
+    """An `ask_user` question (the task waits without holding a process)."""
+    elicitation_wait: Duration = timedelta(minutes=10)
+    """A connector's request for input: its tool call waits in the worker this long at most,
+    then the server is told the request was cancelled."""
 
 
 def _admin(value: Any) -> str:

@@ -126,6 +126,38 @@ def build_app(
         if user_id is not None:
             await orchestrator.show_home(_team(context, event), user_id)
 
+    async def on_elicitation_form(body: dict[str, Any], client: AsyncWebClient) -> None:
+        click = payloads.elicitation_click(body)
+        if click is None:
+            log.warning("ignored a malformed form click from %s", _clicker(body))
+            return
+        form = await orchestrator.elicitation_form(click)
+        if form is not None:
+            await client.views_open(
+                trigger_id=body["trigger_id"], view=blocks.elicitation_modal(form)
+            )
+
+    async def on_elicitation_press(body: dict[str, Any]) -> None:
+        click = payloads.elicitation_click(body)
+        if click is None:
+            log.warning("ignored a malformed request click from %s", _clicker(body))
+            return
+        await orchestrator.elicitation_press(click)
+
+    @app.view(blocks.ELICIT_CALLBACK)
+    async def on_elicitation_submit(ack: AsyncAck, body: dict[str, Any]) -> None:
+        # Not lazy: a field to fix is shown in the form, so the answer waits for the check.
+        submission = payloads.elicitation_submission(body)
+        if submission is None:
+            log.warning("ignored a malformed form from %s", _clicker(body))
+            await ack()
+            return
+        errors = await orchestrator.submit_form(submission)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+        else:
+            await ack()
+
     async def on_reject_reason(body: dict[str, Any]) -> None:
         click = payloads.rejection(body, reason_block=blocks.REASON_BLOCK)
         if click is None:
@@ -144,6 +176,9 @@ def build_app(
     app.view(blocks.FEEDBACK_CALLBACK)(ack=_ack, lazy=[on_feedback_comment])
     # Published after the event is answered: reading the records never delays Slack's ack.
     app.event("app_home_opened")(ack=_ack, lazy=[on_home_opened])
+    app.action(blocks.ELICIT_OPEN)(ack=_ack, lazy=[on_elicitation_form])
+    elicit_press = rf"^({re.escape(blocks.ELICIT_LINK)}|{re.escape(blocks.ELICIT_DECLINE)})$"
+    app.action(re.compile(elicit_press))(ack=_ack, lazy=[on_elicitation_press])
     return app
 
 

@@ -19,7 +19,10 @@ from orchestrator import (
     CheckpointCard,
     ConnectorDown,
     ControlNotice,
+    ElicitationCard,
+    ElicitationForm,
     Failure,
+    FormField,
     Home,
     Notice,
     Progress,
@@ -53,6 +56,10 @@ FEEDBACK_ACTION = "answer.feedback"
 FEEDBACK_CALLBACK = "answer.feedback_comment"
 COMMENT_BLOCK = "comment"
 COMMENT_LIMIT = 1000
+ELICIT_OPEN = "elicitation.open"
+ELICIT_LINK = "elicitation.link"
+ELICIT_DECLINE = "elicitation.decline"
+ELICIT_CALLBACK = "elicitation.form"
 BUTTON_TEXT_LIMIT = 75
 
 
@@ -78,6 +85,8 @@ def render(view: View) -> Rendered:
     if isinstance(view, StorageTrouble):
         text = messages.storage_trouble(view.correlation_id)
         return text, [_section(text)]
+    if isinstance(view, ElicitationCard):
+        return render_elicitation(view)
     return render_failure(view)
 
 
@@ -260,6 +269,102 @@ def render_notice(view: Notice) -> Rendered:
         attempts=cp.attempts if cp else 0,
     )
     return text, [_section(text)]
+
+
+def render_elicitation(view: ElicitationCard) -> Rendered:
+    """A connector's request: a form or link button and Decline while open, then the outcome."""
+    headline = messages.elicitation_headline(escape(view.server), escape(view.message))
+    blocks: list[dict[str, Any]] = [_section(headline[:SECTION_LIMIT])]
+    if view.state == "open":
+        form, link, decline = messages.elicitation_buttons()
+        first: dict[str, Any] = {
+            "type": "button",
+            "action_id": ELICIT_OPEN if view.mode == "form" else ELICIT_LINK,
+            "text": _plain(form if view.mode == "form" else link),
+            "value": view.elicitation_id,
+            "style": "primary",
+        }
+        if view.mode == "url" and view.url:
+            first["url"] = view.url[:3000]
+        buttons = [
+            first,
+            {
+                "type": "button",
+                "action_id": ELICIT_DECLINE,
+                "text": _plain(decline),
+                "value": view.elicitation_id,
+            },
+        ]
+        blocks.append({"type": "actions", "block_id": "elicitation:open", "elements": buttons})
+        blocks.append(
+            _context(messages.elicitation_hint(view.requester, view.mode, view.expires_at))
+        )
+    else:
+        blocks.append(_context(messages.elicitation_outcome(view.state, view.by)))
+    return headline, blocks
+
+
+def elicitation_modal(form: ElicitationForm) -> dict[str, Any]:
+    """The modal of a connector's form: one input per field; metadata names the request only."""
+    title, submit, close = messages.elicitation_form(form.server)
+    metadata = {
+        "elicitation": form.elicitation_id,
+        "channel": form.thread.channel_id,
+        "thread_ts": form.thread.thread_ts,
+    }
+    blocks: list[dict[str, Any]] = [_section(escape(form.message)[:SECTION_LIMIT])]
+    blocks += [_form_input(field) for field in form.fields]
+    return {
+        "type": "modal",
+        "callback_id": ELICIT_CALLBACK,
+        "private_metadata": json.dumps(metadata),
+        "title": _plain(title),
+        "submit": _plain(submit),
+        "close": _plain(close),
+        "blocks": blocks,
+    }
+
+
+def _form_input(field: FormField) -> dict[str, Any]:
+    element: dict[str, Any] = {"action_id": field.name[:255]}
+    if field.kind == "enum":
+        options = [
+            {"text": _plain(label[:BUTTON_TEXT_LIMIT]), "value": value[:150]}
+            for value, label in zip(field.options, field.option_labels, strict=True)
+        ]
+        element.update(type="static_select", options=options)
+        initial = next((o for o in options if o["value"] == field.default), None)
+        if initial is not None:
+            element["initial_option"] = initial
+    elif field.kind == "boolean":
+        yes = {"text": _plain(messages.elicitation_yes()), "value": "true"}
+        element.update(type="checkboxes", options=[yes])
+        if field.default is True:
+            element["initial_options"] = [yes]
+    elif field.kind in ("number", "integer"):
+        element.update(type="number_input", is_decimal_allowed=field.kind == "number")
+        if field.minimum is not None:
+            element["min_value"] = f"{field.minimum:g}"
+        if field.maximum is not None:
+            element["max_value"] = f"{field.maximum:g}"
+        if isinstance(field.default, float):
+            element["initial_value"] = f"{field.default:g}"
+    else:
+        element.update(type="plain_text_input", multiline=(field.max_length or 0) > 150)
+        if field.max_length is not None:
+            element["max_length"] = min(field.max_length, 3000)
+        if isinstance(field.default, str):
+            element["initial_value"] = field.default[:3000]
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": field.name[:255],
+        "optional": not field.required or field.kind == "boolean",
+        "label": _plain(field.title[:2000]),
+        "element": element,
+    }
+    if field.description:
+        block["hint"] = _plain(field.description[:2000])
+    return block
 
 
 def reject_dialog(

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from orchestrator import (
     AnswerClick,
     Click,
+    ElicitationClick,
+    ElicitationSubmission,
     FeedbackClick,
     SharedFile,
     StopRequest,
@@ -372,3 +374,72 @@ def home_opened(event: dict[str, Any]) -> str | None:
     except ValidationError:
         return None
     return parsed.user if parsed.tab == "home" else None
+
+
+_ELICIT_ACTIONS = {
+    "elicitation.open": "open",
+    "elicitation.link": "link",
+    "elicitation.decline": "decline",
+}
+
+
+def elicitation_click(body: dict[str, Any]) -> ElicitationClick | None:
+    """A press on a connector's request card: its value names the request, nothing more."""
+    try:
+        parsed = _BlockActions.model_validate(body)
+    except ValidationError:
+        return None
+    action = parsed.actions[0] if parsed.actions else None
+    channel = parsed.channel.id if parsed.channel else parsed.container.channel_id
+    thread_ts = parsed.container.thread_ts or parsed.container.message_ts
+    kind = _ELICIT_ACTIONS.get(action.action_id) if action else None
+    if action is None or kind is None or not _OPAQUE_ID.match(action.value):
+        return None
+    if parsed.team is None or not channel or not thread_ts:
+        return None
+    return ElicitationClick(
+        user_id=parsed.user.id,
+        thread=ThreadRef(team_id=parsed.team.id, channel_id=channel, thread_ts=thread_ts),
+        elicitation_id=action.value,
+        action=kind,  # type: ignore[arg-type]
+    )
+
+
+def elicitation_submission(body: dict[str, Any]) -> ElicitationSubmission | None:
+    """A submitted connector form: each field's text, choice or tick, keyed by field name."""
+    try:
+        parsed = _ViewSubmission.model_validate(body)
+        metadata = json.loads(parsed.view.private_metadata or "{}")
+    except (ValidationError, ValueError):
+        return None
+    if not isinstance(metadata, dict) or parsed.team is None:
+        return None
+    request, channel, thread_ts = (metadata.get(k) for k in ("elicitation", "channel", "thread_ts"))
+    if not isinstance(request, str) or not _OPAQUE_ID.match(request):
+        return None
+    if not isinstance(channel, str) or not isinstance(thread_ts, str):
+        return None
+    values: dict[str, str | bool | None] = {}
+    for block in parsed.view.state.get("values", {}).values():
+        if not isinstance(block, dict):
+            continue
+        for name, field in block.items():
+            if isinstance(field, dict):
+                values[str(name)] = _field_value(field)
+    return ElicitationSubmission(
+        user_id=parsed.user.id,
+        thread=ThreadRef(team_id=parsed.team.id, channel_id=channel, thread_ts=thread_ts),
+        elicitation_id=request,
+        values=values,
+    )
+
+
+def _field_value(field: dict[str, Any]) -> str | bool | None:
+    kind = field.get("type")
+    if kind == "checkboxes":
+        return bool(field.get("selected_options"))
+    if kind == "static_select":
+        option = field.get("selected_option")
+        return str(option.get("value")) if isinstance(option, dict) else None
+    value = field.get("value")
+    return str(value) if value is not None else None

@@ -90,6 +90,26 @@ class FeedbackClick(BaseModel):
     comment: str | None = None
 
 
+class ElicitationClick(BaseModel):
+    """A press on a connector's request card: open its form, decline it, or open its link."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    user_id: str
+    thread: ThreadRef
+    elicitation_id: str
+    action: Literal["open", "decline", "link"]
+
+
+class ElicitationSubmission(BaseModel):
+    """A submitted form: each field as Slack sent it (text, a tick, or nothing)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    user_id: str
+    thread: ThreadRef
+    elicitation_id: str
+    values: dict[str, str | bool | None]
+
+
 class Job(BaseModel):
     """One unit of work on the job stream. Running a job twice is harmless (see `worker`)."""
 

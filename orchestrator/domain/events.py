@@ -133,6 +133,27 @@ class QuestionExpired(ActivityEvent):
     call: str
 
 
+class ElicitationRequested(ActivityEvent):
+    """A connector's server asked the person for input during a tool call."""
+
+    kind: Literal["elicitation.requested"] = "elicitation.requested"
+    call: str
+    server: str
+    mode: Literal["form", "url"]
+    fields: list[str] = []
+
+
+class ElicitationAnswered(ActivityEvent):
+    """How it ended: accepted (the names of the fields given, never their values), declined,
+    or cancelled (it expired or the task stopped)."""
+
+    kind: Literal["elicitation.answered"] = "elicitation.answered"
+    call: str
+    action: Literal["accept", "decline", "cancel"]
+    by: str | None = None
+    fields: list[str] = []
+
+
 # The model
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 from orchestrator.domain.budget import BudgetKind
 from orchestrator.domain.checkpoint import Checkpoint
+from orchestrator.domain.elicitation import FormField
 
 # The entries of `Progress` are task state (saved with the task), so they live in `task`.
 from orchestrator.domain.task import CallLine as CallLine
@@ -119,6 +120,7 @@ ControlCode = Literal[
     "not_the_requester",
     "question_closed",
     "feedback_noted",
+    "request_closed",
 ]
 
 
@@ -154,6 +156,32 @@ class ControlNotice:
     requester: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ElicitationCard:
+    """A connector's request for input mid-call: a form or a link while open, then the outcome."""
+
+    elicitation_id: str
+    server: str
+    message: str
+    mode: Literal["form", "url"]
+    requester: str
+    url: str | None = None
+    expires_at: float | None = None
+    state: Literal["open", "accept", "decline", "cancel"] = "open"
+    by: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ElicitationForm:
+    """The modal of a connector's form request, opened for the requester."""
+
+    elicitation_id: str
+    server: str
+    message: str
+    fields: tuple[FormField, ...]
+    thread: ThreadRef
+
+
 View = (
     Progress
     | Answer
@@ -165,6 +193,7 @@ View = (
     | ControlNotice
     | QuestionCard
     | StorageTrouble
+    | ElicitationCard
 )
 
 

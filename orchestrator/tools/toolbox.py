@@ -6,7 +6,8 @@ it: every connector tool of the channel is announced with `defer_loading: true` 
 none of them), and `find_tools` answers with `tool_reference` blocks that load the found ones.
 The workspace's `run_code`, `read_file` and `share_file` (tools/execution.py) are core tools too,
 where the channel's `execution:` policy enables them.
-Connector tool calls pass governance first: allowed read-only calls run concurrently; a call that
+A connector's request for input during a call (MCP elicitation) is asked of the requester
+(engine/elicitations.py). Connector tool calls pass governance first: allowed read-only calls run concurrently; a call that
 needs a person's approval opens a checkpoint and waits; `resume` carries out the decisions.
 """
 
@@ -46,6 +47,7 @@ from orchestrator.domain.task import (
     with_entry,
 )
 from orchestrator.engine.approvals import Approvals, Execute
+from orchestrator.engine.elicitations import Elicitations
 from orchestrator.engine.questions import Questions
 from orchestrator.ports import ActivityLog, NoTelemetry, Telemetry, ToolProvider
 from orchestrator.tools.catalog import Catalog, ChannelCatalog
@@ -107,6 +109,7 @@ class PluginToolbox:
         telemetry: Telemetry | None = None,
         execution: Execution | None = None,
         questions: Questions | None = None,
+        elicitations: Elicitations | None = None,
     ) -> None:
         self._telemetry = telemetry or NoTelemetry()
         self._catalog = catalog
@@ -118,6 +121,7 @@ class PluginToolbox:
         self._limits = limits or Limits()
         self._execution = execution
         self._questions = questions
+        self._elicitations = elicitations
 
     def catalogue(self, task: Task, agent: Agent) -> list[str]:
         channel = self._channel(task)
@@ -198,7 +202,7 @@ class PluginToolbox:
             info = tools.get(call.name)
             if info is None:
                 return f"Not run: {call.name!r} is no longer available in this channel.", True
-            result = await self._call(task, call, info)
+            result = await self._call(task, agent, call, info)
             await self._log_call(task, agent, call, info, result)
             return (output_blocks(result.blocks()) or "(no output)"), result.is_error
 
@@ -292,7 +296,7 @@ class PluginToolbox:
         if isinstance(decision, Deny):
             call.finish(f"Refused: {decision.reason}.", is_error=True)
         elif isinstance(decision, Allow):
-            result = await self._call(task, call, info)
+            result = await self._call(task, agent, call, info)
             call.finish(output_blocks(result.blocks()) or "(no output)", is_error=result.is_error)
             await self._log_call(task, agent, call, info, result)
         else:
@@ -308,12 +312,15 @@ class PluginToolbox:
             if not checkpoint.waiting:  # decided before a crash lost this step's save
                 await self._approvals.settle(call, self._executor(task, agent, call))
 
-    async def _call(self, task: Task, call: ToolCall, info: ToolInfo) -> ToolCallResult:
+    async def _call(
+        self, task: Task, agent: Agent, call: ToolCall, info: ToolInfo
+    ) -> ToolCallResult:
         connector = f"{info.namespace}/{info.server}"
+        elicitor = self._elicitations.for_call(task, agent, call) if self._elicitations else None
         with self._telemetry.span(
             "tool.call", task_id=task.id, tool=call.name, connector=connector
         ):
-            result = await self._tools.call(call.name, call.input)
+            result = await self._tools.call(call.name, call.input, elicitor=elicitor)
         self._telemetry.tool_called(
             connector=connector,
             seconds=result.duration_s,

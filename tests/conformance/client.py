@@ -30,6 +30,7 @@ from mcp.shared.auth import (
 )
 from pydantic import AnyUrl
 
+from connectors.elicitation import ElicitationReply, ElicitationRequest
 from connectors.pool import ConnectorPool
 from connectors.spec import HttpSpec
 
@@ -125,8 +126,8 @@ def _defaults(schema: dict[str, Any]) -> dict[str, Any]:
     return {k: v["default"] for k, v in props.items() if isinstance(v, dict) and "default" in v}
 
 
-async def _elicit(message: str, schema: dict[str, Any]) -> dict[str, Any] | None:
-    return _defaults(schema)
+async def _elicit(request: ElicitationRequest) -> ElicitationReply:
+    return ElicitationReply(action="accept", content=_defaults(request.schema))
 
 
 async def run(url: str, scenario: str, context: dict[str, Any]) -> int:

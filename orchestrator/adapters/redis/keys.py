@@ -13,6 +13,9 @@
     {p}:spend:<team>:<channel>:<YYYY-MM>  str   USD spent on the model in the month; TTL 40 days
     {p}:answer:{<task_id>}:<call_id>      str   what closed a question first: an answer pressed,
                                                 or its expiry (JSON); TTL 1 d
+    {p}:elicitation:{<task_id>}:<id>      str   a connector's request waiting in a live call (JSON);
+                                                TTL = its wait bound + 1 min
+    {p}:elicited:{<task_id>}:<id>         str   first reply to it: accept/decline/cancel (JSON); same TTL
     {p}:questions:due                     zset  "<task_id> <call_id>" -> question deadline (epoch s)
 
 The `{<task_id>}` hash tag keeps a task's keys in one Redis Cluster slot, so the Lua scripts that
@@ -50,6 +53,12 @@ class Keys:
 
     def answer(self, task_id: str, call_id: str) -> str:
         return f"{self.prefix}:answer:{{{task_id}}}:{call_id}"
+
+    def elicitation(self, task_id: str, elicitation_id: str) -> str:
+        return f"{self.prefix}:elicitation:{{{task_id}}}:{elicitation_id}"
+
+    def elicited(self, task_id: str, elicitation_id: str) -> str:
+        return f"{self.prefix}:elicited:{{{task_id}}}:{elicitation_id}"
 
     def checkpoint(self, checkpoint_id: str) -> str:
         return f"{self.prefix}:checkpoint:{{{checkpoint_id}}}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
 import pytest
@@ -293,3 +294,47 @@ def test_a_subagents_question_names_the_subagent_escaped() -> None:
     _, blocks = render(view)
     text = all_text(blocks)
     assert "Asked by the sub-agent" in text and "<!channel>" not in text
+
+
+def test_a_connector_form_becomes_a_valid_modal_and_its_card_a_valid_message() -> None:
+    from bot.slack.blocks import elicitation_modal
+    from orchestrator import ElicitationCard, ElicitationForm, ThreadRef
+    from orchestrator.domain.elicitation import Unsupported, form_fields
+
+    fields = form_fields(
+        {
+            "type": "object",
+            "properties": {
+                "env": {"type": "string", "enum": ["a", "b"]},
+                "n": {"type": "number", "maximum": 3},
+                "yes": {"type": "boolean"},
+                "why": {"type": "string", "maxLength": 500},
+            },
+        }
+    )
+    assert not isinstance(fields, Unsupported)
+    thread = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1.0")
+    modal = elicitation_modal(
+        ElicitationForm(
+            elicitation_id="el_1",
+            server="crm",
+            message="<!here> fill",
+            fields=fields,
+            thread=thread,
+        )
+    )
+    assert not block_errors(modal["blocks"], max_blocks=100)
+    assert "<!here>" not in json.dumps(modal), "the server's text is escaped"
+    _, blocks = render(
+        ElicitationCard(
+            elicitation_id="el_1",
+            server="crm",
+            message="Visit",
+            mode="url",
+            requester="U0ALICE",
+            url="https://x.example/a",
+        )
+    )
+    assert not block_errors(blocks)
+    (link, _decline) = next(b for b in blocks if b["type"] == "actions")["elements"]
+    assert link["url"] == "https://x.example/a" and link["value"] == "el_1"
