@@ -19,7 +19,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import blocks, payloads
+from bot.slack import blocks, forms, payloads
 from orchestrator import Orchestrator, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -133,9 +133,7 @@ def build_app(
             return
         form = await orchestrator.elicitation_form(click)
         if form is not None:
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=blocks.elicitation_modal(form)
-            )
+            await client.views_open(trigger_id=body["trigger_id"], view=forms.modal(form))
 
     async def on_elicitation_press(body: dict[str, Any]) -> None:
         click = payloads.elicitation_click(body)

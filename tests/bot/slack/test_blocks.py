@@ -297,7 +297,7 @@ def test_a_subagents_question_names_the_subagent_escaped() -> None:
 
 
 def test_a_connector_form_becomes_a_valid_modal_and_its_card_a_valid_message() -> None:
-    from bot.slack.blocks import elicitation_modal
+    from bot.slack.forms import modal as elicitation_modal
     from orchestrator import ElicitationCard, ElicitationForm, ThreadRef
     from orchestrator.domain.elicitation import Unsupported, form_fields
 
