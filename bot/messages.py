@@ -404,6 +404,15 @@ def card_why(why: str) -> str:
     return f"*Why:* {why}"
 
 
+def card_read_before(tools: list[str]) -> str:
+    """The connector tools whose output the model read before it asked for this call."""
+    names = ", ".join(f"`{tool}`" for tool in tools)
+    return (
+        f":mag: Before asking, I read the output of {names}. Tool output can carry instructions"
+        " that did not come from you: approve only if this is what you asked for."
+    )
+
+
 def card_risks(destructive: bool, open_world: bool, idempotent: bool) -> str:
     flags = {"destructive": destructive, "open_world": open_world, "idempotent": idempotent}
     return "  ·  ".join(_RISKS[k] for k, on in flags.items() if on) or "No risk hints"

@@ -28,7 +28,10 @@ SET_STATUS = "ledger__tickets__set_status"
 REQUESTER = "U0ALICE"
 
 
-def write_config(settings: Settings, ledger: Path, approvals: str = "") -> None:
+def write_config(
+    settings: Settings, ledger: Path, approvals: str = "", list_output: str = ""
+) -> None:
+    """`list_output`: what the read-only `list_tickets` answers (default: no open tickets)."""
     settings.config_path.write_text(
         f"""
 plugins: [{PLUGINS / "ledger"}]
@@ -39,6 +42,7 @@ connectors:
     env:
       LEDGER_FILE: "{ledger}"
       LEDGER_HOLD_FILE: "${{LEDGER_HOLD_FILE:-}}"
+      LEDGER_LIST_OUTPUT: {json.dumps(list_output)}
 {approvals}
 """
     )

@@ -240,6 +240,8 @@ def render_card(cp: Checkpoint) -> Rendered:
     if cp.why:
         blocks.append(_section(messages.card_why(escape(cp.why))))
     blocks.append(_section(_code(arguments_text(cp.arguments))))
+    if cp.read_before:
+        blocks.append(_context(messages.card_read_before([escape(t) for t in cp.read_before])))
     risk = cp.risk
     blocks.append(_context(messages.card_risks(risk.destructive, risk.open_world, risk.idempotent)))
     who_may = _who_may(cp)

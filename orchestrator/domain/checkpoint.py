@@ -118,6 +118,8 @@ class Checkpoint(BaseModel):
     server: str
     arguments: dict[str, Any] = Field(default_factory=dict)
     why: str = ""
+    read_before: tuple[str, ...] = ()
+    """Connector tools whose output the turn read before asking (their output may have asked)."""
     risk: Risk = Field(default_factory=Risk)
     requester: str
     approvers: Approvers

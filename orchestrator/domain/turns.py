@@ -8,7 +8,10 @@ Applying a message twice is a no-op: messages are keyed by their Slack ts. No I/
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from orchestrator.domain.commands import UserMessage
+from orchestrator.domain.messages import ContentBlock, tool_uses
 from orchestrator.domain.task import ORCHESTRATOR, Agent, Task, TaskStatus
 
 FINISHED: frozenset[TaskStatus] = frozenset({"completed", "failed", "cancelled"})
@@ -48,3 +51,34 @@ def open_turn(task: Task, message: UserMessage, text: str) -> None:
     task.failure = None
     if task.status in FINISHED:
         task.move("queued")
+
+
+def tools_read_this_turn(agent: Agent, is_connector: Callable[[str], bool]) -> tuple[str, ...]:
+    """Connector tools whose output `agent` read in its current turn before its last reply.
+
+    The turn starts at the last message a person (or, for a sub-agent, its brief) wrote; calls of
+    the last assistant message itself are not counted, since their output was not read yet. Tool
+    output may carry instructions nobody gave (prompt injection), so an approval card names these.
+    """
+    history = agent.messages
+    if history and history[-1]["role"] == "assistant":
+        history = history[:-1]
+    start = 0
+    for index in range(len(history) - 1, -1, -1):
+        message = history[index]
+        if message["role"] == "user" and _written(message["content"]):
+            start = index
+            break
+    names: list[str] = []
+    for message in history[start:]:
+        if message["role"] != "assistant" or isinstance(message["content"], str):
+            continue
+        for block in tool_uses(message["content"]):
+            if is_connector(block["name"]) and block["name"] not in names:
+                names.append(block["name"])
+    return tuple(names)
+
+
+def _written(content: str | list[ContentBlock]) -> bool:
+    """A user message someone wrote, not one that only carries tool results back."""
+    return isinstance(content, str) or not any(b.get("type") == "tool_result" for b in content)

@@ -112,7 +112,14 @@ class Approvals:
     # -- opening -------------------------------------------------------------------------------
 
     async def open(
-        self, task: Task, agent: Agent, call: ToolCall, *, server: str, risk: Risk
+        self,
+        task: Task,
+        agent: Agent,
+        call: ToolCall,
+        *,
+        server: str,
+        risk: Risk,
+        read_before: tuple[str, ...] = (),
     ) -> Checkpoint:
         """Open (or find, when a step is re-run) the checkpoint of `call` and show its card."""
         now = time.time()
@@ -128,6 +135,7 @@ class Approvals:
             server=server,
             arguments=call.input,
             why=_why(agent),
+            read_before=read_before,
             risk=risk,
             requester=task.requester,
             approvers=Approvers(

@@ -46,6 +46,7 @@ from orchestrator.domain.task import (
     move_call,
     with_entry,
 )
+from orchestrator.domain.turns import tools_read_this_turn
 from orchestrator.engine.approvals import Approvals, Execute
 from orchestrator.engine.elicitations import Elicitations
 from orchestrator.engine.questions import Questions
@@ -306,6 +307,7 @@ class PluginToolbox:
                 call,
                 server=f"{info.namespace}/{info.server}",
                 risk=Risk.from_tool(info),
+                read_before=tools_read_this_turn(agent, tools.__contains__),
             )
             call.status = move_call(call.status, "awaiting_approval")
             call.checkpoint_id = checkpoint.id

@@ -68,6 +68,17 @@ def test_model_and_tool_text_cannot_ping_anyone() -> None:
     assert "&lt;!channel&gt;" in text and "&lt;!here&gt;" in text
 
 
+def test_a_card_names_the_tools_whose_output_was_read_before_asking() -> None:
+    _text, blocks = render(
+        CheckpointCard(checkpoint=checkpoint(read_before=("crm__search", "docs__fetch")))
+    )
+    shown = text_of(blocks)
+    assert "`crm__search`, `docs__fetch`" in shown and "approve only if" in shown
+    assert block_errors(blocks) == []
+    _text, blocks = render(CheckpointCard(checkpoint=checkpoint()))
+    assert "read the output" not in text_of(blocks)
+
+
 def test_destructive_approval_asks_for_confirmation() -> None:
     _, blocks = render(CheckpointCard(checkpoint=checkpoint(risk=Risk(destructive=True))))
     approve = buttons(blocks)[0]

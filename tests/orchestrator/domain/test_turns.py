@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.domain.commands import UserMessage
-from orchestrator.domain.task import CallLine, Failure, ThreadRef, ToolCall, Usage
-from orchestrator.domain.turns import attributed, new_task, open_turn
+from orchestrator.domain.task import Agent, CallLine, Failure, ThreadRef, ToolCall, Usage
+from orchestrator.domain.turns import attributed, new_task, open_turn, tools_read_this_turn
 
 THREAD = ThreadRef(team_id="T1", channel_id="C1", thread_ts="1700000000.000100")
 
@@ -95,3 +95,43 @@ def test_a_turn_with_waiting_calls_is_not_for_open_turn() -> None:
     open_turn(task, message(), "hello")
     # The calls stay as they were: resolving them is the worker's job before it opens a turn.
     assert task.orchestrator.calls[0].status == "awaiting_approval"
+
+
+def _use(name: str, call_id: str) -> dict:
+    return {"type": "tool_use", "id": call_id, "name": name, "input": {}}
+
+
+def _result(call_id: str) -> dict:
+    return {"type": "tool_result", "tool_use_id": call_id, "content": "output"}
+
+
+def _connector(name: str) -> bool:
+    return "__" in name
+
+
+def test_tools_read_this_turn_are_the_connector_calls_since_the_person_wrote() -> None:
+    agent = Agent(id="main", model="m")
+    agent.messages = [
+        {"role": "user", "content": "<@U1>: earlier turn"},
+        {"role": "assistant", "content": [_use("crm__old", "a")]},
+        {"role": "user", "content": [_result("a")]},
+        {"role": "assistant", "content": [{"type": "text", "text": "done"}]},
+        {"role": "user", "content": [{"type": "text", "text": "<@U1>: this turn"}]},
+        {"role": "assistant", "content": [_use("find_tools", "b"), _use("crm__read", "c")]},
+        {"role": "user", "content": [_result("b"), _result("c")]},
+        {"role": "assistant", "content": [_use("docs__fetch", "d"), _use("crm__read", "e")]},
+        {"role": "user", "content": [_result("d"), _result("e"), {"type": "text", "text": "x"}]},
+        {"role": "assistant", "content": [_use("crm__write", "f"), _use("docs__fetch", "g")]},
+    ]
+    assert tools_read_this_turn(agent, _connector) == ("crm__read", "docs__fetch")
+
+
+def test_a_request_made_before_reading_anything_names_nothing() -> None:
+    agent = Agent(id="main", model="m")
+    agent.messages = [
+        {"role": "user", "content": "<@U1>: file it"},
+        {"role": "assistant", "content": [_use("find_tools", "a")]},
+        {"role": "user", "content": [_result("a")]},
+        {"role": "assistant", "content": [_use("crm__write", "b")]},
+    ]
+    assert tools_read_this_turn(agent, _connector) == ()
