@@ -44,7 +44,7 @@ from orchestrator.domain.task import ORCHESTRATOR, Agent, Task, ThreadRef  # noq
 from orchestrator.domain.views import Answer, View  # noqa: E402
 from orchestrator.engine.prompt import system_blocks  # noqa: E402
 from orchestrator.engine.runner import Runner  # noqa: E402
-from orchestrator.ports import ModelRequest  # noqa: E402
+from orchestrator.ports import AnswerStream, ModelRequest  # noqa: E402
 from orchestrator.tools.toolbox import NoTools  # noqa: E402
 from plugins import Limits  # noqa: E402
 from tests.harness.fake_anthropic import FakeAnthropic, Text, ToolUse, Turn  # noqa: E402
@@ -76,6 +76,9 @@ class AnswerClock:
         self._inner = inner
         self.answered_at: dict[str, float] = {}
 
+    def open_answer(self, thread: ThreadRef, recipient: str) -> AnswerStream:
+        return _ClockedStream(self, thread, self._inner.open_answer(thread, recipient))
+
     async def post(self, thread: ThreadRef, view: View) -> str:
         if isinstance(view, Answer):
             self.answered_at[thread.thread_ts] = time.perf_counter()
@@ -92,6 +95,21 @@ class AnswerClock:
 
     async def flush(self) -> None:
         await self._inner.flush()
+
+
+class _ClockedStream:
+    def __init__(self, clock: AnswerClock, thread: ThreadRef, inner: AnswerStream) -> None:
+        self._clock, self._thread, self._inner = clock, thread, inner
+
+    async def append(self, text: str) -> None:
+        await self._inner.append(text)
+
+    async def finish(self, answer: Answer) -> None:
+        self._clock.answered_at[self._thread.thread_ts] = time.perf_counter()
+        await self._inner.finish(answer)
+
+    async def close(self) -> None:
+        await self._inner.close()
 
 
 @dataclass

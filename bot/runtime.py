@@ -88,7 +88,11 @@ def build_runtime(
     """
     telemetry = observability or Observability(tracing=tracer_provider(settings, role=role))
     slack = slack_client(settings)
-    notifier = SlackNotifier(slack, min_update_interval_s=settings.slack_min_update_interval_s)
+    notifier = SlackNotifier(
+        slack,
+        min_update_interval_s=settings.slack_min_update_interval_s,
+        stream_interval_s=settings.slack_stream_interval_s,
+    )
     telemetry.count_slack_rate_limits(lambda: notifier.rate_limited)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     files = SlackThreadFiles(slack, token=token, api_url=settings.slack_api_url)

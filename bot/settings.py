@@ -83,6 +83,10 @@ class Settings(BaseSettings):
         default=1.0, ge=0, alias="THREADWORK_SLACK_UPDATE_INTERVAL"
     )
     """Minimum seconds between two edits of one Slack message (edits in between are coalesced)."""
+    slack_stream_interval_s: float = Field(
+        default=1.0, ge=0, alias="THREADWORK_SLACK_STREAM_INTERVAL"
+    )
+    """Seconds between two appends to a streamed answer (the first text goes out at once)."""
     workspaces: Path = Field(default=Path("workspaces"), alias="THREADWORK_WORKSPACES")
     """Directory of the per-task workspaces (a shared volume when workers run on several hosts)."""
     sandbox_venv: Path = Field(default=Path(".venv-sandbox"), alias="THREADWORK_SANDBOX_VENV")

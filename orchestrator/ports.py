@@ -36,7 +36,7 @@ from orchestrator.domain.messages import (
 )
 from orchestrator.domain.question import Outcome
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall, Usage
-from orchestrator.domain.views import Home, HomeAccount, HomeTask, View
+from orchestrator.domain.views import Answer, Home, HomeAccount, HomeTask, View
 
 Delivery = tuple[str, Job]
 """One job read off the queue, with the id that acknowledges it."""
@@ -71,14 +71,46 @@ class ModelReply:
         return tool_uses(self.content)
 
 
+class TextSink(Protocol):
+    """Receives a model reply's text as it is generated."""
+
+    async def write(self, delta: str) -> None: ...
+
+    async def restart(self) -> None:
+        """The attempt that wrote so far failed and is retried: its text will come again."""
+        ...
+
+
 class ModelClient(Protocol):
-    async def complete(self, request: ModelRequest) -> ModelReply:
-        """One model turn. Retries transient failures itself; raises `ModelError` when it gives up."""
+    async def complete(self, request: ModelRequest, sink: TextSink | None = None) -> ModelReply:
+        """One model turn, its text written to `sink` as it arrives. Retries transient failures
+        itself; raises `ModelError` when it gives up."""
+        ...
+
+
+class AnswerStream(Protocol):
+    """One answer message in the thread, written while the model writes it. Nothing is sent
+    before the first `append`; `finish` or `close` ends it (either may be the only call)."""
+
+    async def append(self, text: str) -> None:
+        """More of the answer's text (raw model text: the edge escapes it). Never blocks on Slack."""
+        ...
+
+    async def finish(self, answer: Answer) -> None:
+        """The turn's final answer: `answer.text` is everything this message should read."""
+        ...
+
+    async def close(self) -> None:
+        """The turn paused, failed or was stopped: end the message with what it holds."""
         ...
 
 
 class Notifier(Protocol):
     """Shows views in a Slack thread. Implementations handle rate limits and coalesce edits."""
+
+    def open_answer(self, thread: ThreadRef, recipient: str) -> AnswerStream:
+        """A stream for this turn's answer, shown live to `recipient` (the requester)."""
+        ...
 
     async def post(self, thread: ThreadRef, view: View) -> str:
         """Post a new reply in the thread; returns its message id (Slack `ts`)."""

@@ -132,6 +132,15 @@ def render_answer(view: Answer) -> Rendered:
     return text[:FALLBACK_LIMIT], blocks
 
 
+def answer_end(view: Answer, *, cut: int = 0) -> list[dict[str, Any]]:
+    """The blocks under a streamed answer (`chat.stopStream`'s `blocks`, shown after the
+    streamed text): a note when `cut` characters did not fit, then the footer of a final answer."""
+    blocks = [_context(messages.answer_truncated(cut))] if cut else []
+    if view.task_id:
+        blocks += answer_footer(view.task_id)
+    return blocks
+
+
 def answer_footer(task_id: str) -> list[dict[str, Any]]:
     """The blocks closing a final answer: 👍/👎 feedback buttons, then the task's reference.
 

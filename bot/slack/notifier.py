@@ -1,6 +1,6 @@
 """SlackNotifier: the orchestrator's `Notifier` port, posting and editing thread replies.
 
-Rate-limit aware: a 429 is waited out for its Retry-After and retried by the client's retry
+A turn's answer is streamed by `streaming.SlackAnswerStream` (`open_answer`). Rate-limit aware: a 429 is waited out for its Retry-After and retried by the client's retry
 handlers (`bot.slack.retries`, slack_sdk's own); edits of one message are coalesced so at most one `chat.update` per message goes out per interval, and the latest view
 always wins. Slack failures become `DeliveryFailed`; nothing Slack-shaped leaks upward.
 """
@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.slack.blocks import render
 from bot.slack.retries import rate_limited
+from bot.slack.streaming import SlackAnswerStream
 from orchestrator import Activity, DeliveryFailed, ThreadRef, View
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,16 @@ class _Edit:
 
 
 class SlackNotifier:
-    def __init__(self, client: AsyncWebClient, *, min_update_interval_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        min_update_interval_s: float = 1.0,
+        stream_interval_s: float = 1.0,
+    ) -> None:
         self._client = client
         self._interval = min_update_interval_s
+        self._stream_interval = stream_interval_s
         self._edits: dict[str, _Edit] = {}
         self._statuses: dict[tuple[str, str], str] = {}
         """The status this process last set per thread; Slack clears it when the bot replies."""
@@ -47,6 +55,11 @@ class SlackNotifier:
     def rate_limited(self) -> int:
         """How many of this notifier's calls Slack told to slow down (each was waited out)."""
         return rate_limited(self._client)
+
+    def open_answer(self, thread: ThreadRef, recipient: str) -> SlackAnswerStream:
+        return SlackAnswerStream(
+            self._client, self, thread, recipient, interval_s=self._stream_interval
+        )
 
     async def post(self, thread: ThreadRef, view: View) -> str:
         text, blocks = render(view)

@@ -19,7 +19,7 @@ from anthropic.types import CacheControlEphemeralParam, MessageParam, TextBlockP
 from orchestrator.domain.messages import ContentBlock
 from orchestrator.domain.task import Usage
 from orchestrator.errors import ModelRejected, ModelUnavailable
-from orchestrator.ports import ModelReply, ModelRequest
+from orchestrator.ports import ModelReply, ModelRequest, TextSink
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,14 @@ class AnthropicModel:
         self._max_attempts = max_attempts
         self._retry_base_s = retry_base_s
 
-    async def complete(self, request: ModelRequest) -> ModelReply:
+    async def complete(self, request: ModelRequest, sink: TextSink | None = None) -> ModelReply:
         last: Exception | None = None
         status: int | None = None
         for attempt in range(1, self._max_attempts + 1):
+            if attempt > 1 and sink is not None:
+                await sink.restart()
             try:
-                return await self._stream_once(request, attempt)
+                return await self._stream_once(request, attempt, sink)
             except anthropic.APIStatusError as exc:
                 status = _status_of(exc)
                 if not _retryable(exc):
@@ -67,7 +69,9 @@ class AnthropicModel:
             _describe(last), status=status, attempts=self._max_attempts
         ) from last
 
-    async def _stream_once(self, request: ModelRequest, attempt: int) -> ModelReply:
+    async def _stream_once(
+        self, request: ModelRequest, attempt: int, sink: TextSink | None
+    ) -> ModelReply:
         # Our message and tool shapes mirror the SDK's params (see `domain.messages`).
         system = cast("list[TextBlockParam]", request.system)
         messages = cast("list[MessageParam]", request.messages)
@@ -82,6 +86,10 @@ class AnthropicModel:
             if request.cache_control is not None
             else omit,
         ) as stream:
+            if sink is not None:
+                async for event in stream:
+                    if event.type == "text" and event.text:
+                        await sink.write(event.text)
             message = await stream.get_final_message()
         usage = message.usage
         return ModelReply(

@@ -32,6 +32,7 @@ from orchestrator.domain.pricing import PriceTable, billing_month
 from orchestrator.domain.task import Agent, Failure, Task, ToolCall, Usage
 from orchestrator.domain.views import Answer, CostLimit, Stopped, StorageTrouble
 from orchestrator.domain.views import Failure as FailureView
+from orchestrator.engine.answers import AnswerWriter
 from orchestrator.engine.prompt import CONVERSATION_TTL, cache_control, system_blocks
 from orchestrator.engine.reporter import ThreadReporter, note_calls
 from orchestrator.errors import (
@@ -98,6 +99,7 @@ class Runner:
         self._clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
         self._stops: dict[str, _StopFlag] = {}
+        self._answers: dict[str, AnswerWriter] = {}
 
     async def run(self, task: Task) -> None:
         """Advance `task` until it completes, fails, waits or is stopped; every step is saved."""
@@ -107,6 +109,7 @@ class Runner:
     async def _run_watched(self, task: Task) -> None:
         self._locks[task.id] = asyncio.Lock()
         flag = self._stops[task.id] = _StopFlag()
+        self._answers[task.id] = AnswerWriter(self._notifier, task)
         finished = asyncio.Event()
         watcher = asyncio.create_task(self._watch_stop(task.id, flag, finished))
         try:
@@ -118,6 +121,8 @@ class Runner:
             finished.set()
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
+            await self._end_answer(task)
+            del self._answers[task.id]
             del self._stops[task.id]
             del self._locks[task.id]
 
@@ -233,6 +238,7 @@ class Runner:
         log.error(
             "task %s failed: %s (%s)", task.id, code, exc, extra={"correlation_id": correlation_id}
         )
+        await self._end_answer(task)
         task.failure = Failure(code=code, correlation_id=correlation_id, detail=str(exc)[:500])
         if task.status != "failed":
             task.move("failed")
@@ -293,7 +299,7 @@ class Runner:
             with self._telemetry.span(
                 "model.call", task_id=task.id, agent_id=agent.id, model=agent.model
             ):
-                reply = await self._complete_unless_stopped(task, request)
+                reply = await self._complete_unless_stopped(task, agent, request)
         except ModelError as exc:
             self._telemetry.model_called(
                 model=agent.model,
@@ -350,12 +356,18 @@ class Runner:
         if agent.kind == "orchestrator":
             await self._answer(task, reply.text)
 
-    async def _complete_unless_stopped(self, task: Task, request: ModelRequest) -> ModelReply:
-        """The model call, abandoned (its HTTP stream closed) the moment the task is stopped."""
+    async def _complete_unless_stopped(
+        self, task: Task, agent: Agent, request: ModelRequest
+    ) -> ModelReply:
+        """The model call, abandoned (its HTTP stream closed) the moment the task is stopped;
+        the orchestrator's text streams into the thread as it arrives."""
+        sink = self._answers.get(task.id) if agent.kind == "orchestrator" else None
+        if sink is not None:
+            sink.begin_reply()
         flag = self._stops.get(task.id)
         if flag is None:
-            return await self._model.complete(request)
-        call = asyncio.create_task(self._model.complete(request))
+            return await self._model.complete(request, sink)
+        call = asyncio.create_task(self._model.complete(request, sink))
         stop = asyncio.create_task(flag.event.wait())
         try:
             await asyncio.wait({call, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -416,6 +428,7 @@ class Runner:
         loops let them) and keep their recorded results. The next message opens a new turn.
         """
         reason = "the task was stopped by a person"
+        await self._end_answer(task)
         await self.withdraw(task, reason)
         for agent in task.agents.values():
             if agent.kind == "orchestrator" and agent.status == "ready":
@@ -433,9 +446,20 @@ class Runner:
     async def _answer(self, task: Task, text: str) -> None:
         # Saved before posting: a worker that dies after this save never asks the model again.
         await self._save(task)
-        await self._notifier.post(task.thread, Answer(text=text, task_id=task.id))
+        writer = self._answers.get(task.id)
+        if writer is None:
+            await self._notifier.post(task.thread, Answer(text=text, task_id=task.id))
+        else:
+            await writer.finish(text)
+
+    async def _end_answer(self, task: Task) -> None:
+        """End a streamed answer before anything else is posted (a card, a note) or the run ends."""
+        writer = self._answers.get(task.id)
+        if writer is not None:
+            await writer.close()
 
     async def _settle(self, task: Task) -> None:
+        await self._end_answer(task)
         main = task.orchestrator
         if main.status == "done":
             task.move("completed")

@@ -50,6 +50,9 @@ class Turn:
     usage: tuple[int, int] | None = None
     delay_s: float = 0.0
     hold: threading.Event | None = field(default=None, compare=False)
+    text_gap_s: float = 0.0
+    """With a gap, text streams in pieces of about `PIECE_CHARS`, `text_gap_s` apart (a model
+    writing at a human-visible pace)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blocks", tuple(self.blocks))
@@ -62,6 +65,7 @@ class Reply:
     text: str
     delay_s: float = 0.0
     hold: threading.Event | None = field(default=None, compare=False)
+    text_gap_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,12 @@ Answer = Turn | Error | StreamError
 def as_answer(turn: TurnLike) -> Answer:
     """Normalise the shorthand forms to `Turn`, `Error` or `StreamError`."""
     if isinstance(turn, Reply):
-        return Turn(blocks=(Text(turn.text),), delay_s=turn.delay_s, hold=turn.hold)
+        return Turn(
+            blocks=(Text(turn.text),),
+            delay_s=turn.delay_s,
+            hold=turn.hold,
+            text_gap_s=turn.text_gap_s,
+        )
     if isinstance(turn, ToolUse):
         return Turn(blocks=(turn,))
     if isinstance(turn, Turn | Error | StreamError):
@@ -182,14 +191,26 @@ def _halves(text: str) -> list[str]:
     return [text[:middle], text[middle:]] if middle else [text]
 
 
+PIECE_CHARS = 16
+
+
+def _pieces(text: str) -> list[str]:
+    return [text[i : i + PIECE_CHARS] for i in range(0, len(text), PIECE_CHARS)] or [text]
+
+
 def sse_events(
-    blocks: tuple[Text | ToolUse, ...], stop_reason: str, usage: Usage, model: str
+    blocks: tuple[Text | ToolUse, ...],
+    stop_reason: str,
+    usage: Usage,
+    model: str,
+    *,
+    paced: bool = False,
 ) -> list[Event]:
     start = message_json((), stop_reason, Usage(usage.input, 1), model)
     start["stop_reason"] = None
     events: list[Event] = [("message_start", {"type": "message_start", "message": start})]
     for index, block in enumerate(blocks):
-        events += _block_events(index, block)
+        events += _block_events(index, block, paced=paced)
     events.append(
         (
             "message_delta",
@@ -204,10 +225,11 @@ def sse_events(
     return events
 
 
-def _block_events(index: int, block: Text | ToolUse) -> list[Event]:
+def _block_events(index: int, block: Text | ToolUse, *, paced: bool = False) -> list[Event]:
     if isinstance(block, Text):
         opening: Json = {"type": "text", "text": ""}
-        deltas = [{"type": "text_delta", "text": part} for part in _halves(block.text)]
+        parts = _pieces(block.text) if paced else _halves(block.text)
+        deltas = [{"type": "text_delta", "text": part} for part in parts]
     else:
         opening = {"type": "tool_use", "id": block.id, "name": block.name, "input": {}}
         deltas = [

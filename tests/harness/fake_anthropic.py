@@ -396,14 +396,21 @@ class FakeAnthropic:
         blocks = resolved_blocks(answer)
         model = str(body.get("model"))
         if streaming:
-            return self._stream(sse_events(blocks, stop_reason_of(answer), usage, model))
+            gap = answer.text_gap_s
+            events = sse_events(blocks, stop_reason_of(answer), usage, model, paced=gap > 0)
+            return self._stream(events, gap_s=gap)
         self._enter(-1)
         return JSONResponse(message_json(blocks, stop_reason_of(answer), usage, model))
 
-    def _stream(self, events: list[tuple[str, Json]]) -> StreamingResponse:
+    def _stream(self, events: list[tuple[str, Json]], *, gap_s: float = 0.0) -> StreamingResponse:
         async def body() -> AsyncIterator[bytes]:
             try:
+                first = True
                 for name, data in events:
+                    if gap_s and data.get("delta", {}).get("type") == "text_delta":
+                        if not first:
+                            await asyncio.sleep(gap_s)  # the model's writing pace
+                        first = False
                     yield sse_bytes(name, data)
             finally:
                 self._enter(-1)

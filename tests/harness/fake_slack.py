@@ -13,10 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +21,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .server_thread import ServerThread
+from .slack_calls import InjectedFailure, SlackCall, ThreadCheck, parse_args, short, thread_check
+from .slack_streams import Stream
 from .slack_ts import next_ts
 from .slack_workspace import (
     TEAM_ID,
@@ -37,55 +36,6 @@ from .slack_workspace import (
 from .waiting import wait_until, wait_until_async
 
 __all__ = ["FakeSlack", "SlackCall", "SlackEphemeral", "SlackFile", "SlackMessage", "SlackView"]
-
-# Fields slack_sdk sends as JSON text inside form or query parameters.
-_JSON_FIELDS = ("blocks", "attachments", "view", "metadata", "files")
-
-ThreadCheck = Callable[[list[SlackMessage]], bool] | str
-
-
-@dataclass(frozen=True)
-class SlackCall:
-    """One Web API call as the fake received and answered it."""
-
-    method: str
-    args: Json
-    token: str | None
-    time: float
-    """`time.monotonic()` when the call arrived."""
-    status: int
-    response: Json
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.response.get("ok"))
-
-    @property
-    def error(self) -> str | None:
-        return self.response.get("error")
-
-    def __str__(self) -> str:
-        outcome = "ok" if self.ok else f"{self.status} {self.error}"
-        return f"{self.method} [{outcome}] {_short(self.args)}"
-
-
-@dataclass
-class _Failure:
-    status: int
-    retry_after: int | None
-    error: str
-    remaining: int
-
-
-def _short(value: Any, limit: int = 300) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _thread_check(check: ThreadCheck) -> Callable[[list[SlackMessage]], bool]:
-    if isinstance(check, str):
-        return lambda messages: any(check in m.all_text for m in messages)
-    return check
 
 
 class FakeSlack:
@@ -101,7 +51,7 @@ class FakeSlack:
         self.rate_limited: list[SlackCall] = []
         self._workspace = Workspace()
         self._cond = threading.Condition()
-        self._failures: dict[str, deque[_Failure]] = {}
+        self._failures: dict[str, deque[InjectedFailure]] = {}
         self._overrides: dict[str, Callable[[Json], Json]] = {}
         self._last_update: dict[tuple[str, str], float] = {}
         self.downloads: list[tuple[str, str | None]] = []
@@ -206,7 +156,7 @@ class FakeSlack:
     ) -> None:
         """Answer the next `times` calls of `method` with `{"ok": false, "error": error}`."""
         with self._cond:
-            failure = _Failure(status, retry_after, error, times)
+            failure = InjectedFailure(status, retry_after, error, times)
             self._failures.setdefault(method, deque()).append(failure)
 
     def on(self, method: str, answer: Callable[[Json], Json]) -> None:
@@ -293,6 +243,21 @@ class FakeSlack:
     def message(self, channel: str, ts: str) -> SlackMessage | None:
         with self._cond:
             return self._workspace.messages.get((channel, ts))
+
+    @property
+    def stream_ttl_s(self) -> float:
+        """Seconds after which Slack closes a stream (`message_not_in_streaming_state`)."""
+        return self._workspace.stream_methods.ttl_s
+
+    @stream_ttl_s.setter
+    def stream_ttl_s(self, value: float) -> None:
+        with self._cond:
+            self._workspace.stream_methods.ttl_s = value
+
+    def stream(self, channel: str, ts: str) -> Stream | None:
+        """The stream behind a streamed message: its recipient, chunks, whether it is open."""
+        with self._cond:
+            return self._workspace.stream_methods.streams.get((channel, ts))
 
     def status(self, channel: str, thread_ts: str) -> str | None:
         """The assistant status showing under the thread now (None when cleared)."""
@@ -386,7 +351,7 @@ class FakeSlack:
     def _thread_wait(
         self, channel: str, thread_ts: str, check: ThreadCheck
     ) -> tuple[Callable[[], list[SlackMessage] | None], str, Callable[[], str]]:
-        predicate = _thread_check(check)
+        predicate = thread_check(check)
 
         def found() -> list[SlackMessage] | None:
             messages = self._workspace.in_thread(channel, thread_ts)
@@ -395,7 +360,7 @@ class FakeSlack:
         def dump() -> str:
             lines = [f"thread {channel}/{thread_ts} now holds:"]
             for m in self._workspace.in_thread(channel, thread_ts):
-                lines.append(f"  {m.ts} {m.user} (edited {m.edited}x): {_short(m.all_text, 500)}")
+                lines.append(f"  {m.ts} {m.user} (edited {m.edited}x): {short(m.all_text, 500)}")
             return "\n".join(lines) + "\n" + self.dump()
 
         wanted = repr(check) if isinstance(check, str) else "the predicate"
@@ -413,7 +378,7 @@ class FakeSlack:
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
-        args, token = _parse_args(request.query_params.multi_items(), await request.body(), request)
+        args, token = parse_args(request.query_params.multi_items(), await request.body(), request)
         status, body, headers = self._handle(method, args, token)
         return JSONResponse(body, status_code=status, headers=headers)
 
@@ -481,7 +446,7 @@ class FakeSlack:
             self._last_update[(args["channel"], args["ts"])] = time.monotonic()
         return 200, body, {}
 
-    def _take_failure(self, method: str) -> _Failure | None:
+    def _take_failure(self, method: str) -> InjectedFailure | None:
         queue = self._failures.get(method)
         if not queue:
             return None
@@ -496,22 +461,3 @@ class FakeSlack:
             return False
         last = self._last_update.get((args.get("channel", ""), args.get("ts", "")))
         return last is not None and time.monotonic() - last < self.update_interval_s
-
-
-def _parse_args(
-    query: list[tuple[str, str]], raw: bytes, request: Request
-) -> tuple[Json, str | None]:
-    args: Json = dict(query)
-    content_type = request.headers.get("content-type", "")
-    if "application/json" in content_type and raw:
-        args.update(json.loads(raw))
-    elif "application/x-www-form-urlencoded" in content_type and raw:
-        args.update(parse_qsl(raw.decode(), keep_blank_values=True))
-    for name in _JSON_FIELDS:
-        if isinstance(args.get(name), str) and args[name][:1] in ("[", "{"):
-            args[name] = json.loads(args[name])
-    token = args.pop("token", None)
-    authorization = request.headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
-        token = authorization[7:].strip()
-    return args, token

@@ -19,6 +19,7 @@ from .block_kit import (
     VIEW_MAX_BLOCKS,
     block_errors,
 )
+from .slack_streams import StreamMethods
 from .slack_ts import next_ts
 
 Json = dict[str, Any]
@@ -54,6 +55,8 @@ class SlackMessage:
     """How many times `chat.update` changed it."""
     files: tuple[Json, ...] = ()
     """Files shared with the message (`id`, `name`, `title`, `size`, `mimetype`)."""
+    streaming: bool = False
+    """A `chat.startStream` message not stopped yet (its text still grows)."""
 
     @property
     def all_text(self) -> str:
@@ -149,9 +152,11 @@ class Workspace:
     _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _view_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _table: dict[str, Callable[[Json], Json]] = field(init=False, repr=False)
+    stream_methods: StreamMethods = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._table = self._handlers()
+        self.stream_methods = StreamMethods(self)
+        self._table = self._handlers() | self.stream_methods.handlers()
 
     def answer(self, method: str, args: Json) -> Json:
         handler = self._table.get(method)
