@@ -693,3 +693,27 @@ def home_account(connector: str, connected: bool, since: float) -> str:
         f"connected since {when(since)}" if connected else "signed out: connect it again when asked"
     )
     return f"• `{connector}`: {state}"
+
+
+# The assistant's suggested prompts
+
+
+def suggestions_title() -> str:
+    return "Try one of these:"
+
+
+def suggestion(kind: str, name: str, description: str) -> tuple[str, str]:
+    """(title, message) of one suggested prompt: what the button says, what it sends."""
+    label = name.split(":", 1)[-1].replace("-", " ").replace("_", " ")
+    title = f"{label[:1].upper()}{label[1:]}"
+    if kind == "command":  # a prompt is sent as it is: no placeholder for the arguments
+        return title, f"/{name}"
+    return title, f"Use the {name} skill: {description}"
+
+
+def default_suggestions() -> list[tuple[str, str]]:
+    """Suggested when no plugin is enabled in the conversation."""
+    return [
+        ("What can you do?", "What can you do for me here, and which tools can you use?"),
+        ("Summarise a thread", "Summarise this thread and list its open questions: "),
+    ]

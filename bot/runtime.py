@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+from bot.slack.assistant import SlackAssistantPane
 from bot.slack.directory import SlackDirectory
 from bot.slack.files import SlackThreadFiles
 from bot.slack.history import SlackThreadHistory
@@ -104,6 +105,7 @@ def build_runtime(
         files=files,
         history=SlackThreadHistory(slack),
         home_tab=SlackHomeTab(slack),
+        pane=SlackAssistantPane(slack),
     )
     return Runtime(
         settings=settings, slack=slack, notifier=notifier, core=core, observability=telemetry

@@ -40,6 +40,7 @@ from orchestrator.domain.views import (
     Stopped,
     StorageTrouble,
     SubagentCard,
+    Suggestion,
     View,
 )
 from orchestrator.errors import (
@@ -87,6 +88,8 @@ __all__ = [
     "StorageTrouble",
     "StorageUnavailable",
     "SubagentCard",
+    "Suggestion",
+    "Suggestion",
     "ThreadPost",
     "ThreadRef",
     "option_value",

@@ -42,6 +42,7 @@ from orchestrator.engine.worker import Worker
 from orchestrator.errors import SecretKeyInvalid
 from orchestrator.ports import (
     ActivityLog,
+    AssistantPane,
     CheckpointStore,
     Directory,
     HomeTab,
@@ -232,6 +233,7 @@ def assemble(
     files: ThreadFiles | None = None,
     history: ThreadHistory | None = None,
     home_tab: HomeTab | None = None,
+    pane: AssistantPane | None = None,
 ) -> Assembly:
     """Wire every adapter. Raises `plugins.ConfigError` when threadwork.yaml is invalid.
 
@@ -317,13 +319,14 @@ def assemble(
         activity=activity,
         expire_after=config.questions.expire_after,
     )
+    catalog = Catalog(registry, config)
     runner = Runner(
         store=store,
         model=model,
         notifier=notifier,
         activity=recorded,
         toolbox=PluginToolbox(
-            catalog=Catalog(registry, config),
+            catalog=catalog,
             config=config,
             tools=pool,
             activity=activity,
@@ -367,6 +370,8 @@ def assemble(
             notifier=notifier,
             homes=homes,
             elicitations=elicitations,
+            catalog=catalog,
+            pane=pane,
         ),
         runner=runner,
         queue=queue,

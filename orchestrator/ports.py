@@ -10,7 +10,7 @@ Implementations: `adapters.redis` (`RedisTaskStore`, `RedisCheckpointStore`, `Re
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +36,7 @@ from orchestrator.domain.messages import (
 )
 from orchestrator.domain.question import Outcome
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall, Usage
-from orchestrator.domain.views import Answer, Home, HomeAccount, HomeTask, View
+from orchestrator.domain.views import Answer, Home, HomeAccount, HomeTask, Suggestion, View
 
 Delivery = tuple[str, Job]
 """One job read off the queue, with the id that acknowledges it."""
@@ -354,6 +354,13 @@ class ElicitationStore(Protocol):
         ...
 
     async def reply_for(self, task_id: str, elicitation_id: str) -> Reply | None: ...
+
+
+class AssistantPane(Protocol):
+    """Slack's assistant container: what it suggests to a person opening a conversation.
+    Raises `DeliveryFailed` when refused."""
+
+    async def suggest(self, thread: ThreadRef, suggestions: Sequence[Suggestion]) -> None: ...
 
 
 class ThreadHistory(Protocol):

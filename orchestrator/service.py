@@ -20,7 +20,7 @@ from orchestrator.domain.commands import (
     UserMessage,
 )
 from orchestrator.domain.events import ActivityEvent, FeedbackCommented, FeedbackGiven
-from orchestrator.domain.task import new_id
+from orchestrator.domain.task import ThreadRef, new_id
 from orchestrator.domain.views import ControlCode, ControlNotice, ElicitationForm
 from orchestrator.engine.approvals import Approvals, ClickOutcome
 from orchestrator.engine.control import Control, StopOutcome
@@ -28,7 +28,15 @@ from orchestrator.engine.elicitations import Elicitations
 from orchestrator.engine.home import Homes
 from orchestrator.engine.questions import Questions
 from orchestrator.errors import DeliveryFailed, StorageUnavailable
-from orchestrator.ports import ActivityLog, JobQueue, Notifier, TaskSignals, TaskStore
+from orchestrator.ports import (
+    ActivityLog,
+    AssistantPane,
+    JobQueue,
+    Notifier,
+    TaskSignals,
+    TaskStore,
+)
+from orchestrator.tools.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +61,8 @@ class Orchestrator:
         notifier: Notifier,
         elicitations: Elicitations,
         homes: Homes | None = None,
+        catalog: Catalog | None = None,
+        pane: AssistantPane | None = None,
     ) -> None:
         self._store = store
         self._queue = queue
@@ -64,6 +74,8 @@ class Orchestrator:
         self._notifier = notifier
         self._elicitations = elicitations
         self._homes = homes
+        self._catalog = catalog
+        self._pane = pane
 
     async def first_delivery(self, event_id: str) -> bool:
         """False when Slack redelivers an event we already accepted."""
@@ -112,6 +124,16 @@ class Orchestrator:
     async def answer(self, click: AnswerClick) -> bool:
         """Take a press of a question's option; others' presses are refused privately."""
         return await self._questions.answer(click)
+
+    async def welcome(self, thread: ThreadRef) -> None:
+        """A person opened a conversation in the assistant: suggest what its plugins offer."""
+        if self._pane is None or self._catalog is None:
+            return
+        suggestions = self._catalog.for_channel(thread.channel_id).suggestions()
+        try:
+            await self._pane.suggest(thread, suggestions)
+        except DeliveryFailed:
+            log.warning("could not suggest prompts in %s", thread.channel_id)
 
     async def show_home(self, team_id: str, user_id: str) -> None:
         """Publish the person's App Home (they opened it): their tasks, approvals, accounts."""

@@ -21,7 +21,7 @@ BOT = ROOT / "bot"
 
 # A `message` listener hears only the conversation types the manifest subscribes to; the bot works
 # in threads of public and private channels.
-MESSAGE_EVENTS_NEEDED = frozenset({"message.channels", "message.groups"})
+MESSAGE_EVENTS_NEEDED = frozenset({"message.channels", "message.groups", "message.im"})
 
 EVENT_SCOPES = {
     "app_mention": "app_mentions:read",
@@ -32,6 +32,7 @@ EVENT_SCOPES = {
     "reaction_added": "reactions:read",
     "app_home_opened": None,
     "agent_session_stopped": "assistant:write",
+    "assistant_thread_started": "assistant:write",
 }
 
 # Web API methods (as slack_sdk spells them) and the bot scope each needs.

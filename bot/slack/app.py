@@ -52,7 +52,7 @@ def build_app(
     async def on_message(
         event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
     ) -> BoltResponse | None:
-        message = payloads.thread_reply(
+        message = payloads.message(
             event, team_id=_team(context, event), bot_user_id=context.bot_user_id
         )
         if message is None:
@@ -156,6 +156,11 @@ def build_app(
         else:
             await ack()
 
+    async def on_assistant_thread(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        thread = payloads.assistant_thread_started(event, team_id=_team(context, event))
+        if thread is not None:
+            await orchestrator.welcome(thread)
+
     async def on_reject_reason(body: dict[str, Any]) -> None:
         click = payloads.rejection(body, reason_block=blocks.REASON_BLOCK)
         if click is None:
@@ -177,6 +182,7 @@ def build_app(
     app.action(blocks.ELICIT_OPEN)(ack=_ack, lazy=[on_elicitation_form])
     elicit_press = rf"^({re.escape(blocks.ELICIT_LINK)}|{re.escape(blocks.ELICIT_DECLINE)})$"
     app.action(re.compile(elicit_press))(ack=_ack, lazy=[on_elicitation_press])
+    app.event("assistant_thread_started")(ack=_ack, lazy=[on_assistant_thread])
     return app
 
 

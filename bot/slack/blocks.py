@@ -8,7 +8,7 @@ and cut with a note past that, never rejected.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot import messages
@@ -29,6 +29,7 @@ from orchestrator import (
     Stopped,
     StorageTrouble,
     SubagentCard,
+    Suggestion,
     View,
     clip,
     first_line,
@@ -395,6 +396,20 @@ def render_home(home: Home, links: Mapping[str, str]) -> dict[str, Any]:
         _section("\n".join(lines)) if lines else _context(messages.home_empty("accounts"))
     )
     return {"type": "home", "blocks": blocks[:HOME_MAX_BLOCKS]}
+
+
+PROMPT_TITLE_LIMIT = 75
+
+
+def suggested_prompts(suggestions: Sequence[Suggestion]) -> list[dict[str, str]]:
+    """The assistant's suggested prompts (`assistant.threads.setSuggestedPrompts`, at most 4)."""
+    pairs = [
+        messages.suggestion(s.kind, s.name, s.description) for s in suggestions
+    ] or messages.default_suggestions()
+    return [
+        {"title": clip(title, PROMPT_TITLE_LIMIT, flat=True), "message": message}
+        for title, message in pairs[:4]
+    ]
 
 
 def _header(text: str) -> dict[str, Any]:

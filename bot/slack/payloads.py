@@ -53,6 +53,7 @@ class _File(BaseModel):
 class _MessageEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
     type: str
+    channel_type: str | None = None
     user: str | None = None
     text: str = ""
     ts: str
@@ -115,6 +116,36 @@ def thread_reply(
         text=parsed.text.strip(),
         message_ts=parsed.ts,
         mention=False,
+        files=parsed.shared_files(),
+    )
+
+
+def message(event: dict[str, Any], *, team_id: str, bot_user_id: str | None) -> UserMessage | None:
+    """A `message` event: in a direct message (or the assistant's thread there) every message is
+    to the bot, like a mention; in a channel only replies in threads the bot owns count."""
+    if event.get("channel_type") == "im":
+        return direct_message(event, team_id=team_id, bot_user_id=bot_user_id)
+    return thread_reply(event, team_id=team_id, bot_user_id=bot_user_id)
+
+
+def direct_message(
+    event: dict[str, Any], *, team_id: str, bot_user_id: str | None
+) -> UserMessage | None:
+    """A person's message in their DM with the bot: opens a task on its thread (or itself)."""
+    parsed = _parse(event)
+    if parsed is None or parsed.user is None or parsed.bot_id or parsed.user == bot_user_id:
+        return None
+    if parsed.subtype not in (None, "file_share"):
+        return None
+    text = _strip_bot_mentions(parsed.text, bot_user_id) if bot_user_id else parsed.text.strip()
+    return UserMessage(
+        thread=ThreadRef(
+            team_id=team_id, channel_id=parsed.channel, thread_ts=parsed.thread_ts or parsed.ts
+        ),
+        user_id=parsed.user,
+        text=text,
+        message_ts=parsed.ts,
+        mention=True,
         files=parsed.shared_files(),
     )
 
@@ -443,3 +474,25 @@ def _field_value(field: dict[str, Any]) -> str | bool | None:
         return str(option.get("value")) if isinstance(option, dict) else None
     value = field.get("value")
     return str(value) if value is not None else None
+
+
+class _AssistantThread(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    user_id: str
+    channel_id: str
+    thread_ts: str
+
+
+class _AssistantThreadStarted(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    assistant_thread: _AssistantThread
+
+
+def assistant_thread_started(event: dict[str, Any], *, team_id: str) -> ThreadRef | None:
+    """`assistant_thread_started`: a person opened a new conversation in the assistant."""
+    try:
+        parsed = _AssistantThreadStarted.model_validate(event)
+    except ValidationError:
+        return None
+    thread = parsed.assistant_thread
+    return ThreadRef(team_id=team_id, channel_id=thread.channel_id, thread_ts=thread.thread_ts)

@@ -231,3 +231,15 @@ class Home:
     approvals: tuple[Checkpoint, ...] = ()
     """Checkpoints still pending that this person may decide."""
     accounts: tuple[HomeAccount, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Suggestion:
+    """Something the enabled plugins offer, suggested to a person who opens the assistant:
+    a command (`/plugin:name`) or a skill."""
+
+    kind: Literal["command", "skill"]
+    name: str
+    """`plugin:name`."""
+    description: str
+    argument_hint: str | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orchestrator.domain.text import clip
+from orchestrator.domain.views import Suggestion
 from plugins import AdminConfig, AgentDefinition, Command, PluginRegistry, Skill
 
 
@@ -34,6 +35,23 @@ class ChannelCatalog:
                 + "\n".join(f"- {name}" for name in self.servers)
             )
         return sections
+
+    def suggestions(self, limit: int = 4) -> tuple[Suggestion, ...]:
+        """What to suggest first in the assistant: the commands, then the skills, in order."""
+        found = [
+            Suggestion(
+                kind="command",
+                name=key,
+                description=_one_line(c.description, 150),
+                argument_hint=c.argument_hint,
+            )
+            for key, c in self.commands.items()
+        ]
+        found += [
+            Suggestion(kind="skill", name=key, description=_one_line(s.description, 150))
+            for key, s in self.skills.items()
+        ]
+        return tuple(found[:limit])
 
 
 class Catalog:

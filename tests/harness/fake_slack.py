@@ -281,11 +281,6 @@ class FakeSlack:
         with self._cond:
             return list(self._workspace.views.values())
 
-    def home(self, user: str) -> Json | None:
-        """The Home tab view last published for `user`."""
-        with self._cond:
-            return self._workspace.homes.get(user)
-
     def reactions(self, channel: str, ts: str) -> list[str]:
         with self._cond:
             return list(self._workspace.reactions.get((channel, ts), []))

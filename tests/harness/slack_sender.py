@@ -279,6 +279,38 @@ def home_action(action_id: str, value: str, *, user: str = "U0ALICE", team: str 
     return payload
 
 
+def direct_message(
+    text: str,
+    *,
+    user: str = "U0ALICE",
+    channel: str = "D0ALICE",
+    thread_ts: str | None = None,
+    ts: str | None = None,
+    team: str = TEAM_ID,
+) -> Json:
+    """A `message.im` event: `user` wrote to the bot in their DM (in a thread with `thread_ts`,
+    e.g. the assistant's conversation)."""
+    event = _message_event("message", text, user, channel, ts, thread_ts, team)
+    event["channel_type"] = "im"
+    return event
+
+
+def assistant_thread_started(
+    *, user: str = "U0ALICE", channel: str = "D0ALICE", thread_ts: str | None = None
+) -> Json:
+    """`assistant_thread_started`: `user` opened a new conversation in the assistant container."""
+    return {
+        "type": "assistant_thread_started",
+        "assistant_thread": {
+            "user_id": user,
+            "context": {"channel_id": "C0GENERAL", "team_id": TEAM_ID, "enterprise_id": None},
+            "channel_id": channel,
+            "thread_ts": thread_ts or next_ts(),
+        },
+        "event_ts": f"{time.time():.6f}",
+    }
+
+
 def event_home_opened(user: str = "U0ALICE", tab: str = "home") -> Json:
     """`app_home_opened`: `user` opened the app's Home (or Messages) tab."""
     return {

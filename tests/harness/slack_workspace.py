@@ -8,6 +8,7 @@ Not thread-safe on its own: the fake calls it under its lock.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,6 +142,8 @@ class Workspace:
     reactions: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     views: dict[str, SlackView] = field(default_factory=dict)
     homes: dict[str, Json] = field(default_factory=dict)
+    prompts: dict[tuple[str, str], list[Json]] = field(default_factory=dict)
+    """(channel, thread ts) → the assistant's suggested prompts set there."""
     """User id → the Home tab view last published for them."""
     files: dict[str, SlackFile] = field(default_factory=dict)
     statuses: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -182,6 +185,7 @@ class Workspace:
             "views.update": self._view_update,
             "views.publish": self._view_publish,
             "assistant.threads.setStatus": self._set_status,
+            "assistant.threads.setSuggestedPrompts": self._set_prompts,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }
@@ -431,6 +435,17 @@ class Workspace:
             return _error("invalid_blocks", errors=errors)
         self.homes[user] = view
         return {"ok": True, "view": _view_json(f"VH{user}", view)}
+
+    def _set_prompts(self, args: Json) -> Json:
+        prompts = args.get("prompts")
+        if isinstance(prompts, str):
+            prompts = json.loads(prompts)
+        if not args.get("channel_id") or not isinstance(prompts, list) or not 0 < len(prompts) <= 4:
+            return _error("invalid_arguments")
+        if not all(isinstance(p, dict) and p.get("title") and p.get("message") for p in prompts):
+            return _error("invalid_arguments")
+        self.prompts[(args["channel_id"], args.get("thread_ts") or "")] = prompts
+        return {"ok": True}
 
     def _set_status(self, args: Json) -> Json:
         channel, thread_ts, status = (
