@@ -168,6 +168,8 @@ class FakeAnthropic:
         self.unmatched: list[RecordedRequest] = []
         self.token_count_requests: list[Json] = []
         self.in_flight = 0
+        self.held = 0
+        """Calls whose answer waits on its `hold` event right now."""
         self._scripts: list[Script] = []
         self._handlers: list[Dynamic] = []
         self._default: Dynamic | None = _reply_ok
@@ -289,6 +291,16 @@ class FakeAnthropic:
 
         return check, f"{count} model call(s)" + (" matching the predicate" if where else "")
 
+    async def until_held(self, n: int = 1, timeout: float = 10) -> int:  # noqa: ASYNC109
+        """Wait until `n` calls wait on their answer's `hold` (sent, and not answered yet)."""
+        return await wait_until_async(
+            self._cond,
+            lambda: self.held if self.held >= n else None,
+            expected=f"{n} call(s) held",
+            dump=self.dump,
+            timeout=timeout,
+        )
+
     def _in_flight_wait(self, n: int) -> tuple[Callable[[], int | None], str]:
         return (lambda: self.in_flight if self.in_flight >= n else None), f"{n} call(s) in flight"
 
@@ -380,7 +392,8 @@ class FakeAnthropic:
     async def _answer(self, answer: Answer, body: Json, usage: Usage | None) -> Response:
         self._enter(+1)
         try:
-            await _hold(answer.hold, self._server.stopping)
+            if answer.hold is not None:
+                await self._held(answer.hold)
             if isinstance(answer, Turn) and answer.delay_s:
                 await asyncio.sleep(answer.delay_s)
         except BaseException:
@@ -401,6 +414,17 @@ class FakeAnthropic:
             return self._stream(events, gap_s=gap)
         self._enter(-1)
         return JSONResponse(message_json(blocks, stop_reason_of(answer), usage, model))
+
+    async def _held(self, hold: threading.Event) -> None:
+        with self._cond:
+            self.held += 1
+            self._cond.notify_all()
+        try:
+            await _hold(hold, self._server.stopping)
+        finally:
+            with self._cond:
+                self.held -= 1
+                self._cond.notify_all()
 
     def _stream(self, events: list[tuple[str, Json]], *, gap_s: float = 0.0) -> StreamingResponse:
         async def body() -> AsyncIterator[bytes]:

@@ -215,11 +215,13 @@ async def test_hold_keeps_the_call_in_flight_until_released(
         client.messages.create(model=MODEL, max_tokens=5, messages=user("slow"))
     )
     assert await fake_anthropic.until_in_flight(1) == 1
+    assert await fake_anthropic.until_held(1) == 1
     assert not call.done()
     release.set()
     message = await asyncio.wait_for(call, 10)
     assert message.content[0].text == "finally"  # type: ignore[union-attr]
     assert fake_anthropic.in_flight == 0
+    assert fake_anthropic.held == 0
 
 
 async def test_count_tokens_and_bearer_auth(fake_anthropic: FakeAnthropic) -> None:

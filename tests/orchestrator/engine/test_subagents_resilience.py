@@ -36,7 +36,7 @@ async def test_killed_worker_resumes_subagents_from_their_saved_steps(
             ],
         )
     mention = await process.mention("survive with helpers please")
-    await model.until_in_flight(3)
+    await model.until_held(3)  # each helper's second turn is sent; no answer is on its way
     before = len(model.requests)
     process.kill()
     release.set()
