@@ -325,6 +325,16 @@ def run_has_no_activity() -> str:
     return "(no activity recorded for this task)"
 
 
+def outbox_waiting(rows: int, *, sql_up: bool) -> str:
+    """Activity rows kept in Redis while the database was (or is) unreachable."""
+    state = (
+        "the database answers again: workers are writing them now, oldest first"
+        if sql_up
+        else "the database is unreachable: tasks go on, and the rows are written in order once it answers"
+    )
+    return f"{rows:,} activity row(s) wait in the Redis outbox; {state}."
+
+
 def activity_log_unreachable(where: str, detail: str) -> str:
     return (
         f"Threadwork can't read the activity log: the database at {where} did not answer"

@@ -1,5 +1,8 @@
 """Operational HTTP endpoints: `/healthz` (liveness), `/readyz` (dependencies), `/metrics`.
 
+Both health endpoints say whether the database answers and how many activity rows wait in the
+Redis outbox for it (`"outbox": {"pending": N}`); `/healthz` answers 200 whatever they say.
+
 Mounted on the Slack listener's HTTP app by `serve --http`, and served on their own port by
 `threadwork worker --metrics-port N`. `/readyz` answers 503 when Redis is unreachable (no event
 can be accepted); an unreachable database is reported (`"sql": false`) with 200, because tasks
@@ -17,6 +20,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot import messages
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -27,7 +31,8 @@ T = TypeVar("T")
 
 def add_probes(app: web.Application, runtime: Runtime) -> None:
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+        checks = await readiness(runtime)
+        return web.json_response({"ok": True, "sql": checks["sql"], "outbox": checks["outbox"]})
 
     async def readyz(_: web.Request) -> web.Response:
         checks = await readiness(runtime)
@@ -46,14 +51,20 @@ def add_probes(app: web.Application, runtime: Runtime) -> None:
 
 async def readiness(runtime: Runtime) -> dict[str, dict[str, Any]]:
     """Whether Redis and the database answer now (recorded as `threadwork_dependency_up`)."""
-    redis, sql = await asyncio.gather(
-        _check(runtime.core.redis.ping()), _check(runtime.core.activity.ping())
+    redis, sql, pending = await asyncio.gather(
+        _check(runtime.core.redis.ping()),
+        _check(runtime.core.activity.ping()),
+        _value(runtime.core.recorder.pending()),
     )
     runtime.observability.observe_dependency("redis", redis is None)
     runtime.observability.observe_dependency("sql", sql is None)
+    outbox: dict[str, Any] = {"pending": pending}
+    if pending:
+        outbox["note"] = messages.outbox_waiting(pending, sql_up=sql is None)
     return {
         "redis": {"ok": redis is None, **({"error": redis} if redis else {})},
         "sql": {"ok": sql is None, **({"error": sql} if sql else {})},
+        "outbox": outbox,
     }
 
 

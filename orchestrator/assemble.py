@@ -19,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from connectors import DECLINED, ConnectorPool, ElicitationReply, ElicitationRequest
 from connectors.sandbox import BubblewrapSandbox, Workspaces
 from orchestrator.adapters.anthropic import AnthropicModel
+from orchestrator.adapters.outbox import OutboxedActivityLog
 from orchestrator.adapters.redis.checkpoints import RedisCheckpointStore
 from orchestrator.adapters.redis.client import connect
 from orchestrator.adapters.redis.elicitations import RedisElicitations
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.adapters.redis.lease import RedisLeases
+from orchestrator.adapters.redis.outbox import RedisOutbox
 from orchestrator.adapters.redis.queue import RedisJobQueue
 from orchestrator.adapters.redis.signals import RedisTaskSignals
 from orchestrator.adapters.redis.spend import RedisSpendLedger
@@ -137,6 +139,9 @@ class Assembly:
     checkpoints: RedisCheckpointStore
     signals: RedisTaskSignals
     activity: SqlActivityLog
+    """The activity log's SQL store (reads; writes go through `recorder`)."""
+    recorder: OutboxedActivityLog
+    """Where the engine writes activity: SQL, or the Redis outbox while SQL is unreachable."""
     approvals: Approvals
     config: AdminConfig
     registry: PluginRegistry
@@ -169,7 +174,7 @@ class Assembly:
             leases=self.leases,
             store=self.store,
             runner=self.runner,
-            activity=self.activity,
+            activity=self.recorder,
             signals=self.signals,
             model=options.model.model,
             concurrency=options.workers,
@@ -181,8 +186,10 @@ class Assembly:
         )
 
     async def _sweep(self) -> int:
-        """Deadlines of checkpoints and questions, then (every few minutes) expired workspaces."""
+        """Deadlines of checkpoints and questions, activity rows waiting in the outbox, then
+        (every few minutes) expired workspaces."""
         done = await self.approvals.sweep()
+        done += await self.recorder.drain()
         if self.questions is not None:
             done += await self.questions.sweep()
         if self.execution is not None:
@@ -260,6 +267,7 @@ def assemble(
     queue = RedisJobQueue(redis, keys=keys)
     signals = RedisTaskSignals(redis, keys=keys)
     activity = SqlActivityLog(engine)
+    recorder = OutboxedActivityLog(activity, RedisOutbox(redis, keys=keys))
     connections = connection_store(engine, options.secret_key)
     model = AnthropicModel(
         anthropic_client(options.model),
@@ -269,7 +277,7 @@ def assemble(
     checkpoints = RedisCheckpointStore(redis, keys=keys, ttl_s=options.task_ttl_s)
     homes = None
     watched: CheckpointStore = checkpoints
-    recorded: ActivityLog = activity
+    recorded: ActivityLog = recorder
     if home_tab is not None:
         homes = Homes(
             tasks=activity,
@@ -280,14 +288,14 @@ def assemble(
         )
         watched, recorded = (
             RefreshingCheckpoints(checkpoints, homes),
-            RefreshingLog(activity, homes),
+            RefreshingLog(recorder, homes),
         )
     approvals = Approvals(
         store=watched,
         queue=queue,
         notifier=notifier,
         directory=directory,
-        activity=activity,
+        activity=recorder,
         config=config.approvals,
         telemetry=telemetry,
     )
@@ -299,7 +307,7 @@ def assemble(
             sandbox=sandbox,
             workspaces=workspaces,
             files=files,
-            activity=activity,
+            activity=recorder,
             config=config.execution,
             idle_s=options.task_ttl_s,
         )
@@ -308,7 +316,7 @@ def assemble(
         elicitations=RedisElicitations(redis, keys=keys),
         signals=signals,
         notifier=notifier,
-        activity=activity,
+        activity=recorder,
         wait=config.questions.elicitation_wait,
     )
     questions = Questions(
@@ -316,7 +324,7 @@ def assemble(
         queue=queue,
         signals=signals,
         notifier=notifier,
-        activity=activity,
+        activity=recorder,
         expire_after=config.questions.expire_after,
     )
     catalog = Catalog(registry, config)
@@ -329,7 +337,7 @@ def assemble(
             catalog=catalog,
             config=config,
             tools=pool,
-            activity=activity,
+            activity=recorder,
             approvals=approvals,
             models=dict(options.model.aliases),
             limits=config.limits,
@@ -366,7 +374,7 @@ def assemble(
             control=control,
             signals=signals,
             questions=questions,
-            activity=activity,
+            activity=recorder,
             notifier=notifier,
             homes=homes,
             elicitations=elicitations,
@@ -380,6 +388,7 @@ def assemble(
         checkpoints=checkpoints,
         signals=signals,
         activity=activity,
+        recorder=recorder,
         approvals=approvals,
         config=config,
         registry=registry,

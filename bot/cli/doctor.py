@@ -41,6 +41,11 @@ async def run_checks(runtime: Runtime) -> list[Check]:
             lambda: _database(runtime),
             "Check DATABASE_URL; then `threadwork db upgrade`.",
         ),
+        (
+            "activity outbox",
+            lambda: _outbox(runtime),
+            "Bring the database back (DATABASE_URL); workers then write the rows by themselves.",
+        ),
         ("slack", lambda: _slack(runtime), "Check SLACK_BOT_TOKEN and SLACK_API_URL."),
         ("model", lambda: _model(settings), "Check ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL."),
         ("sandbox", lambda: _sandbox(runtime), messages.sandbox_fix()),
@@ -107,6 +112,21 @@ async def _database(runtime: Runtime) -> str:
             await connection.execute(text("select version_num from alembic_version"))
         ).scalar()
     return f"reachable; schema at {version}"
+
+
+async def _outbox(runtime: Runtime) -> str:
+    recorder = runtime.core.recorder
+    pending, refused = await asyncio.gather(recorder.pending(), recorder.set_aside())
+    if pending:
+        sql_up = True
+        try:
+            await runtime.core.activity.ping()
+        except Exception:  # reported in the database check; here it only picks the wording
+            sql_up = False
+        raise ValueError(messages.outbox_waiting(pending, sql_up=sql_up))
+    if refused:
+        return f"empty; {refused} row(s) the database refused are kept in Redis (outbox:failed)"
+    return "empty: every activity row is in the database"
 
 
 async def _slack(runtime: Runtime) -> str:

@@ -26,6 +26,7 @@ from bot.cli import runs as cli_runs
 from bot.cli import usage as cli_usage
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
+from orchestrator import StorageUnavailable
 from plugins import ConfigError
 
 EXIT_CONFIG = 2
@@ -227,7 +228,7 @@ def _run(
             raise _StartupError(messages.config_invalid(settings.config_path, exc.errors)) from exc
         try:
             await runtime.core.redis.ping()
-        except RedisError as exc:
+        except (RedisError, StorageUnavailable) as exc:
             await runtime.aclose()
             raise _StartupError(
                 messages.startup_failed(

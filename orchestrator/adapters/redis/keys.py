@@ -8,6 +8,9 @@
     {p}:checkpoints:due                   zset  checkpoint id -> next reminder/expiry (epoch s)
     {p}:checkpoints:pending               zset  checkpoint id -> created (epoch s), while pending
     {p}:jobs                              stream of jobs, consumer group `{p}-workers`
+    {p}:outbox                            list  activity rows waiting for the database (JSON)
+    {p}:outbox:lock                       str   token of the process draining the outbox; PX 30 s
+    {p}:outbox:failed                     list  activity rows the database refused for good
     {p}:stop:{<task_id>}                  str   who pressed Stop, until the worker stopped it; TTL 1 d
     {p}:inbox:{<task_id>}                 list  messages offered to the running turn; TTL 1 d
     {p}:spend:<team>:<channel>:<YYYY-MM>  str   USD spent on the model in the month; TTL 40 days
@@ -81,6 +84,18 @@ class Keys:
     @property
     def jobs(self) -> str:
         return f"{self.prefix}:jobs"
+
+    @property
+    def outbox(self) -> str:
+        return f"{self.prefix}:outbox"
+
+    @property
+    def outbox_lock(self) -> str:
+        return f"{self.prefix}:outbox:lock"
+
+    @property
+    def outbox_failed(self) -> str:
+        return f"{self.prefix}:outbox:failed"
 
     @property
     def group(self) -> str:

@@ -57,7 +57,9 @@ class SqlActivityLog:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
 
-    async def upsert_task(self, record: TaskRecord) -> None:
+    async def upsert_task(self, record: TaskRecord, *, at: datetime | None = None) -> None:
+        """Create or update the task's row; `at` is when the change happened (default now)."""
+        when = at or _now()
         async with self._sessions.begin() as session:
             row = await session.get(TaskRow, record.id)
             if row is None:
@@ -68,7 +70,7 @@ class SqlActivityLog:
                     thread_ts=record.thread.thread_ts,
                     requester=record.requester,
                     title=record.title[:200],
-                    created_at=_now(),
+                    created_at=when,
                 )
                 session.add(row)
             row.status = record.status
@@ -79,10 +81,20 @@ class SqlActivityLog:
             row.cache_write_tokens = usage.cache_write_tokens
             row.cost_usd = usage.cost_usd
             row.unpriced_calls = usage.unpriced_calls
-            row.updated_at = _now()
+            row.updated_at = when
 
-    async def record(self, event: ActivityEvent) -> None:
+    async def record(
+        self, event: ActivityEvent, *, at: datetime | None = None, entry_id: str | None = None
+    ) -> None:
+        """Append one event; `at` is when it happened (default now). A row with the same
+        `entry_id` (an outbox entry written before) is not written again."""
         async with self._sessions.begin() as session:
+            if entry_id is not None:
+                seen = await session.scalar(
+                    select(ActivityRow.id).where(ActivityRow.entry_id == entry_id)
+                )
+                if seen is not None:
+                    return
             session.add(
                 ActivityRow(
                     task_id=event.task_id,
@@ -90,7 +102,8 @@ class SqlActivityLog:
                     agent_id=event.agent_id,
                     correlation_id=event.correlation_id,
                     data=event.payload(),
-                    at=_now(),
+                    at=at or _now(),
+                    entry_id=entry_id,
                 )
             )
 

@@ -59,6 +59,8 @@ class ActivityRow(Base):
     agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     correlation_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    entry_id: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+    """The outbox entry the row came from (rows written directly have none)."""
 
 
 class ConnectionRow(Base):

@@ -1,0 +1,60 @@
+"""The activity outbox: a Redis list of activity rows waiting for the database, oldest first.
+
+Entries are JSON strings appended at the tail and removed at the head by the one process that
+holds the drain lock (a token with an expiry, released only by its holder). Rows that SQL
+refused for good (not an outage) move to a failed list, kept for an operator to look at.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from redis.asyncio import Redis
+
+from orchestrator.adapters.redis.keys import Keys
+
+LOCK_TTL_MS = 30_000
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisOutbox:
+    def __init__(self, redis: Redis, *, keys: Keys) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._unlock = redis.register_script(_UNLOCK)
+
+    async def push(self, entry: str) -> None:
+        await self._redis.rpush(self._keys.outbox, entry)
+
+    async def length(self) -> int:
+        return int(await self._redis.llen(self._keys.outbox))
+
+    async def head(self) -> str | None:
+        raw = await self._redis.lindex(self._keys.outbox, 0)
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    async def pop(self) -> None:
+        """Remove the head (only the lock holder calls this, after writing it)."""
+        await self._redis.lpop(self._keys.outbox)
+
+    async def set_aside(self, entry: str) -> None:
+        """Move the head to the failed list: SQL refused it for good."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(self._keys.outbox_failed, entry)
+            pipe.lpop(self._keys.outbox)
+            await pipe.execute()
+
+    async def failed(self) -> int:
+        return int(await self._redis.llen(self._keys.outbox_failed))
+
+    async def lock(self) -> str | None:
+        """The drain lock's token, or None while another process drains."""
+        token = secrets.token_hex(8)
+        ok = await self._redis.set(self._keys.outbox_lock, token, nx=True, px=LOCK_TTL_MS)
+        return token if ok else None
+
+    async def unlock(self, token: str) -> None:
+        await self._unlock(keys=[self._keys.outbox_lock], args=[token])
