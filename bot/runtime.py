@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 from bot.slack.assistant import SlackAssistantPane
+from bot.slack.budget import SlackBudget, rates
 from bot.slack.directory import SlackDirectory
 from bot.slack.files import SlackThreadFiles
 from bot.slack.history import SlackThreadHistory
@@ -107,6 +108,7 @@ def build_runtime(
         home_tab=SlackHomeTab(slack),
         pane=SlackAssistantPane(slack),
     )
+    notifier.budget = SlackBudget(core.rates, rates(settings.slack_rates))
     return Runtime(
         settings=settings, slack=slack, notifier=notifier, core=core, observability=telemetry
     )

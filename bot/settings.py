@@ -87,6 +87,9 @@ class Settings(BaseSettings):
         default=1.0, ge=0, alias="THREADWORK_SLACK_STREAM_INTERVAL"
     )
     """Seconds between two appends to a streamed answer (the first text goes out at once)."""
+    slack_rates: dict[str, float] = Field(default_factory=dict, alias="THREADWORK_SLACK_RATES")
+    """Calls a minute per workspace for some Slack methods, as JSON (e.g. `{"chat.update": 50}`);
+    the rest keep Slack's published tiers (`bot.slack.budget.SLACK_RATES`)."""
     workspaces: Path = Field(default=Path("workspaces"), alias="THREADWORK_WORKSPACES")
     """Directory of the per-task workspaces (a shared volume when workers run on several hosts)."""
     sandbox_venv: Path = Field(default=Path(".venv-sandbox"), alias="THREADWORK_SANDBOX_VENV")

@@ -27,6 +27,7 @@ from orchestrator.adapters.redis.keys import Keys
 from orchestrator.adapters.redis.lease import RedisLeases
 from orchestrator.adapters.redis.outbox import RedisOutbox
 from orchestrator.adapters.redis.queue import RedisJobQueue
+from orchestrator.adapters.redis.rates import RedisRateBudget
 from orchestrator.adapters.redis.signals import RedisTaskSignals
 from orchestrator.adapters.redis.spend import RedisSpendLedger
 from orchestrator.adapters.redis.tasks import RedisTaskStore
@@ -155,6 +156,8 @@ class Assembly:
     questions: Questions | None = None
     history: ThreadHistory | None = None
     homes: Homes | None = None
+    rates: RedisRateBudget | None = None
+    """Shared call budgets (Slack's per-workspace method limits)."""
     _open: bool = False
 
     async def open(self) -> None:
@@ -365,6 +368,7 @@ def assemble(
     return Assembly(
         options=options,
         redis=redis,
+        rates=RedisRateBudget(redis, keys=keys),
         engine=engine,
         notifier=notifier,
         orchestrator=Orchestrator(

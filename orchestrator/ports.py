@@ -35,6 +35,7 @@ from orchestrator.domain.messages import (
     tool_uses,
 )
 from orchestrator.domain.question import Outcome
+from orchestrator.domain.rates import Rate
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall, Usage
 from orchestrator.domain.views import Answer, Home, HomeAccount, HomeTask, Suggestion, View
 
@@ -130,6 +131,22 @@ class Notifier(Protocol):
 
     async def flush(self) -> None:
         """Wait until every coalesced update has been delivered."""
+        ...
+
+
+class RateBudget(Protocol):
+    """Call budgets shared by every process (e.g. Slack's per-method, per-workspace limits)."""
+
+    async def take(
+        self,
+        team_id: str,
+        method: str,
+        rate: Rate,
+        *,
+        channel_id: str = "",
+        now_ms: float | None = None,
+    ) -> float:
+        """Use one call if the budget has one and return 0.0; else the seconds until it has."""
         ...
 
 

@@ -2,7 +2,7 @@
 
 A turn's answer is streamed by `streaming.SlackAnswerStream` (`open_answer`). Rate-limit aware: a 429 is waited out for its Retry-After and retried by the client's retry
 handlers (`bot.slack.retries`, slack_sdk's own); edits of one message are coalesced so at most one `chat.update` per message goes out per interval, and the latest view
-always wins. Slack failures become `DeliveryFailed`; nothing Slack-shaped leaks upward.
+always wins; every call first takes its turn in Slack's shared per-workspace budget (`budget`). Slack failures become `DeliveryFailed`; nothing Slack-shaped leaks upward.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.slack.blocks import render
+from bot.slack.budget import SlackBudget
 from bot.slack.retries import rate_limited
 from bot.slack.streaming import SlackAnswerStream
 from orchestrator import Activity, DeliveryFailed, ThreadRef, View
@@ -43,8 +44,11 @@ class SlackNotifier:
         *,
         min_update_interval_s: float = 1.0,
         stream_interval_s: float = 1.0,
+        budget: SlackBudget | None = None,
     ) -> None:
         self._client = client
+        self.budget = budget or SlackBudget(None)
+        """Slack's per-workspace method budgets, shared by every process (`budget`)."""
         self._interval = min_update_interval_s
         self._stream_interval = stream_interval_s
         self._edits: dict[str, _Edit] = {}
@@ -63,6 +67,7 @@ class SlackNotifier:
 
     async def post(self, thread: ThreadRef, view: View) -> str:
         text, blocks = render(view)
+        await self.budget.wait("chat.postMessage", thread)
         response = await self._call(
             partial(
                 self._client.chat_postMessage,
@@ -106,6 +111,10 @@ class SlackNotifier:
         # A clear is always sent: another process may have set what is showing.
         if text and self._statuses.get(key) == text:
             return
+        if text and not await self.budget.now("assistant.threads.setStatus", thread):
+            return  # a passing status under load; the next one (or the clear) will land
+        if not text:
+            await self.budget.wait("assistant.threads.setStatus", thread)
         self._statuses[key] = text
         if not text:
             del self._statuses[key]
@@ -136,6 +145,8 @@ class SlackNotifier:
             wait = edit.last_sent + self._interval - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
+            # Later views replace this one while it waits: under load, only frames are lost.
+            await self.budget.wait("chat.update", edit.thread)
             edit.changed.clear()
             text, blocks = render(edit.view)
             try:

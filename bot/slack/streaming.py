@@ -4,7 +4,8 @@ The first text goes out at once (`chat.startStream`), later text is coalesced in
 `chat.appendStream` per interval, and the end is `chat.stopStream` carrying the blocks under the
 answer (feedback, reference). In a channel Slack shows the stream live to one person, so the
 requester is its `recipient_user_id` / `recipient_team_id`. When Slack refuses to stream (a
-method error, e.g. an app or workspace without it) the answer is posted and then edited in place
+method error, e.g. an app or workspace without it) or the workspace's Tier 2 budget for new
+streams is spent, the answer is posted and then edited in place
 through the notifier's coalesced, budgeted `chat.update`; a stream that Slack closed early
 (`message_not_in_streaming_state`, about five minutes) continues the same way. Failures are logged
 and never reach the model; only a final answer that could not be delivered at all raises.
@@ -97,6 +98,8 @@ class SlackAnswerStream:
                     await asyncio.wait_for(self._hurry.wait(), wait)
                 if self._ending:
                     return
+            if self.mode == "streaming":  # appends go on collecting while they wait
+                await self._notifier.budget.wait("chat.appendStream", self._thread)
             text, self._pending = self._pending, ""
             try:
                 await self._send(text)
@@ -124,6 +127,10 @@ class SlackAnswerStream:
             await self._edit(Answer(text=self._raw))
 
     async def _start(self, text: str) -> None:
+        if not await self._notifier.budget.now("chat.startStream", self._thread):
+            log.info("no stream budget left in %s; posting instead", self._thread.team_id)
+            await self._post_instead()
+            return
         try:
             response = await self._api(
                 self._client.chat_startStream,
@@ -134,11 +141,14 @@ class SlackAnswerStream:
             )
         except _Refused as exc:
             log.info("Slack refused to stream in %s (%s); posting instead", self._thread, exc)
-            self.ts = await self._notifier.post(self._thread, Answer(text=self._raw))
-            self.mode = "edited"
+            await self._post_instead()
             return
         self.ts = str(response["ts"])
         self.mode = "streaming"
+
+    async def _post_instead(self) -> None:
+        self.ts = await self._notifier.post(self._thread, Answer(text=self._raw))
+        self.mode = "edited"
 
     async def _end(self, answer: Answer | None) -> None:
         if self.mode == "ended":
@@ -165,6 +175,7 @@ class SlackAnswerStream:
         blocks = answer_end(final, cut=self._cut)
         if blocks:
             extra["blocks"] = blocks
+        await self._notifier.budget.wait("chat.stopStream", self._thread)
         try:
             await self._api(
                 self._client.chat_stopStream, channel=self._thread.channel_id, ts=ts, **extra

@@ -54,6 +54,7 @@ class FakeSlack:
         self._failures: dict[str, deque[InjectedFailure]] = {}
         self._overrides: dict[str, Callable[[Json], Json]] = {}
         self._last_update: dict[tuple[str, str], float] = {}
+        self._tiers: dict[str, tuple[int, float, deque[float]]] = {}
         self.downloads: list[tuple[str, str | None]] = []
         """(file id, Authorization header) of every file download, in arrival order."""
         app = Starlette(
@@ -112,6 +113,7 @@ class FakeSlack:
             self._failures.clear()
             self._overrides.clear()
             self._last_update.clear()
+            self._tiers.clear()
             self.update_interval_s, self.retry_after = self._defaults
 
     # configuration
@@ -158,6 +160,12 @@ class FakeSlack:
         with self._cond:
             failure = InjectedFailure(status, retry_after, error, times)
             self._failures.setdefault(method, deque()).append(failure)
+
+    def limit(self, method: str, calls: int, per_s: float) -> None:
+        """Answer 429 (Retry-After) to calls of `method` past `calls` in any `per_s` seconds, for
+        the whole workspace: Slack's tiers."""
+        with self._cond:
+            self._tiers[method] = (calls, per_s, deque())
 
     def on(self, method: str, answer: Callable[[Json], Json]) -> None:
         """Answer `method` with `answer(args)` (HTTP 200) instead of the built-in behaviour."""
@@ -433,6 +441,8 @@ class FakeSlack:
             return failure.status, {"ok": False, "error": failure.error}, headers
         if method in self._overrides:
             return 200, self._overrides[method](args), {}
+        if self._over_tier(method):
+            return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
         if method == "chat.update" and self._update_too_soon(args):
             headers = {"Retry-After": str(self.retry_after)}
             return 429, {"ok": False, "error": "ratelimited"}, headers
@@ -450,6 +460,18 @@ class FakeSlack:
         if failure.remaining <= 0:
             queue.popleft()
         return failure
+
+    def _over_tier(self, method: str) -> bool:
+        if method not in self._tiers:
+            return False
+        calls, per_s, times = self._tiers[method]
+        now = time.monotonic()
+        while times and now - times[0] >= per_s:
+            times.popleft()
+        if len(times) >= calls:
+            return True
+        times.append(now)
+        return False
 
     def _update_too_soon(self, args: Json) -> bool:
         if self.update_interval_s is None:

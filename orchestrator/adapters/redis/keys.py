@@ -20,6 +20,9 @@
                                                 TTL = its wait bound + 1 min
     {p}:elicited:{<task_id>}:<id>         str   first reply to it: accept/decline/cancel (JSON); same TTL
     {p}:questions:due                     zset  "<task_id> <call_id>" -> question deadline (epoch s)
+    {p}:rate:<team>:<method>[:<channel>]  str   a Slack method's budget, shared by every process:
+                                                its GCRA time of the next call (epoch ms); PX
+                                                just past it (`adapters.redis.rates`)
 
 The `{<task_id>}` hash tag keeps a task's keys in one Redis Cluster slot, so the Lua scripts that
 touch them keep working on Cluster.
@@ -65,6 +68,10 @@ class Keys:
 
     def checkpoint(self, checkpoint_id: str) -> str:
         return f"{self.prefix}:checkpoint:{{{checkpoint_id}}}"
+
+    def rate(self, team_id: str, method: str, channel_id: str = "") -> str:
+        base = f"{self.prefix}:rate:{team_id}:{method}"
+        return f"{base}:{channel_id}" if channel_id else base
 
     def spend(self, thread: ThreadRef, month: str) -> str:
         return f"{self.prefix}:spend:{thread.team_id}:{thread.channel_id}:{month}"

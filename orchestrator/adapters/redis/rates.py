@@ -1,0 +1,56 @@
+"""Shared rate budgets in Redis: `domain.rates.gcra` as one Lua script, one key per budget.
+
+The script reads the budget's TAT, decides, and stores the new TAT with an expiry just past it
+(an idle budget leaves nothing behind). `now` is Redis's own clock (`TIME`), so processes on
+different hosts share one timeline; tests pass `now_ms` to run fixed cases.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from orchestrator.adapters.redis.keys import Keys
+from orchestrator.domain.rates import Rate
+
+# KEYS[1] budget; ARGV: interval_ms, tolerance_ms, now_ms ("" = Redis TIME).
+# Returns {allowed (0|1), wait_ms}.
+_GCRA = """
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if tat - now > tolerance then
+  return {0, string.format('%.3f', tat - now - tolerance)}
+end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(new_tat - now) + 1000)
+return {1, '0'}
+"""
+
+
+class RedisRateBudget:
+    def __init__(self, redis: Redis, *, keys: Keys) -> None:
+        self._keys = keys
+        self._gcra = redis.register_script(_GCRA)
+
+    async def take(
+        self,
+        team_id: str,
+        method: str,
+        rate: Rate,
+        *,
+        channel_id: str = "",
+        now_ms: float | None = None,
+    ) -> float:
+        """Use one call of the budget if it has one: 0.0, else the seconds to wait for one."""
+        key = self._keys.rate(team_id, method, channel_id if rate.scope == "channel" else "")
+        now = "" if now_ms is None else repr(float(now_ms))
+        allowed, wait_ms = await self._gcra(
+            keys=[key], args=[repr(rate.interval_ms), repr(rate.tolerance_ms), now]
+        )
+        return 0.0 if int(allowed) else float(wait_ms) / 1000.0

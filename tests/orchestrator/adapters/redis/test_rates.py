@@ -1,0 +1,49 @@
+"""The shared budget in real Redis decides exactly like the pure rule, and is one per method."""
+
+from __future__ import annotations
+
+import pytest
+from redis.asyncio import Redis
+
+from orchestrator.adapters.redis.keys import Keys
+from orchestrator.adapters.redis.rates import RedisRateBudget
+from orchestrator.domain.rates import Rate, gcra
+
+RATE = Rate(per_minute=60, burst=3)
+
+
+@pytest.fixture
+def budget(redis: Redis, keys: Keys) -> RedisRateBudget:
+    return RedisRateBudget(redis, keys=keys)
+
+
+async def test_the_script_agrees_with_the_rule_on_every_call(budget: RedisRateBudget) -> None:
+    times = [0, 0, 0, 0, 400, 999, 1000, 1500, 2000, 2001, 9000, 9000, 9000, 9000]
+    tat: float | None = None
+    base = 1_800_000_000_000.0
+    for now in times:
+        expected = gcra(tat, now, RATE)
+        tat = expected.tat_ms
+        wait_s = await budget.take("T1", "chat.update", RATE, now_ms=base + now)
+        assert wait_s == pytest.approx(expected.wait_ms / 1000), f"at {now} ms"
+
+
+async def test_budgets_are_per_workspace_and_method_and_channel_when_scoped(
+    budget: RedisRateBudget,
+) -> None:
+    one = Rate(per_minute=1)
+    assert await budget.take("T1", "chat.update", one) == 0
+    assert await budget.take("T1", "chat.update", one) > 0
+    assert await budget.take("T2", "chat.update", one) == 0, "another workspace"
+    assert await budget.take("T1", "chat.startStream", one) == 0, "another method"
+    per_channel = Rate(per_minute=1, scope="channel")
+    assert await budget.take("T1", "chat.postMessage", per_channel, channel_id="C1") == 0
+    assert await budget.take("T1", "chat.postMessage", per_channel, channel_id="C2") == 0
+    assert await budget.take("T1", "chat.postMessage", per_channel, channel_id="C1") > 0
+
+
+async def test_an_idle_budget_leaves_no_key_behind(
+    budget: RedisRateBudget, redis: Redis, keys: Keys
+) -> None:
+    await budget.take("T1", "chat.update", Rate(per_minute=60_000))
+    assert 0 < await redis.pttl(keys.rate("T1", "chat.update")) <= 1001
