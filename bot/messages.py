@@ -126,6 +126,19 @@ def status_line(kind: str, subject: str = "") -> str:
     return _STATUS.get(kind, "is working…").format(subject=subject.replace("-", " ")[:60])
 
 
+def plan_title(state: str) -> str:
+    return {"done": "Done", "failed": "Stopped", "stopped": "Stopped"}.get(state, "Working on it")
+
+
+def plan_step(tool: str) -> str:
+    """A task card's title for one tool call."""
+    return f"Run {tool}"
+
+
+def plan_subagent(kind: str, brief: str) -> str:
+    return f"Sub-agent ({kind}): {brief}"
+
+
 def connector_unavailable(connector: str, error: str) -> str:
     return f"⚠ connector {connector} is unavailable: {error}"
 

@@ -94,6 +94,7 @@ def build_runtime(
         slack,
         min_update_interval_s=settings.slack_min_update_interval_s,
         stream_interval_s=settings.slack_stream_interval_s,
+        plan_blocks=settings.slack_plan_blocks,
     )
     telemetry.count_slack_rate_limits(lambda: notifier.rate_limited)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
         default=1.0, ge=0, alias="THREADWORK_SLACK_STREAM_INTERVAL"
     )
     """Seconds between two appends to a streamed answer (the first text goes out at once)."""
+    slack_plan_blocks: bool = Field(default=True, alias="THREADWORK_SLACK_PLAN_BLOCKS")
+    """Show the plan as Slack's plan / task-card blocks (false: plain lines; also chosen by itself
+    when the workspace refuses them)."""
     slack_rates: dict[str, float] = Field(default_factory=dict, alias="THREADWORK_SLACK_RATES")
     """Calls a minute per workspace for some Slack methods, as JSON (e.g. `{"chat.update": 50}`);
     the rest keep Slack's published tiers (`bot.slack.budget.SLACK_RATES`)."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot import messages
+from bot.slack.plan_blocks import plan_block
 from orchestrator import (
     Answer,
     CallLine,
@@ -62,9 +63,10 @@ ELICIT_CALLBACK = "elicitation.form"
 BUTTON_TEXT_LIMIT = 75
 
 
-def render(view: View) -> Rendered:
+def render(view: View, *, plan: bool = False) -> Rendered:
+    """`plan`: the workspace renders plan / task-card blocks (the progress reply uses them)."""
     if isinstance(view, Progress):
-        return render_progress(view)
+        return render_progress(view, plan=plan)
     if isinstance(view, Answer):
         return render_answer(view)
     if isinstance(view, SubagentCard):
@@ -89,10 +91,16 @@ def render(view: View) -> Rendered:
     return render_failure(view)
 
 
-def render_progress(view: Progress) -> Rendered:
+def render_progress(view: Progress, *, plan: bool = False) -> Rendered:
     headline = messages.progress_headline(view.state, view.steps, view.tokens, view.stopped_by)
     blocks: list[dict[str, Any]] = [_context(headline)]
-    if view.entries:
+    card = plan_block(view) if plan else None
+    if card is not None:
+        blocks.append(card)
+        others = [e for e in view.entries if not isinstance(e, CallLine)]
+        if others:
+            blocks.append(_context(escape("\n".join(map(progress_line, others)))[:SECTION_LIMIT]))
+    elif view.entries:
         lines = (progress_line(entry) for entry in view.entries)
         blocks.append(_context(escape("\n".join(lines))[:SECTION_LIMIT]))
     if view.task_id:

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.slack.blocks import render
 from bot.slack.budget import SlackBudget
+from bot.slack.plan_blocks import PLAN_TYPES
 from bot.slack.retries import rate_limited
 from bot.slack.streaming import SlackAnswerStream
 from orchestrator import Activity, DeliveryFailed, ThreadRef, View
@@ -45,8 +46,12 @@ class SlackNotifier:
         min_update_interval_s: float = 1.0,
         stream_interval_s: float = 1.0,
         budget: SlackBudget | None = None,
+        plan_blocks: bool = True,
     ) -> None:
         self._client = client
+        self.plan_blocks = plan_blocks
+        """Show the plan as plan / task-card blocks; turned off for good (in this process) the
+        first time Slack answers them with `invalid_blocks`."""
         self.budget = budget or SlackBudget(None)
         """Slack's per-workspace method budgets, shared by every process (`budget`)."""
         self._interval = min_update_interval_s
@@ -66,18 +71,16 @@ class SlackNotifier:
         )
 
     async def post(self, thread: ThreadRef, view: View) -> str:
-        text, blocks = render(view)
         await self.budget.wait("chat.postMessage", thread)
-        response = await self._call(
+        response = await self._send_view(
+            view,
             partial(
                 self._client.chat_postMessage,
                 channel=thread.channel_id,
                 thread_ts=thread.thread_ts,
-                text=text,
-                blocks=blocks,
                 unfurl_links=False,
                 unfurl_media=False,
-            )
+            ),
         )
         self._statuses.pop((thread.channel_id, thread.thread_ts), None)
         return str(response["ts"])
@@ -148,26 +151,39 @@ class SlackNotifier:
             # Later views replace this one while it waits: under load, only frames are lost.
             await self.budget.wait("chat.update", edit.thread)
             edit.changed.clear()
-            text, blocks = render(edit.view)
             try:
-                await self._call(
+                await self._send_view(
+                    edit.view,
                     partial(
-                        self._client.chat_update,
-                        channel=edit.thread.channel_id,
-                        ts=message_id,
-                        text=text,
-                        blocks=blocks,
-                    )
+                        self._client.chat_update, channel=edit.thread.channel_id, ts=message_id
+                    ),
                 )
             except DeliveryFailed:
                 log.warning("dropped an edit of message %s", message_id)
             edit.last_sent = loop.time()
+
+    async def _send_view(self, view: View, send: Callable[..., Awaitable[Any]]) -> Any:
+        """Render `view` and send it; plain progress instead where plan blocks are refused."""
+        text, blocks = render(view, plan=self.plan_blocks)
+        try:
+            return await send(text=text, blocks=blocks)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else None
+            if error != "invalid_blocks" or not any(b["type"] in PLAN_TYPES for b in blocks):
+                raise _delivery_failed(exc) from exc
+            log.warning("Slack refused plan blocks here; showing the plan as plain lines")
+            self.plan_blocks = False
+            text, blocks = render(view, plan=False)
+            return await self._call(partial(send, text=text, blocks=blocks))
 
     async def _call(self, send: Callable[[], Awaitable[Any]]) -> Any:
         """One Web API call; the client's retry handlers (`retries`) have waited out any 429."""
         try:
             return await send()
         except SlackApiError as exc:
-            status = exc.response.status_code
-            error = exc.response.get("error") if exc.response is not None else None
-            raise DeliveryFailed(f"Slack answered {status}: {error}") from exc
+            raise _delivery_failed(exc) from exc
+
+
+def _delivery_failed(exc: SlackApiError) -> DeliveryFailed:
+    error = exc.response.get("error") if exc.response is not None else None
+    return DeliveryFailed(f"Slack answered {exc.response.status_code}: {error}")

@@ -33,6 +33,8 @@ class Progress:
     task_id: str | None = None
     """Set while the task can be stopped: the Stop button carries it."""
     stopped_by: str | None = None
+    subagents: tuple[SubagentCard, ...] = ()
+    """The turn's sub-agents, for the plan (each also has its own reply)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

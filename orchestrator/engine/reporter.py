@@ -96,6 +96,7 @@ def progress(task: Task, state: ProgressState, *, stopped_by: str | None = None)
         tokens=task.usage.total - task.turn_first_tokens,
         task_id=task.id if state in ("working", "waiting", "asking") else None,
         stopped_by=stopped_by,
+        subagents=tuple(subagent_card(a) for a in task.agents.values() if a.kind != "orchestrator"),
     )
 
 

@@ -44,3 +44,30 @@ async def test_a_question_shows_waiting_for_your_answer(stack: Stack) -> None:
     assert stack.slack.status(CHANNEL, thread_ts) == "is waiting for your answer", (
         "set again after the question was posted (a reply clears it)"
     )
+
+
+async def test_the_progress_reply_shows_the_plan_as_task_cards(stack: Stack) -> None:
+    stack.model.script(
+        "plan it", [ToolUse("find_tools", {"query": "disk"}), Reply("Planned and done.")]
+    )
+    mention = await stack.mention("plan it")
+    thread = await stack.slack.until_thread(CHANNEL, mention["ts"], "Done")
+    progress = next(m for m in thread if m.all_text.startswith(":white_check_mark: Done"))
+    (plan,) = [b for b in progress.blocks if b["type"] == "plan"]
+    assert [(c["title"], c["status"]) for c in plan["tasks"]] == [("Run find_tools", "complete")]
+
+
+async def test_where_plan_blocks_are_refused_the_plan_is_plain_lines(stack: Stack) -> None:
+    stack.slack.refuse_blocks("plan", "task_card")
+    stack.model.script(
+        "plain plan", [ToolUse("find_tools", {"query": "disk"}), Reply("Plain and done.")]
+    )
+    mention = await stack.mention("plain plan")
+    thread = await stack.slack.until_thread(CHANNEL, mention["ts"], "Plain and done.")
+    thread = await stack.slack.until_thread(
+        CHANNEL, mention["ts"], lambda ms: any("find_tools" in m.all_text for m in ms)
+    )
+    progress = next(m for m in thread if "find_tools" in m.all_text)
+    assert not any(b["type"] == "plan" for b in progress.blocks)
+    refused = [c for c in stack.slack.calls if c.error == "invalid_blocks"]
+    assert len(refused) == 1, "refused once, then plain from then on"

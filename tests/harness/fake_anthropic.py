@@ -168,6 +168,9 @@ class FakeAnthropic:
         self.unmatched: list[RecordedRequest] = []
         self.token_count_requests: list[Json] = []
         self.in_flight = 0
+        self.last_sent: list[float] = []
+        """`time.monotonic()` of the last event each streamed answer sent (or when its client
+        went away), in the order the streams ended: the model's last activity for a call."""
         self.held = 0
         """Calls whose answer waits on its `hold` event right now."""
         self._scripts: list[Script] = []
@@ -275,6 +278,16 @@ class FakeAnthropic:
         """Block until at least `n` model calls have arrived and are not yet fully answered."""
         check, expected = self._in_flight_wait(n)
         return wait_until(self._cond, check, expected=expected, dump=self.dump, timeout=timeout)
+
+    async def until_streams_ended(self, count: int, timeout: float = 10) -> list[float]:  # noqa: ASYNC109
+        """Wait until `count` streamed answers have ended; return their `last_sent` times."""
+
+        def check() -> list[float] | None:
+            return list(self.last_sent) if len(self.last_sent) >= count else None
+
+        return await wait_until_async(
+            self._cond, check, expected=f"{count} ended stream(s)", dump=self.dump, timeout=timeout
+        )
 
     async def until_in_flight(self, n: int = 1, timeout: float = 10) -> int:  # noqa: ASYNC109
         check, expected = self._in_flight_wait(n)
@@ -428,6 +441,7 @@ class FakeAnthropic:
 
     def _stream(self, events: list[tuple[str, Json]], *, gap_s: float = 0.0) -> StreamingResponse:
         async def body() -> AsyncIterator[bytes]:
+            sent = time.monotonic()
             try:
                 first = True
                 for name, data in events:
@@ -436,7 +450,10 @@ class FakeAnthropic:
                             await asyncio.sleep(gap_s)  # the model's writing pace
                         first = False
                     yield sse_bytes(name, data)
+                    sent = time.monotonic()
             finally:
+                with self._cond:
+                    self.last_sent.append(sent)
                 self._enter(-1)
 
         return StreamingResponse(

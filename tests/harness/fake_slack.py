@@ -161,6 +161,12 @@ class FakeSlack:
             failure = InjectedFailure(status, retry_after, error, times)
             self._failures.setdefault(method, deque()).append(failure)
 
+    def refuse_blocks(self, *types: str) -> None:
+        """Make this workspace answer `invalid_blocks` to messages holding blocks of `types`
+        (a workspace where plan / task-card blocks don't render)."""
+        with self._cond:
+            self._workspace.refused_block_types = set(types)
+
     def limit(self, method: str, calls: int, per_s: float) -> None:
         """Answer 429 (Retry-After) to calls of `method` past `calls` in any `per_s` seconds, for
         the whole workspace: Slack's tiers."""

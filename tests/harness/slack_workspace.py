@@ -150,6 +150,8 @@ class Workspace:
     """(channel, thread ts) -> the assistant status showing; Slack clears it on a bot reply."""
     status_log: list[tuple[str, str, str]] = field(default_factory=list)
     """(channel, thread ts, status) of every status set or cleared, in order."""
+    refused_block_types: set[str] = field(default_factory=set)
+    """Block types this workspace does not render: messages holding them get `invalid_blocks`."""
     upload_base: str = ""
     """Where `files.getUploadURLExternal` sends uploads (set by the fake once it listens)."""
     _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -262,6 +264,11 @@ class Workspace:
             return _error("msg_too_long")
         if blocks is not None:
             errors = block_errors(blocks, max_blocks=MESSAGE_MAX_BLOCKS)
+            errors += [
+                f"unsupported type: {b['type']} [json-pointer:/blocks/{i}/type]"
+                for i, b in enumerate(blocks)
+                if isinstance(b, dict) and b.get("type") in self.refused_block_types
+            ]
             if errors:
                 return _error("invalid_blocks", errors=errors)
         if need_content and not text and not blocks:
