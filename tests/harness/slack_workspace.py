@@ -119,7 +119,8 @@ class SlackView:
 def _collect_text(node: Any, parts: list[str]) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "text" and isinstance(value, str):
+            # Task cards and plans title themselves with a bare string.
+            if key in ("text", "title") and isinstance(value, str):
                 parts.append(value)
             else:
                 _collect_text(value, parts)
