@@ -740,3 +740,52 @@ def default_suggestions() -> list[tuple[str, str]]:
         ("What can you do?", "What can you do for me here, and which tools can you use?"),
         ("Summarise a thread", "Summarise this thread and list its open questions: "),
     ]
+
+
+# /threadwork
+
+SLASH = "/threadwork"
+
+
+def command_help(unknown: str = "") -> str:
+    lead = f"I don't know `{SLASH} {unknown}`. " if unknown else ""
+    return (
+        f"{lead}*{SLASH}* commands (only you see the answers):\n"
+        f"• `{SLASH} status`: your tasks that are still running or waiting\n"
+        f"• `{SLASH} usage`: tokens and cost this month, yours and this channel's\n"
+        f"• `{SLASH} help`: this list\n"
+        "To start a task, mention @threadwork in a thread or write to it in Messages."
+    )
+
+
+def command_status(count: int) -> str:
+    if not count:
+        return "You have no task running or waiting right now."
+    return f"You have {count} task{'s' if count != 1 else ''} running or waiting:"
+
+
+def command_task(title: str, status: str, tokens: int, channel: str) -> str:
+    return home_task(title, status, tokens, 0.0, channel)
+
+
+def command_usage(
+    who: str, tasks: int, input_tokens: int, output_tokens: int, cost_usd: float, unpriced: int
+) -> str:
+    text = (
+        f"*{who}*: {tasks:,} task{'s' if tasks != 1 else ''}, {input_tokens:,} tokens in,"
+        f" {output_tokens:,} out, {money(cost_usd)}"
+    )
+    return text + (f" (+ {unpriced_calls_short(unpriced)})" if unpriced else "")
+
+
+def unpriced_calls_short(calls: int) -> str:
+    return f"{calls:,} unpriced model call{'s' if calls != 1 else ''}"
+
+
+def command_usage_header(since: float) -> str:
+    month = datetime.fromtimestamp(since, UTC).strftime("%B %Y")
+    return f"Model use in {month} (UTC):"
+
+
+def command_usage_whose(channel: str) -> tuple[str, str]:
+    return "You, in every channel", f"Everyone in <#{channel}>"

@@ -40,6 +40,7 @@ from orchestrator.engine.control import Control
 from orchestrator.engine.elicitations import Elicitations
 from orchestrator.engine.home import Homes, RefreshingCheckpoints, RefreshingLog
 from orchestrator.engine.questions import Questions
+from orchestrator.engine.reports import Reports
 from orchestrator.engine.runner import Runner
 from orchestrator.engine.worker import Worker
 from orchestrator.errors import SecretKeyInvalid
@@ -384,6 +385,7 @@ def assemble(
             elicitations=elicitations,
             catalog=catalog,
             pane=pane,
+            reports=Reports(activity),
         ),
         runner=runner,
         queue=queue,

@@ -37,7 +37,15 @@ from orchestrator.domain.messages import (
 from orchestrator.domain.question import Outcome
 from orchestrator.domain.rates import Rate
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall, Usage
-from orchestrator.domain.views import Answer, Home, HomeAccount, HomeTask, Suggestion, View
+from orchestrator.domain.views import (
+    Answer,
+    Home,
+    HomeAccount,
+    HomeTask,
+    Spend,
+    Suggestion,
+    View,
+)
 
 Delivery = tuple[str, Job]
 """One job read off the queue, with the id that acknowledges it."""
@@ -344,6 +352,17 @@ class TaskHistory(Protocol):
 
     async def recent_tasks(self, team_id: str, requester: str, *, limit: int) -> list[HomeTask]:
         """The tasks `requester` started in `team_id`, newest first."""
+        ...
+
+    async def spend_since(
+        self,
+        since: float,
+        *,
+        team_id: str,
+        channel_id: str | None = None,
+        requester: str | None = None,
+    ) -> Spend:
+        """What the tasks started since `since` cost (in a channel, by a person)."""
         ...
 
 

@@ -16,17 +16,19 @@ from orchestrator.domain.commands import (
     ElicitationSubmission,
     FeedbackClick,
     Job,
+    SlashCommand,
     StopRequest,
     UserMessage,
 )
 from orchestrator.domain.events import ActivityEvent, FeedbackCommented, FeedbackGiven
 from orchestrator.domain.task import ThreadRef, new_id
-from orchestrator.domain.views import ControlCode, ControlNotice, ElicitationForm
+from orchestrator.domain.views import CommandReply, ControlCode, ControlNotice, ElicitationForm
 from orchestrator.engine.approvals import Approvals, ClickOutcome
 from orchestrator.engine.control import Control, StopOutcome
 from orchestrator.engine.elicitations import Elicitations
 from orchestrator.engine.home import Homes
 from orchestrator.engine.questions import Questions
+from orchestrator.engine.reports import Reports
 from orchestrator.errors import DeliveryFailed, StorageUnavailable
 from orchestrator.ports import (
     ActivityLog,
@@ -63,6 +65,7 @@ class Orchestrator:
         homes: Homes | None = None,
         catalog: Catalog | None = None,
         pane: AssistantPane | None = None,
+        reports: Reports | None = None,
     ) -> None:
         self._store = store
         self._queue = queue
@@ -76,6 +79,7 @@ class Orchestrator:
         self._homes = homes
         self._catalog = catalog
         self._pane = pane
+        self._reports = reports
 
     async def first_delivery(self, event_id: str) -> bool:
         """False when Slack redelivers an event we already accepted."""
@@ -124,6 +128,12 @@ class Orchestrator:
     async def answer(self, click: AnswerClick) -> bool:
         """Take a press of a question's option; others' presses are refused privately."""
         return await self._questions.answer(click)
+
+    async def command(self, command: SlashCommand) -> CommandReply:
+        """What `/threadwork` answers the person who typed it (help, status, usage)."""
+        if self._reports is None:
+            return CommandReply(verb="help")
+        return await self._reports.answer(command)
 
     async def welcome(self, thread: ThreadRef) -> None:
         """A person opened a conversation in the assistant: suggest what its plugins offer."""

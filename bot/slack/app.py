@@ -15,7 +15,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -161,6 +161,14 @@ def build_app(
         if thread is not None:
             await orchestrator.welcome(thread)
 
+    async def on_command(body: dict[str, Any], respond: AsyncRespond) -> None:
+        command = payloads.slash_command(body)
+        if command is None:
+            log.warning("ignored a malformed %s from %s", body.get("command"), body.get("user_id"))
+            return
+        text, shown = blocks.render_command(await orchestrator.command(command))
+        await respond(text=text, blocks=shown, response_type="ephemeral")
+
     async def on_reject_reason(body: dict[str, Any]) -> None:
         click = payloads.rejection(body, reason_block=blocks.REASON_BLOCK)
         if click is None:
@@ -183,6 +191,7 @@ def build_app(
     elicit_press = rf"^({re.escape(blocks.ELICIT_LINK)}|{re.escape(blocks.ELICIT_DECLINE)})$"
     app.action(re.compile(elicit_press))(ack=_ack, lazy=[on_elicitation_press])
     app.event("assistant_thread_started")(ack=_ack, lazy=[on_assistant_thread])
+    app.command("/threadwork")(ack=_ack, lazy=[on_command])
     return app
 
 

@@ -18,6 +18,7 @@ from orchestrator import (
     CallLine,
     Checkpoint,
     CheckpointCard,
+    CommandReply,
     ConnectorDown,
     ControlNotice,
     ElicitationCard,
@@ -404,6 +405,32 @@ def render_home(home: Home, links: Mapping[str, str]) -> dict[str, Any]:
         _section("\n".join(lines)) if lines else _context(messages.home_empty("accounts"))
     )
     return {"type": "home", "blocks": blocks[:HOME_MAX_BLOCKS]}
+
+
+STATUS_TASKS = 10
+
+
+def render_command(reply: CommandReply) -> Rendered:
+    """The private answer to `/threadwork`: help, the person's running tasks, or usage."""
+    if reply.verb == "status":
+        head = messages.command_status(len(reply.running))
+        lines = [
+            messages.command_task(escape(t.title), t.status, t.tokens, t.thread.channel_id)
+            for t in reply.running[:STATUS_TASKS]
+        ]
+        return head, [_section(head), *(_section(line) for line in lines)]
+    if reply.verb == "usage" and reply.mine is not None and reply.channel is not None:
+        head = messages.command_usage_header(reply.since)
+        whose = messages.command_usage_whose(reply.channel_id)
+        lines = [
+            messages.command_usage(
+                who, s.tasks, s.input_tokens, s.output_tokens, s.cost_usd, s.unpriced_calls
+            )
+            for who, s in zip(whose, (reply.mine, reply.channel), strict=True)
+        ]
+        return head, [_section(head), _section("\n".join(lines))]
+    text = messages.command_help(escape(reply.text) if reply.verb == "unknown" else "")
+    return text, [_section(text)]
 
 
 PROMPT_TITLE_LIMIT = 75

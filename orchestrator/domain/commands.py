@@ -110,6 +110,21 @@ class ElicitationSubmission(BaseModel):
     values: dict[str, str | bool | None]
 
 
+SlashVerb = Literal["help", "status", "usage", "unknown"]
+
+
+class SlashCommand(BaseModel):
+    """`/threadwork <verb>` typed by a person in a channel (answered to them alone)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    team_id: str
+    channel_id: str
+    user_id: str
+    verb: SlashVerb
+    text: str = ""
+    """What they typed after the command, for an unknown verb."""
+
+
 class Job(BaseModel):
     """One unit of work on the job stream. Running a job twice is harmless (see `worker`)."""
 

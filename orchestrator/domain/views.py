@@ -245,3 +245,33 @@ class Suggestion:
     """`plugin:name`."""
     description: str
     argument_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Spend:
+    """Sums over some recorded tasks."""
+
+    tasks: int = 0
+    input_tokens: int = 0
+    """Uncached + cache written + cache read."""
+    cache_read_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    unpriced_calls: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandReply:
+    """The answer to `/threadwork`, shown to the person who typed it only."""
+
+    verb: Literal["help", "status", "usage", "unknown"]
+    text: str = ""
+    running: tuple[HomeTask, ...] = ()
+    """`status`: the person's tasks that are not finished, newest first."""
+    mine: Spend | None = None
+    """`usage`: the person's tasks this month (UTC), in every channel."""
+    channel: Spend | None = None
+    """`usage`: everyone's tasks in the channel this month."""
+    channel_id: str = ""
+    since: float = 0.0
+    """`usage`: start of the month counted (epoch seconds)."""

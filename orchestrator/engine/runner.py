@@ -144,6 +144,7 @@ class Runner:
         if task.status in ("queued", "awaiting_approval", "awaiting_input"):
             task.move("running")
             await self._save(task)
+            await self._record_task(task)  # runs list, Home and /threadwork status show it
         if await self._reporter.open_progress(task):
             await self._save(task)
         if settled := await self._toolbox.resume(task):

@@ -113,6 +113,15 @@ class SlackSender:
         }
         return await self.send_raw(body, headers)
 
+    async def send_command(self, fields: Json) -> Response:
+        """A slash command: form-encoded fields (`slash_command` builds them), signed."""
+        body = urlencode(fields)
+        headers = {
+            "content-type": "application/x-www-form-urlencoded",
+            **sign(self.signing_secret, body),
+        }
+        return await self.send_raw(body, headers)
+
     async def url_verification(self, challenge: str) -> Response:
         body = json.dumps({"token": "legacy", "challenge": challenge, "type": "url_verification"})
         headers = {"content-type": "application/json", **sign(self.signing_secret, body)}
@@ -308,6 +317,33 @@ def assistant_thread_started(
             "thread_ts": thread_ts or next_ts(),
         },
         "event_ts": f"{time.time():.6f}",
+    }
+
+
+def slash_command(
+    text: str,
+    *,
+    response_url: str,
+    command: str = "/threadwork",
+    user: str = "U0ALICE",
+    channel: str = "C0GENERAL",
+    team: str = TEAM_ID,
+) -> Json:
+    """The fields Slack posts when `user` types `command text` in `channel`."""
+    return {
+        "token": "legacy-verification-token",
+        "team_id": team,
+        "team_domain": "acme",
+        "channel_id": channel,
+        "channel_name": "general",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": new_trigger_id(),
     }
 
 

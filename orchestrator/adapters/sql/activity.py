@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from orchestrator.adapters.sql.records import ActivityRow, TaskRow
 from orchestrator.domain.events import ActivityEvent, parse
 from orchestrator.domain.task import ThreadRef
-from orchestrator.domain.views import HomeTask
+from orchestrator.domain.views import HomeTask, Spend
 from orchestrator.ports import TaskRecord
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -151,6 +151,29 @@ class SqlActivityLog:
                 .limit(limit)
             )
             return [_home_task(row) for row in rows]
+
+    async def spend_since(
+        self,
+        since: float,
+        *,
+        team_id: str,
+        channel_id: str | None = None,
+        requester: str | None = None,
+    ) -> Spend:
+        rows = await self.spend(
+            since=datetime.fromtimestamp(since, UTC), channel_id=channel_id, requester=requester
+        )
+        rows = [row for row in rows if row.team_id == team_id]
+        return Spend(
+            tasks=len(rows),
+            input_tokens=sum(
+                r.input_tokens + r.cache_write_tokens + r.cache_read_tokens for r in rows
+            ),
+            cache_read_tokens=sum(r.cache_read_tokens for r in rows),
+            output_tokens=sum(r.output_tokens for r in rows),
+            cost_usd=sum(r.cost_usd for r in rows),
+            unpriced_calls=sum(r.unpriced_calls for r in rows),
+        )
 
     async def tasks_in_thread(self, channel_id: str, thread_ts: str) -> list[TaskRow]:
         """The task of one thread (a thread has at most one per workspace), newest first."""
