@@ -7,7 +7,7 @@ model that writes its text in pieces at a visible pace.
 from __future__ import annotations
 
 from tests.harness.anthropic_turns import PIECE_CHARS, Text
-from tests.harness.fake_anthropic import Reply, ToolUse, Turn
+from tests.harness.fake_anthropic import Reply, StreamError, ToolUse, Turn
 from tests.harness.fake_slack import SlackCall
 from tests.harness.slack_workspace import SlackMessage
 from tests.stack import CHANNEL, Stack
@@ -52,7 +52,8 @@ async def test_the_answer_streams_to_the_requester_and_ends_with_feedback(stack:
 
     writing_s = (len(LONG) // PIECE_CHARS) * GAP_S
     first_text = stack.model.requests[0].time
-    assert start.time - first_text < 1.0, "the first characters reach Slack within a second"
+    # About a second at most (12 ms in bench/streaming_bench.py), with room for a loaded machine.
+    assert start.time - first_text < 2.0, "the first characters reach Slack at once"
     assert stop.time - start.time > writing_s / 2, "they arrived while the model still wrote"
     assert len(appends) < len(LONG) // PIECE_CHARS, "pieces are coalesced into fewer appends"
 
@@ -102,3 +103,25 @@ async def test_a_stream_slack_closed_early_is_finished_by_editing_it(stack: Stac
     assert LONG.strip() in message.all_text and message.edited >= 1
     refused = [c for c in stack.slack.calls if c.error == "message_not_in_streaming_state"]
     assert refused, "Slack closed the stream and the answer still arrived"
+
+
+async def test_text_of_a_failed_attempt_is_gone_once_the_retried_answer_ends(
+    stack: Stack,
+) -> None:
+    stack.model.script(
+        "hiccup midway",
+        [StreamError("overloaded_error", after_events=4), Reply("The retried answer.")],
+    )
+    mention = await stack.mention("hiccup midway")
+    await stack.slack.until_thread(CHANNEL, mention["ts"], "Done")
+    thread = await stack.slack.until_thread(
+        CHANNEL,
+        mention["ts"],
+        lambda ms: any(
+            "feedback_buttons" in str(m.blocks) and "Let me" not in m.all_text for m in ms
+        ),
+    )
+    message = next(m for m in thread if "feedback_buttons" in str(m.blocks))
+    assert "The retried answer." in message.all_text
+    (start,) = stack.slack.calls_to("chat.startStream")
+    assert start.args["markdown_text"] == "Let me", "it was streaming when the attempt failed"
