@@ -41,6 +41,11 @@ METHOD_SCOPES = {
     "chat_update": "chat:write",
     "chat_delete": "chat:write",
     "chat_postEphemeral": "chat:write",
+    "chat_startStream": "chat:write",
+    "chat_appendStream": "chat:write",
+    "chat_stopStream": "chat:write",
+    # Since 2026-03-05 chat:write is enough for the status in channel threads.
+    "assistant_threads_setStatus": "chat:write",
     "reactions_add": "reactions:write",
     "reactions_remove": "reactions:write",
     "users_info": "users:read",
