@@ -362,6 +362,18 @@ def no_connections() -> str:
     )
 
 
+def oauth_half_set(missing: str, present: str) -> str:
+    return (
+        f"{present} is set but {missing} is not; set both to install in many workspaces"
+        f" (/slack/install), or unset {present} to use one with SLACK_BOT_TOKEN"
+    )
+
+
+def oauth_installs(count: int) -> str:
+    where = "1 workspace" if count == 1 else f"{count} workspaces"
+    return f"workspaces install through /slack/install (OAuth); installed in {where}"
+
+
 def secret_key_missing() -> str:
     return "not set: connectors that need a sign-in stay off (tokens are sealed with this key)"
 

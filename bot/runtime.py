@@ -15,18 +15,25 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import Settings
 from bot.slack.assistant import SlackAssistantPane
 from bot.slack.budget import SlackBudget, rates
+from bot.slack.clients import SlackClients
 from bot.slack.directory import SlackDirectory
 from bot.slack.files import SlackThreadFiles
 from bot.slack.history import SlackThreadHistory
 from bot.slack.home import SlackHomeTab
+from bot.slack.installations import DEFAULT_SCOPES, Installations, InstalledTokens, installations
 from bot.slack.notifier import SlackNotifier
 from bot.slack.retries import retry_handlers
 from bot.telemetry import Observability, tracer_provider
+from orchestrator.adapters.sql.activity import make_engine
 from orchestrator.assemble import Assembly, ExecutionOptions, ModelOptions, Options, assemble
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client; without a token when workspaces are installed through OAuth (each
+    call then takes its workspace's token, see `SlackClients`)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    if settings.installs_workspaces:
+        token = None
     return AsyncWebClient(
         token=token, base_url=_with_slash(settings.slack_api_url), retry_handlers=retry_handlers()
     )
@@ -66,6 +73,26 @@ def options(settings: Settings) -> Options:
     )
 
 
+def workspace_installations(settings: Settings) -> Installations | None:
+    """Bolt's OAuth installation of many workspaces, when the client id and secret are set."""
+    if not settings.installs_workspaces:
+        return None
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+    scopes = (
+        tuple(s.strip() for s in settings.slack_scopes.split(",") if s.strip())
+        if settings.slack_scopes
+        else DEFAULT_SCOPES
+    )
+    public = settings.public_url.rstrip("/") if settings.public_url else None
+    return installations(
+        make_engine(settings.database_url),
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=scopes,
+        redirect_uri=f"{public}/slack/oauth_redirect" if public else None,
+    )
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -75,9 +102,19 @@ class Runtime:
     """The wired orchestrator: its service, worker factory, stores and connector pool."""
     observability: Observability
     """Metrics (scraped at /metrics) and traces of this process."""
+    installations: Installations | None = None
+    """Many workspaces installed through Slack's OAuth; None with one SLACK_BOT_TOKEN."""
+
+    async def prepare(self) -> None:
+        """Schema and stores every process needs before it serves or works."""
+        await self.core.migrate()
+        if self.installations is not None:
+            await self.installations.create_tables()
 
     async def aclose(self) -> None:
         await self.core.aclose()
+        if self.installations is not None:
+            await self.installations.store.engine.dispose()
         self.observability.shutdown()
 
 
@@ -90,28 +127,34 @@ def build_runtime(
     """
     telemetry = observability or Observability(tracing=tracer_provider(settings, role=role))
     slack = slack_client(settings)
+    installs = workspace_installations(settings)
+    clients = SlackClients(slack, InstalledTokens(installs.store) if installs else None)
     notifier = SlackNotifier(
-        slack,
+        clients,
         min_update_interval_s=settings.slack_min_update_interval_s,
         stream_interval_s=settings.slack_stream_interval_s,
         plan_blocks=settings.slack_plan_blocks,
     )
     telemetry.count_slack_rate_limits(lambda: notifier.rate_limited)
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    files = SlackThreadFiles(slack, token=token, api_url=settings.slack_api_url)
+    files = SlackThreadFiles(clients, api_url=settings.slack_api_url)
     core = assemble(
         options(settings),
         notifier=notifier,
-        directory=SlackDirectory(slack),
+        directory=SlackDirectory(clients),
         telemetry=telemetry,
         files=files,
-        history=SlackThreadHistory(slack),
-        home_tab=SlackHomeTab(slack),
-        pane=SlackAssistantPane(slack),
+        history=SlackThreadHistory(clients),
+        home_tab=SlackHomeTab(clients),
+        pane=SlackAssistantPane(clients),
     )
     notifier.budget = SlackBudget(core.rates, rates(settings.slack_rates))
     return Runtime(
-        settings=settings, slack=slack, notifier=notifier, core=core, observability=telemetry
+        settings=settings,
+        slack=slack,
+        notifier=notifier,
+        core=core,
+        observability=telemetry,
+        installations=installs,
     )
 
 

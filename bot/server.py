@@ -1,7 +1,8 @@
 """Process entry points: `serve` (Slack listener, with in-process workers unless told not to) and
 `worker` (workers only).
 
-HTTP mode serves `POST /slack/events` and the probes (`/healthz`, `/readyz`, `/metrics`) with
+HTTP mode serves `POST /slack/events` (and, when workspaces install through OAuth,
+`GET /slack/install` and `GET /slack/oauth_redirect`) and the probes (`/healthz`, `/readyz`, `/metrics`) with
 aiohttp; Socket Mode connects out with the app token (probes then on `--metrics-port`). Workers
 serve the probes on `--metrics-port`. All stop cleanly on SIGINT/SIGTERM, letting jobs finish.
 """
@@ -41,13 +42,14 @@ async def serve(
     `workers=False` makes a listener only: it accepts events and clicks, never calls the model.
     """
     settings = runtime.settings
-    await runtime.core.migrate()
+    await runtime.prepare()
     await runtime.core.open()
     secret = settings.slack_signing_secret
     app = build_app(
         client=runtime.slack,
         signing_secret=secret.get_secret_value() if secret else None,
         orchestrator=runtime.core.orchestrator,
+        oauth_settings=runtime.installations.settings if runtime.installations else None,
     )
     stop = stop or _stop_on_signals()
     background = []
@@ -74,7 +76,7 @@ async def work(
     metrics_host: str = "0.0.0.0",
 ) -> None:
     """Run workers only until `stop` is set (default: SIGINT/SIGTERM)."""
-    await runtime.core.migrate()
+    await runtime.prepare()
     await runtime.core.open()
     stop = stop or _stop_on_signals()
     log.info("worker started; waiting for jobs")

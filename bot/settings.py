@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     """Signing secret; needed in HTTP mode to verify that requests come from Slack."""
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     """App-level token (`xapp-…`, scope connections:write); when set, `serve` uses Socket Mode."""
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    """With SLACK_CLIENT_SECRET: one deployment serves many workspaces, each installed through
+    `/slack/install` (Slack's OAuth); then no SLACK_BOT_TOKEN is needed."""
+    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    """The app's client secret (Basic Information > App Credentials), with SLACK_CLIENT_ID."""
+    slack_scopes: str | None = Field(default=None, alias="SLACK_SCOPES")
+    """Bot scopes an installation asks for, comma-separated; default: the manifest's."""
     slack_api_url: str = Field(default=SLACK_API_DEFAULT, alias="SLACK_API_URL")
     """Base URL of the Slack Web API; tests and local emulators stand in here."""
 
@@ -112,6 +119,11 @@ class Settings(BaseSettings):
     """Service name on every span."""
     otel_sdk_disabled: bool = Field(default=False, alias="OTEL_SDK_DISABLED")
     """`true` turns tracing off even when an endpoint is set."""
+
+    @property
+    def installs_workspaces(self) -> bool:
+        """Many workspaces through Slack's OAuth installation (client id and secret both set)."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
 
     @property
     def model_aliases(self) -> dict[str, str]:

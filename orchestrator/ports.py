@@ -161,7 +161,9 @@ class RateBudget(Protocol):
 class Directory(Protocol):
     """Who is in a user group (Slack `usergroups.users.list`); implementations cache."""
 
-    async def members(self, group_id: str) -> frozenset[str]: ...
+    async def members(self, group_id: str, *, team_id: str) -> frozenset[str]:
+        """Members of the user group `group_id` of workspace `team_id`."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -488,8 +490,9 @@ class WorkspaceStore(Protocol):
 class ThreadFiles(Protocol):
     """Files in and out of a Slack thread. Raises `FileTransferFailed` with a reason to show."""
 
-    async def download(self, file: SharedFile, dest: Path, *, max_bytes: int) -> int:
-        """Save a shared file's content at `dest`; returns its size in bytes."""
+    async def download(self, file: SharedFile, dest: Path, *, max_bytes: int, team_id: str) -> int:
+        """Save a shared file's content at `dest` (with the bot token of workspace `team_id`);
+        returns its size in bytes."""
         ...
 
     async def upload(self, thread: ThreadRef, path: Path, *, name: str) -> None:

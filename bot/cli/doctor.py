@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from bot import messages
 from bot.runtime import Runtime, model_options
@@ -71,20 +71,32 @@ async def _config(settings: Settings) -> str:
 
 
 async def _credentials(settings: Settings) -> str:
-    missing = [
-        name
-        for name, value in (
-            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
-            ("ANTHROPIC_API_KEY", settings.anthropic_api_key),
-        )
-        if value is None
-    ]
+    half = oauth_half_set(settings)
+    if half is not None:
+        raise ValueError(half)
+    needed: list[tuple[str, object]] = [("ANTHROPIC_API_KEY", settings.anthropic_api_key)]
+    if not settings.installs_workspaces:
+        needed.insert(0, ("SLACK_BOT_TOKEN", settings.slack_bot_token))
+    missing = [name for name, value in needed if value is None]
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
         missing.append("SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
     if missing:
         raise ValueError("missing " + ", ".join(missing))
     mode = "Socket Mode" if settings.slack_app_token else "HTTP mode"
+    if settings.installs_workspaces:
+        mode += ", many workspaces through OAuth"
     return f"all set ({mode})"
+
+
+def oauth_half_set(settings: Settings) -> str | None:
+    """What to do when only one of the OAuth client id and secret is set."""
+    id_set = settings.slack_client_id is not None
+    secret_set = settings.slack_client_secret is not None
+    if id_set == secret_set:
+        return None
+    if id_set:
+        return messages.oauth_half_set("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")
+    return messages.oauth_half_set("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
 
 
 async def _secret_key(settings: Settings) -> str:
@@ -130,6 +142,12 @@ async def _outbox(runtime: Runtime) -> str:
 
 
 async def _slack(runtime: Runtime) -> str:
+    if runtime.installations is not None:
+        await runtime.installations.create_tables()
+        async with runtime.installations.store.engine.connect() as connection:
+            table = runtime.installations.store.bots
+            count = (await connection.execute(select(func.count()).select_from(table))).scalar_one()
+        return messages.oauth_installs(int(count))
     if runtime.settings.slack_bot_token is None:
         raise ValueError("SLACK_BOT_TOKEN is not set")
     reply = await runtime.slack.auth_test()

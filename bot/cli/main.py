@@ -117,10 +117,13 @@ def _configure_logging(settings: Settings, logs: Logs) -> None:
 
 
 def _missing(settings: Settings, *, listener: bool, http: bool) -> list[str]:
-    needed = [
-        ("SLACK_BOT_TOKEN", settings.slack_bot_token),
-        ("ANTHROPIC_API_KEY", settings.anthropic_api_key),
-    ]
+    needed: list[tuple[str, object]] = [("ANTHROPIC_API_KEY", settings.anthropic_api_key)]
+    if settings.slack_client_id is not None and settings.slack_client_secret is None:
+        needed.append(("SLACK_CLIENT_SECRET", None))
+    elif settings.slack_client_secret is not None and settings.slack_client_id is None:
+        needed.append(("SLACK_CLIENT_ID", None))
+    elif not settings.installs_workspaces:
+        needed.insert(0, ("SLACK_BOT_TOKEN", settings.slack_bot_token))
     if listener and http:
         needed.append(("SLACK_SIGNING_SECRET", settings.slack_signing_secret))
     elif listener:

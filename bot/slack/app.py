@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -26,10 +27,17 @@ log = logging.getLogger(__name__)
 
 
 def build_app(
-    *, client: AsyncWebClient, signing_secret: str | None, orchestrator: Orchestrator
+    *,
+    client: AsyncWebClient,
+    signing_secret: str | None,
+    orchestrator: Orchestrator,
+    oauth_settings: AsyncOAuthSettings | None = None,
 ) -> AsyncApp:
+    """The app; with `oauth_settings`, workspaces install through Bolt's OAuth flow and each
+    event is authorized with its own workspace's installation."""
     app = AsyncApp(
         client=client,
+        oauth_settings=oauth_settings,
         signing_secret=signing_secret or "",
         request_verification_enabled=bool(signing_secret),
         process_before_response=True,

@@ -14,16 +14,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.slack.blocks import suggested_prompts
+from bot.slack.clients import SlackClients
 from orchestrator import DeliveryFailed, Suggestion, ThreadRef
 
 
 class SlackAssistantPane:
-    def __init__(self, client: AsyncWebClient) -> None:
-        self._client = client
+    def __init__(self, client: AsyncWebClient | SlackClients) -> None:
+        self._clients = SlackClients.of(client)
 
     async def suggest(self, thread: ThreadRef, suggestions: Sequence[Suggestion]) -> None:
         try:
-            await self._client.assistant_threads_setSuggestedPrompts(
+            client = await self._clients.for_team(thread.team_id)
+            await client.assistant_threads_setSuggestedPrompts(
                 channel_id=thread.channel_id,
                 thread_ts=thread.thread_ts,
                 title=messages.suggestions_title(),

@@ -18,6 +18,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.clients import SlackClients
 from orchestrator import FileTransferFailed, SharedFile, ThreadRef
 
 MAX_REDIRECTS = 3
@@ -28,9 +29,8 @@ DOWNLOAD_TIMEOUT_S = 300
 class SlackThreadFiles:
     """The `ThreadFiles` port on Slack's Web API."""
 
-    def __init__(self, client: AsyncWebClient, *, token: str | None, api_url: str) -> None:
-        self._client = client
-        self._token = token
+    def __init__(self, client: AsyncWebClient | SlackClients, *, api_url: str) -> None:
+        self._clients = SlackClients.of(client)
         api = urlsplit(api_url)
         self._api_origin = (api.scheme, api.hostname, api.port)
 
@@ -42,9 +42,10 @@ class SlackThreadFiles:
         host = parts.hostname or ""
         return parts.scheme == "https" and (host == "slack.com" or host.endswith(".slack.com"))
 
-    async def download(self, file: SharedFile, dest: Path, *, max_bytes: int) -> int:
-        if not self._token:
-            raise FileTransferFailed("the bot has no Slack token (SLACK_BOT_TOKEN)")
+    async def download(self, file: SharedFile, dest: Path, *, max_bytes: int, team_id: str) -> int:
+        token = await self._clients.token(team_id)
+        if not token:
+            raise FileTransferFailed("the bot has no Slack token for this workspace")
         url = file.url or ""
         timeout = aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT_S)
         async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -53,7 +54,7 @@ class SlackThreadFiles:
                     raise FileTransferFailed(
                         "its link is not on Slack's file servers, and the bot token goes nowhere else"
                     )
-                headers = {"Authorization": f"Bearer {self._token}"}
+                headers = {"Authorization": f"Bearer {token}"}
                 try:
                     async with session.get(url, headers=headers, allow_redirects=False) as response:
                         if response.status in (301, 302, 303, 307, 308):
@@ -67,7 +68,8 @@ class SlackThreadFiles:
 
     async def upload(self, thread: ThreadRef, path: Path, *, name: str) -> None:
         try:
-            await self._client.files_upload_v2(
+            client = await self._clients.for_team(thread.team_id)
+            await client.files_upload_v2(
                 channel=thread.channel_id,
                 thread_ts=thread.thread_ts,
                 file=str(path),

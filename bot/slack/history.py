@@ -13,6 +13,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.clients import SlackClients
 from orchestrator import ThreadPost, ThreadRef
 
 log = logging.getLogger(__name__)
@@ -23,15 +24,16 @@ _SKIPPED_SUBTYPES = frozenset({"channel_join", "channel_leave", "message_deleted
 
 
 class SlackThreadHistory:
-    def __init__(self, client: AsyncWebClient) -> None:
-        self._client = client
+    def __init__(self, client: AsyncWebClient | SlackClients) -> None:
+        self._clients = SlackClients.of(client)
 
     async def earlier(self, thread: ThreadRef, before_ts: str) -> list[ThreadPost]:
         posts: list[ThreadPost] = []
         cursor: str | None = None
+        client = await self._clients.for_team(thread.team_id)
         for _ in range(MAX_PAGES):
             try:
-                response = await self._client.conversations_replies(
+                response = await client.conversations_replies(
                     channel=thread.channel_id, ts=thread.thread_ts, limit=PAGE_SIZE, cursor=cursor
                 )
             except SlackApiError as exc:

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.slack.blocks import render
 from bot.slack.budget import SlackBudget
+from bot.slack.clients import SlackClients
 from bot.slack.plan_blocks import PLAN_TYPES
 from bot.slack.retries import rate_limited
 from bot.slack.streaming import SlackAnswerStream
@@ -41,14 +42,14 @@ class _Edit:
 class SlackNotifier:
     def __init__(
         self,
-        client: AsyncWebClient,
+        client: AsyncWebClient | SlackClients,
         *,
         min_update_interval_s: float = 1.0,
         stream_interval_s: float = 1.0,
         budget: SlackBudget | None = None,
         plan_blocks: bool = True,
     ) -> None:
-        self._client = client
+        self._clients = SlackClients.of(client)
         self.plan_blocks = plan_blocks
         """Show the plan as plan / task-card blocks; turned off for good (in this process) the
         first time Slack answers them with `invalid_blocks`."""
@@ -63,11 +64,11 @@ class SlackNotifier:
     @property
     def rate_limited(self) -> int:
         """How many of this notifier's calls Slack told to slow down (each was waited out)."""
-        return rate_limited(self._client)
+        return rate_limited(self._clients.base)
 
     def open_answer(self, thread: ThreadRef, recipient: str) -> SlackAnswerStream:
         return SlackAnswerStream(
-            self._client, self, thread, recipient, interval_s=self._stream_interval
+            self._clients, self, thread, recipient, interval_s=self._stream_interval
         )
 
     async def post(self, thread: ThreadRef, view: View) -> str:
@@ -75,7 +76,7 @@ class SlackNotifier:
         response = await self._send_view(
             view,
             partial(
-                self._client.chat_postMessage,
+                (await self._clients.for_team(thread.team_id)).chat_postMessage,
                 channel=thread.channel_id,
                 thread_ts=thread.thread_ts,
                 unfurl_links=False,
@@ -99,7 +100,7 @@ class SlackNotifier:
         text, blocks = render(view)
         await self._call(
             partial(
-                self._client.chat_postEphemeral,
+                (await self._clients.for_team(thread.team_id)).chat_postEphemeral,
                 channel=thread.channel_id,
                 user=user_id,
                 thread_ts=thread.thread_ts or None,
@@ -123,7 +124,7 @@ class SlackNotifier:
             del self._statuses[key]
         await self._call(
             partial(
-                self._client.assistant_threads_setStatus,
+                (await self._clients.for_team(thread.team_id)).assistant_threads_setStatus,
                 channel_id=thread.channel_id,
                 thread_ts=thread.thread_ts,
                 status=text,
@@ -155,7 +156,9 @@ class SlackNotifier:
                 await self._send_view(
                     edit.view,
                     partial(
-                        self._client.chat_update, channel=edit.thread.channel_id, ts=message_id
+                        (await self._clients.for_team(edit.thread.team_id)).chat_update,
+                        channel=edit.thread.channel_id,
+                        ts=message_id,
                     ),
                 )
             except DeliveryFailed:

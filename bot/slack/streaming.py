@@ -22,9 +22,9 @@ import logging
 from typing import TYPE_CHECKING, Any, Literal
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import MESSAGE_TEXT_BUDGET, answer_end, escape
+from bot.slack.clients import SlackClients
 from orchestrator import Answer, DeliveryFailed, ThreadRef
 
 if TYPE_CHECKING:
@@ -39,14 +39,14 @@ Mode = Literal["new", "streaming", "edited", "ended"]
 class SlackAnswerStream:
     def __init__(
         self,
-        client: AsyncWebClient,
+        clients: SlackClients,
         notifier: SlackNotifier,
         thread: ThreadRef,
         recipient: str,
         *,
         interval_s: float,
     ) -> None:
-        self._client = client
+        self._clients = clients
         self._notifier = notifier
         self._thread = thread
         self._recipient = recipient
@@ -114,7 +114,7 @@ class SlackAnswerStream:
             assert self.ts is not None
             try:
                 await self._api(
-                    self._client.chat_appendStream,
+                    (await self._clients.for_team(self._thread.team_id)).chat_appendStream,
                     channel=self._thread.channel_id,
                     ts=self.ts,
                     markdown_text=text,
@@ -133,7 +133,7 @@ class SlackAnswerStream:
             return
         try:
             response = await self._api(
-                self._client.chat_startStream,
+                (await self._clients.for_team(self._thread.team_id)).chat_startStream,
                 channel=self._thread.channel_id,
                 thread_ts=self._thread.thread_ts,
                 markdown_text=text,
@@ -178,7 +178,10 @@ class SlackAnswerStream:
         await self._notifier.budget.wait("chat.stopStream", self._thread)
         try:
             await self._api(
-                self._client.chat_stopStream, channel=self._thread.channel_id, ts=ts, **extra
+                (await self._clients.for_team(self._thread.team_id)).chat_stopStream,
+                channel=self._thread.channel_id,
+                ts=ts,
+                **extra,
             )
         except _Refused as exc:
             log.info("could not stop stream %s (%s); editing it instead", ts, exc)

@@ -246,7 +246,7 @@ class Approvals:
             return frozenset()
         found = set()
         for group in cp.approvers.groups:
-            if user_id in await self._directory.members(group):
+            if user_id in await self._directory.members(group, team_id=cp.thread.team_id):
                 found.add(group)
         return frozenset(found)
 

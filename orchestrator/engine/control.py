@@ -64,7 +64,7 @@ class Control:
         stoppers = self._stoppers(task)
         groups: frozenset[str] = frozenset()
         if not stoppers.names_user(request.user_id):
-            groups = await self._groups_with(request.user_id, stoppers)
+            groups = await self._groups_with(request.user_id, stoppers, request.thread.team_id)
         refusal = stop_refusal(
             stoppers, status=task.status, user_id=request.user_id, groups_with_user=groups
         )
@@ -91,10 +91,10 @@ class Control:
             groups=(*self._approvals.approver_groups, *self._admins.groups),
         )
 
-    async def _groups_with(self, user_id: str, stoppers: Stoppers) -> frozenset[str]:
+    async def _groups_with(self, user_id: str, stoppers: Stoppers, team_id: str) -> frozenset[str]:
         found = set()
         for group in stoppers.groups:
-            if user_id in await self._directory.members(group):
+            if user_id in await self._directory.members(group, team_id=team_id):
                 found.add(group)
         return frozenset(found)
 

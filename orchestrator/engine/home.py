@@ -105,7 +105,7 @@ class Homes:
             people.add(cp.approvers.requester)
         for group in cp.approvers.groups:
             try:
-                people |= await self._directory.members(group)
+                people |= await self._directory.members(group, team_id=cp.thread.team_id)
             except Exception:
                 log.warning("could not list user group %s", group, exc_info=True)
         self._running.pop((cp.thread.team_id, f"checkpoint:{cp.id}"), None)
@@ -118,7 +118,11 @@ class Homes:
             if cp is None or cp.status != "pending" or cp.thread.team_id != team_id:
                 continue
             groups = frozenset(
-                [g for g in cp.approvers.groups if user_id in await self._directory.members(g)]
+                [
+                    g
+                    for g in cp.approvers.groups
+                    if user_id in await self._directory.members(g, team_id=team_id)
+                ]
             )
             allowed = permission(
                 cp,

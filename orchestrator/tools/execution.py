@@ -261,7 +261,9 @@ class Execution:
             return f"- {described}: not taken, Slack gave no download link for it"
         name = input_name(workspace, file)
         try:
-            size = await self._files.download(file, workspace.inputs / name, max_bytes=cap)
+            size = await self._files.download(
+                file, workspace.inputs / name, max_bytes=cap, team_id=task.thread.team_id
+            )
         except FileTransferFailed as exc:
             return f"- {described}: could not be downloaded ({exc})"
         await self._activity.record(

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from .server_thread import ServerThread
 from .slack_calls import InjectedFailure, SlackCall, ThreadCheck, parse_args, short, thread_check
+from .slack_oauth import Installs
 from .slack_streams import Stream
 from .slack_ts import next_ts
 from .slack_workspace import (
@@ -55,6 +56,8 @@ class FakeSlack:
         self._overrides: dict[str, Callable[[Json], Json]] = {}
         self._last_update: dict[tuple[str, str], float] = {}
         self._tiers: dict[str, tuple[int, float, deque[float]]] = {}
+        self.installs = Installs()
+        """Workspaces that installed the app (OAuth), each with its own bot token."""
         self.downloads: list[tuple[str, str | None]] = []
         """(file id, Authorization header) of every file download, in arrival order."""
         app = Starlette(
@@ -112,6 +115,7 @@ class FakeSlack:
             self.downloads.clear()
             self._failures.clear()
             self._overrides.clear()
+            self.installs = Installs()
             self._last_update.clear()
             self._tiers.clear()
             self.update_interval_s, self.retry_after = self._defaults
@@ -388,6 +392,13 @@ class FakeSlack:
     async def _endpoint(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
         args, token = parse_args(request.query_params.multi_items(), await request.body(), request)
+        if method == "oauth.v2.access":
+            authorization = request.headers.get("authorization", "")
+            with self._cond:
+                answer = self.installs.exchange(args, authorization)
+                self.calls.append(SlackCall(method, args, None, time.monotonic(), 200, answer))
+                self._cond.notify_all()
+            return JSONResponse(answer)
         status, body, headers = self._handle(method, args, token)
         return JSONResponse(body, status_code=status, headers=headers)
 
@@ -449,6 +460,8 @@ class FakeSlack:
             return 200, self._overrides[method](args), {}
         if self._over_tier(method):
             return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+        if method == "auth.test" and (identity := self.installs.identity(token)) is not None:
+            return 200, identity, {}
         if method == "chat.update" and self._update_too_soon(args):
             headers = {"Retry-After": str(self.retry_after)}
             return 429, {"ok": False, "error": "ratelimited"}, headers

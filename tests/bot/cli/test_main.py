@@ -69,6 +69,26 @@ def test_doctor_reports_every_check_ok(
         )
 
 
+def test_doctor_explains_a_half_set_oauth_client_and_serve_needs_no_bot_token_with_both(
+    settings: Settings, fake_slack: object, fake_anthropic: object
+) -> None:
+    env = SubprocessStack(settings=settings, slack=fake_slack, model=fake_anthropic, port=0).env()  # type: ignore[arg-type]
+    env = {k: v for k, v in env.items() if k != "SLACK_BOT_TOKEN"} | {"SLACK_CLIENT_ID": "1.2"}
+    result = run_cli("doctor", env=env)
+    assert result.returncode == 1
+    (line,) = [line for line in result.stdout.splitlines() if "credentials" in line]
+    assert (
+        line.startswith("FAIL") and "SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is not" in line
+    )
+    assert "SLACK_BOT_TOKEN" in line, "it says how to use one workspace instead"
+
+    both = env | {"SLACK_CLIENT_SECRET": "s"}
+    result = run_cli("doctor", env=both)
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("ok") and "credentials" in line for line in lines), result.stdout
+    assert any(line.startswith("ok") and "/slack/install" in line for line in lines), result.stdout
+
+
 def test_doctor_says_what_to_fix(
     settings: Settings, fake_slack: object, fake_anthropic: object
 ) -> None:

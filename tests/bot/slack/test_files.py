@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.files import SlackThreadFiles
 
 
 @pytest.fixture
 def files() -> SlackThreadFiles:
-    return SlackThreadFiles(None, token="xoxb-1", api_url="http://127.0.0.1:8123/api/")  # type: ignore[arg-type]
+    return SlackThreadFiles(AsyncWebClient(token="xoxb-1"), api_url="http://127.0.0.1:8123/api/")
 
 
 @pytest.mark.parametrize(
