@@ -33,6 +33,7 @@ DEFAULT_SCOPES = (
     "assistant:write",
     "files:read",
     "files:write",
+    "commands",
 )
 """The bot scopes an installation asks for: the manifest's (a test keeps them equal)."""
 TOKEN_CACHE_S = 60.0
