@@ -27,8 +27,6 @@ DEFAULT_SCOPES = (
     "groups:history",
     "im:history",
     "chat:write",
-    "reactions:write",
-    "users:read",
     "usergroups:read",
     "assistant:write",
     "files:read",
