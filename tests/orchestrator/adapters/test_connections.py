@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orchestrator.adapters.sealing import Sealer, new_key
 from orchestrator.adapters.sql.activity import make_engine, upgrade
-from orchestrator.adapters.sql.connections import SqlConnectionStore
+from orchestrator.adapters.sql.connections import SqlAccountList, SqlConnectionStore
 from orchestrator.domain.identity import SHARED, Identity
 
 ALICE = Identity("T1", "UALICE", "crm/crm")
@@ -77,3 +77,19 @@ async def test_list_shows_who_without_tokens_and_disconnect_forgets(engine: Asyn
     assert await store.disconnect(ALICE)
     assert not await store.connected(ALICE)
     assert [c.identity for c in await store.list()] == [shared]
+
+
+async def test_a_person_of_another_workspace_sees_none_of_its_connections(
+    engine: AsyncEngine,
+) -> None:
+    store = SqlConnectionStore(engine, Sealer.from_setting(new_key()))
+    await store.storage(ALICE).set_tokens(OAuthToken(access_token="t1-alice"))
+    await store.storage(Identity("T1", SHARED, "wiki/wiki")).set_tokens(
+        OAuthToken(access_token="t1-shared")
+    )
+    accounts = SqlAccountList(engine)
+    assert await accounts.accounts_of("T2", "UALICE") == [], "same user id, other workspace"
+    assert [a.connector for a in await accounts.accounts_of("T1", "UALICE")] == ["crm/crm"]
+    assert await store.list(team_id="T2") == []
+    assert {c.identity.team_id for c in await store.list(team_id="T1")} == {"T1"}
+    assert await store.storage(Identity("T2", SHARED, "wiki/wiki")).get_tokens() is None
