@@ -86,6 +86,7 @@ def progress_headline(state: str, steps: int, tokens: int, stopped_by: str | Non
         "failed": ":warning: Stopped",
         "stopped": f":black_square_for_stop: {stopped(stopped_by or '')}",
         "asking": ":question: Waiting for your answer",
+        "connecting": ":link: Waiting for an account to be connected",
     }
     facts = [f"{steps} step{'s' if steps != 1 else ''}"] if steps else []
     if tokens:
@@ -93,7 +94,13 @@ def progress_headline(state: str, steps: int, tokens: int, stopped_by: str | Non
     return " · ".join([heads.get(state, state), *facts])
 
 
-_CALL_MARKS = {"done": "✓", "failed": "✗", "awaiting_approval": "⏸", "awaiting_subagents": "⇉"}
+_CALL_MARKS = {
+    "done": "✓",
+    "failed": "✗",
+    "awaiting_approval": "⏸",
+    "awaiting_subagents": "⇉",
+    "awaiting_sign_in": "🔗",
+}
 
 
 def progress_call(tool: str, status: str, error: str = "") -> str:
@@ -111,6 +118,7 @@ _STATUS = {
     "delegating": "is working with {subject} sub-agents…",
     "waiting_approval": "is waiting for approval",
     "waiting_answer": "is waiting for your answer",
+    "waiting_sign_in": "is waiting for an account to be connected",
 }
 _STATUS_BARE = {
     "reading_skill": "is reading a skill…",
@@ -457,6 +465,15 @@ def card_people(requester: str, who_may: str, expires_at: float) -> str:
     return f"Asked by <@{requester}> · Approvers: {who_may} · Expires {when(expires_at)}"
 
 
+def card_runs_as(user: str | None, shared: bool) -> str | None:
+    """Whose connector account an approved call uses, when it uses one."""
+    if user:
+        return f":bust_in_silhouette: Runs as <@{user}> (their own account)"
+    if shared:
+        return ":busts_in_silhouette: Runs as the workspace's shared account"
+    return None
+
+
 def card_status(
     status: str,
     *,
@@ -801,3 +818,62 @@ def command_usage_header(since: float) -> str:
 
 def command_usage_whose(channel: str) -> tuple[str, str]:
     return "You, in every channel", f"Everyone in <#{channel}>"
+
+
+# Connecting connector accounts (sign-in)
+
+
+def sign_in_prompt(connector: str, expires_at: float) -> str:
+    return (
+        f":link: Threadwork needs your {connector} account to continue. Only you see this."
+        f" The link works once and expires {when(expires_at)}; the thread goes on by itself"
+        " once you are connected."
+    )
+
+
+def sign_in_button(connector: str) -> str:
+    return f"Connect {connector}"
+
+
+_PAGES: dict[str, tuple[str, str]] = {
+    "connected": (
+        "Connected",
+        "Your {connector} account is connected. You can close this page: the thread in Slack"
+        " goes on by itself.",
+    ),
+    "unknown": (
+        "Unknown sign-in link",
+        "This sign-in link is not one Threadwork sent, or it is too old. Nothing was connected."
+        " Ask again in Slack to get a new link.",
+    ),
+    "used": (
+        "Link already used",
+        "This sign-in link was already used. Nothing else was changed. If the thread is still"
+        " waiting, ask again in Slack to get a new link.",
+    ),
+    "expired": (
+        "Link expired",
+        "This sign-in link expired before it came back. Nothing was connected. Ask again in"
+        " Slack to get a new link.",
+    ),
+    "withdrawn": (
+        "No longer needed",
+        "The thread moved on, so this sign-in request was withdrawn. Nothing was connected."
+        " Ask again in Slack if you still need {connector}.",
+    ),
+    "declined": (
+        "Not connected",
+        "The sign-in to {connector} was cancelled or refused. Nothing was connected.",
+    ),
+    "failed": (
+        "Sign-in failed",
+        "{connector} did not accept the sign-in, so nothing was connected. Try again from"
+        " Slack; if it keeps failing, tell your admin (reference: {correlation_id}).",
+    ),
+}
+
+
+def sign_in_page(outcome: str, connector: str, correlation_id: str) -> tuple[str, str]:
+    """(title, text) of the page the browser lands on after a connector sign-in."""
+    title, text = _PAGES.get(outcome, _PAGES["unknown"])
+    return title, text.format(connector=connector or "the", correlation_id=correlation_id)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -84,10 +84,20 @@ async def refresh(runtime: Runtime) -> None:
         obs.observe_tasks(tasks)
 
 
-async def serve_probes(runtime: Runtime, *, host: str, port: int, stop: asyncio.Event) -> None:
-    """Serve the probes alone on `host:port` until `stop` is set (for worker processes)."""
+async def serve_probes(
+    runtime: Runtime,
+    *,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    extra: Callable[[web.Application], None] | None = None,
+) -> None:
+    """Serve the probes alone on `host:port` until `stop` is set (for worker processes, and for
+    a Socket Mode listener, which adds the sign-in callback with `extra`)."""
     app = web.Application()
     add_probes(app, runtime)
+    if extra is not None:
+        extra(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

@@ -70,6 +70,7 @@ def options(settings: Settings) -> Options:
         environ=os.environ,
         secret_key=settings.secret_key.get_secret_value() if settings.secret_key else None,
         public_url=settings.public_url,
+        sign_in_ttl_s=settings.sign_in_ttl_s,
     )
 
 

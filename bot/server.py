@@ -21,6 +21,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.probes import add_probes, serve_probes
 from bot.runtime import Runtime
+from bot.sign_in_page import add_sign_in_callback
 from bot.slack.app import build_app
 from orchestrator import context
 
@@ -56,7 +57,18 @@ async def serve(
     if workers:
         background.append(asyncio.create_task(runtime.core.worker().run(stop)))
     if metrics_port is not None and not http:
-        background.append(asyncio.create_task(_probes(runtime, metrics_port, stop)))
+        # Socket Mode has no HTTP server of its own: the sign-in callback shares the probes'.
+        background.append(
+            asyncio.create_task(
+                serve_probes(
+                    runtime,
+                    host="0.0.0.0",
+                    port=metrics_port,
+                    stop=stop,
+                    extra=lambda web_app: add_sign_in_callback(web_app, runtime.core.orchestrator),
+                )
+            )
+        )
     try:
         if http:
             await _serve_http(app, runtime, host=host, port=port, stop=stop)
@@ -110,6 +122,7 @@ async def _serve_http(
     web_app = app.web_app(path="/slack/events")
     web_app.middlewares.append(_correlate)
     add_probes(web_app, runtime)
+    add_sign_in_callback(web_app, runtime.core.orchestrator)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, alias="THREADWORK_PUBLIC_URL")
     """Base URL at which people's browsers reach this bot's HTTP server (e.g.
     https://threadwork.example.com); sign-in redirects land on `<it>/oauth/callback`."""
+    sign_in_ttl_s: float = Field(default=900.0, gt=0, alias="THREADWORK_SIGN_IN_TTL")
+    """Seconds a person has to connect an account once asked; then the model is told."""
 
     redis_max_connections: int = Field(default=64, ge=4, alias="THREADWORK_REDIS_CONNECTIONS")
     """Redis connections per process; requests beyond that wait for one to be free."""

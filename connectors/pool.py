@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from connectors import naming, oauth
 from connectors.elicitation import Elicitor
@@ -180,27 +180,54 @@ class ConnectorPool:
             return True
         return await self.storage(spec, caller).get_tokens() is not None
 
-    async def unconnected(self, caller: Caller) -> list[HttpSpec]:
-        """Remote servers that need a person's sign-in which `caller` cannot use yet."""
+    async def unconnected(
+        self, caller: Caller, namespaces: Collection[str] | None = None
+    ) -> list[str]:
+        """Labels of the remote servers (of `namespaces`, if given) that need a person's sign-in
+        which `caller` cannot use yet."""
         if self.accounts is None:
             return []
-        remote = [s for s in self.specs if isinstance(s, HttpSpec) and s.needs_person]
-        return [s for s in remote if not await self.connected(s, caller)]
+        remote = [
+            s
+            for s in self.specs
+            if isinstance(s, HttpSpec)
+            and s.needs_person
+            and (namespaces is None or s.namespace in namespaces)
+        ]
+        return [s.label for s in remote if not await self.connected(s, caller)]
 
-    async def begin_sign_in(self, spec: HttpSpec, caller: Caller, state: str) -> tuple[str, str]:
+    def _person_spec(self, label: str) -> HttpSpec:
+        spec = self.spec_of(label)
+        if spec is None or not spec.needs_person:
+            raise ServerUnavailable(f"no connector '{label}' takes a sign-in", server=label)
+        return spec
+
+    async def begin_sign_in(self, label: str, caller: Caller, state: str) -> tuple[str, str]:
         """The authorize URL for `caller` and the (secret) pending values to keep until the
         redirect; see `connectors.oauth`."""
+        spec = self._person_spec(label)
         url, pending = await oauth.begin(
             spec, self.storage(spec, caller), redirect_uri=self.redirect_uri, state=state
         )
         return url, pending.dumps()
 
     async def finish_sign_in(
-        self, spec: HttpSpec, caller: Caller, pending: str, *, code: str, iss: str | None
+        self, label: str, caller: Caller, pending: str, *, code: str, iss: str | None
     ) -> None:
+        spec = self._person_spec(label)
         await oauth.finish(
             spec, self.storage(spec, caller), oauth.Pending.loads(pending), code=code, iss=iss
         )
+        account = self.account(spec, caller)
+        stale = self._sups.pop((spec.key, account or ""), None)
+        self._tools.pop((spec.key, account or ""), None)
+        if stale is not None:
+            await stale.close()
+
+    async def disconnect(self, label: str, caller: Caller) -> None:
+        """Forget the account's tokens here and close its session (revocation is the caller's)."""
+        spec = self._person_spec(label)
+        await self.storage(spec, caller).forget_tokens()
         account = self.account(spec, caller)
         stale = self._sups.pop((spec.key, account or ""), None)
         self._tools.pop((spec.key, account or ""), None)
@@ -240,8 +267,17 @@ class ConnectorPool:
         auth = sup.spec.auth if isinstance(sup.spec, HttpSpec) else None
         if not isinstance(auth, oauth.BearerAuth) or not auth.needs_sign_in:
             return False
+        assert isinstance(sup.spec, HttpSpec) and caller is not None
+        stored = await self.storage(sup.spec, caller).get_tokens()
+        held = auth.context.current_tokens
+        if stored is not None and held is not None and stored.access_token != held.access_token:
+            # Another task, worker or process refreshed (or signed in again) meanwhile.
+            auth.context.current_tokens = stored
+            auth.context.update_token_expiry(stored)
+            auth.needs_sign_in = False
+            sup.error = None
+            return True
         if getattr(auth, "_refreshed_once", False):
-            assert isinstance(sup.spec, HttpSpec) and caller is not None
             await self.storage(sup.spec, caller).forget_tokens()
             await self._drop_session(sup)
             raise SignInRequired(
@@ -275,7 +311,7 @@ class ConnectorPool:
     async def _listed(self, spec: ServerSpec, caller: Caller | None) -> list[ToolInfo]:
         try:
             return await self._server_tools(spec, caller)
-        except SignInRequired:
+        except (SignInRequired, ServerUnavailable):  # not connected, or sign-ins are off
             return []
 
     async def _server_tools(
@@ -311,7 +347,11 @@ class ConnectorPool:
             except ConnectorError as exc:
                 log.warning("skipping a tool of '%s': %s", sup.spec.label, exc.message)
                 continue
-            infos.append(tool_info(tool, model_name=name, server=server, namespace=ns))
+            infos.append(
+                tool_info(
+                    tool, model_name=name, server=server, namespace=ns, connection=_mode(spec)
+                )
+            )
         self._tools[key] = infos
         self._infos[spec.key] = infos
         return infos
@@ -465,6 +505,13 @@ class ConnectorPool:
 
 def _signs_in(spec: ServerSpec) -> bool:
     return isinstance(spec, HttpSpec) and spec.signs_in
+
+
+def _mode(spec: ServerSpec) -> Literal["per_user", "shared", "none"]:
+    """Whose account a call of `spec` uses (a service account is nobody's in particular)."""
+    if isinstance(spec, HttpSpec) and spec.needs_person and spec.connection != "none":
+        return spec.connection
+    return "none"
 
 
 def _sign_in(spec: ServerSpec) -> str | None:

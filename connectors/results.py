@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import Any, Literal
 
 from mcp import types
 
@@ -18,7 +18,14 @@ from connectors.redaction import Redactor, redact_value
 from connectors.tools import TextBlock, ToolCallResult, ToolInfo, text_block
 
 
-def tool_info(tool: types.Tool, *, model_name: str, server: str, namespace: str) -> ToolInfo:
+def tool_info(
+    tool: types.Tool,
+    *,
+    model_name: str,
+    server: str,
+    namespace: str,
+    connection: Literal["per_user", "shared", "none"] = "none",
+) -> ToolInfo:
     hints = tool.annotations
     read_only = bool(hints and hints.read_only_hint is True)
     destructive = False if read_only else not (hints and hints.destructive_hint is False)
@@ -34,6 +41,7 @@ def tool_info(tool: types.Tool, *, model_name: str, server: str, namespace: str)
         destructive=destructive,
         idempotent=bool(hints and hints.idempotent_hint is True),
         open_world=not (hints and hints.open_world_hint is False),
+        connection=connection,
     )
 
 

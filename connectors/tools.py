@@ -33,6 +33,9 @@ class ToolInfo:
     destructive: bool = True
     idempotent: bool = False
     open_world: bool = True
+    connection: Literal["per_user", "shared", "none"] = "none"
+    """Whose account its calls use: the caller's own (`per_user`), the workspace's (`shared`),
+    or none (the server needs no sign-in, or runs as a service account)."""
 
     @property
     def summary(self) -> str:

@@ -20,6 +20,7 @@ from orchestrator.domain.commands import (
 from orchestrator.domain.context import ThreadPost
 from orchestrator.domain.elicitation import FormField
 from orchestrator.domain.question import option_value, parse_option_value
+from orchestrator.domain.signin import CallbackOutcome, display_name
 from orchestrator.domain.task import ProgressEntry, ThreadRef, first_line
 from orchestrator.domain.text import clip
 from orchestrator.domain.views import (
@@ -39,6 +40,7 @@ from orchestrator.domain.views import (
     Notice,
     Progress,
     QuestionCard,
+    SignInPrompt,
     Stopped,
     StorageTrouble,
     SubagentCard,
@@ -87,6 +89,9 @@ __all__ = [
     "SharedFile",
     "SlashCommand",
     "QuestionCard",
+    "SignInPrompt",
+    "CallbackOutcome",
+    "display_name",
     "StopRequest",
     "Stopped",
     "StorageTrouble",

@@ -29,6 +29,7 @@ from orchestrator.adapters.redis.outbox import RedisOutbox
 from orchestrator.adapters.redis.queue import RedisJobQueue
 from orchestrator.adapters.redis.rates import RedisRateBudget
 from orchestrator.adapters.redis.signals import RedisTaskSignals
+from orchestrator.adapters.redis.signins import RedisSignInStore
 from orchestrator.adapters.redis.spend import RedisSpendLedger
 from orchestrator.adapters.redis.tasks import RedisTaskStore
 from orchestrator.adapters.sealing import Sealer
@@ -42,6 +43,8 @@ from orchestrator.engine.home import Homes, RefreshingCheckpoints, RefreshingLog
 from orchestrator.engine.questions import Questions
 from orchestrator.engine.reports import Reports
 from orchestrator.engine.runner import Runner
+from orchestrator.engine.signins import DEFAULT_TTL_S as DEFAULT_SIGN_IN_TTL_S
+from orchestrator.engine.signins import SignIns
 from orchestrator.engine.worker import Worker
 from orchestrator.errors import SecretKeyInvalid
 from orchestrator.ports import (
@@ -113,6 +116,8 @@ class Options:
     """`THREADWORK_SECRET_KEY`: seals connection tokens; None leaves sign-in connectors off."""
     public_url: str | None = None
     """`THREADWORK_PUBLIC_URL`: where browsers reach the bot (sign-in redirects)."""
+    sign_in_ttl_s: float = DEFAULT_SIGN_IN_TTL_S
+    """How long a person has to connect an account once asked."""
 
 
 def anthropic_client(options: ModelOptions) -> AsyncAnthropic:
@@ -159,6 +164,8 @@ class Assembly:
     homes: Homes | None = None
     rates: RedisRateBudget | None = None
     """Shared call budgets (Slack's per-workspace method limits)."""
+    signins: SignIns | None = None
+    """Connector sign-ins; None without both a secret key and a public URL."""
     _open: bool = False
 
     async def open(self) -> None:
@@ -196,6 +203,8 @@ class Assembly:
         done += await self.recorder.drain()
         if self.questions is not None:
             done += await self.questions.sweep()
+        if self.signins is not None:
+            done += await self.signins.sweep()
         if self.execution is not None:
             done += await self.execution.sweep()
         return done
@@ -259,20 +268,28 @@ def assemble(
     specs, unavailable = server_specs(registry, config, options.environ)
     for item in unavailable:
         log.warning("connector %s is off: %s", item.server, item.reason)
+    engine = make_engine(options.database_url)
+    connections = connection_store(engine, options.secret_key)
+    sign_ins_on = connections is not None and bool(options.public_url)
+    if connections is not None and not options.public_url:
+        log.info("connections that need a sign-in are off: THREADWORK_PUBLIC_URL is not set")
     # Elicitation is advertised; a request no tool call of ours claims is declined.
-    pool = ConnectorPool(specs, elicitation=_unclaimed)
+    pool = ConnectorPool(
+        specs,
+        elicitation=_unclaimed,
+        accounts=connections.accounts() if connections is not None and sign_ins_on else None,
+        redirect_uri=callback_url(options.public_url or "http://localhost"),
+    )
     # A blocking pool: a burst of requests waits for a free connection instead of failing.
     redis = connect(
         options.redis_url, max_connections=options.redis_max_connections, wait_s=REDIS_WAIT_S
     )
     keys = Keys(options.redis_prefix)
-    engine = make_engine(options.database_url)
     store = RedisTaskStore(redis, keys=keys, ttl_s=options.task_ttl_s)
     queue = RedisJobQueue(redis, keys=keys)
     signals = RedisTaskSignals(redis, keys=keys)
     activity = SqlActivityLog(engine)
     recorder = OutboxedActivityLog(activity, RedisOutbox(redis, keys=keys))
-    connections = connection_store(engine, options.secret_key)
     model = AnthropicModel(
         anthropic_client(options.model),
         max_attempts=options.model.max_attempts,
@@ -332,6 +349,17 @@ def assemble(
         expire_after=config.questions.expire_after,
     )
     catalog = Catalog(registry, config)
+    signins = None
+    if connections is not None and sign_ins_on:
+        signins = SignIns(
+            provider=pool,
+            store=RedisSignInStore(redis, keys=keys, sealer=connections.sealer),
+            tasks=store,
+            queue=queue,
+            notifier=notifier,
+            activity=recorder,
+            ttl_s=options.sign_in_ttl_s,
+        )
     runner = Runner(
         store=store,
         model=model,
@@ -349,6 +377,7 @@ def assemble(
             execution=execution,
             questions=questions,
             elicitations=elicitations,
+            signins=signins,
         ),
         limits=config.limits,
         signals=signals,
@@ -386,6 +415,7 @@ def assemble(
             catalog=catalog,
             pane=pane,
             reports=Reports(activity),
+            signins=signins,
         ),
         runner=runner,
         queue=queue,
@@ -405,9 +435,15 @@ def assemble(
         questions=questions,
         history=history,
         homes=homes,
+        signins=signins,
         sandbox=sandbox,
         workspaces=workspaces,
     )
+
+
+def callback_url(public_url: str) -> str:
+    """Where a connector's sign-in sends the browser back: `<public URL>/oauth/callback`."""
+    return public_url.rstrip("/") + "/oauth/callback"
 
 
 def connection_store(engine: AsyncEngine, secret_key: str | None) -> SqlConnectionStore | None:

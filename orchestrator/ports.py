@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from connectors import Elicitor, ServerStatus, ToolCallResult, ToolInfo
+from connectors import Caller, Elicitor, ServerStatus, ToolCallResult, ToolInfo
 from connectors.sandbox import Language, RunResult, SandboxLimits, Workspace
 from orchestrator.domain.activity import Activity
 from orchestrator.domain.checkpoint import Checkpoint
@@ -36,6 +36,7 @@ from orchestrator.domain.messages import (
 )
 from orchestrator.domain.question import Outcome
 from orchestrator.domain.rates import Rate
+from orchestrator.domain.signin import SignInRequest
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall, Usage
 from orchestrator.domain.views import (
     Answer,
@@ -196,8 +197,11 @@ class SpendLedger(Protocol):
 
 
 class ToolProvider(Protocol):
-    async def list_tools(self, namespaces: Collection[str] | None = None) -> list[ToolInfo]:
-        """Tools of the servers of `namespaces` (plugins), or of every server."""
+    async def list_tools(
+        self, namespaces: Collection[str] | None = None, caller: Caller | None = None
+    ) -> list[ToolInfo]:
+        """Tools of the servers of `namespaces` (plugins), or of every server; servers that
+        need an account are listed for `caller`, once connected."""
         ...
 
     def status(self) -> list[ServerStatus]: ...
@@ -208,8 +212,49 @@ class ToolProvider(Protocol):
         arguments: dict[str, Any] | None = None,
         *,
         elicitor: Elicitor | None = None,
+        caller: Caller | None = None,
     ) -> ToolCallResult:
-        """Run a tool; the server's requests for input during the call go to `elicitor`."""
+        """Run a tool as `caller`; the server's requests for input during the call go to
+        `elicitor`. Raises `connectors.SignInRequired` when their account (or the workspace's
+        shared one) is not connected."""
+        ...
+
+
+class SignInProvider(Protocol):
+    """Connector accounts: who still has to sign in, and the two legs of a sign-in
+    (`connectors.ConnectorPool`)."""
+
+    async def unconnected(
+        self, caller: Caller, namespaces: Collection[str] | None = None
+    ) -> list[str]:
+        """Connectors (`plugin/server`) of `namespaces` that `caller` has not connected."""
+        ...
+
+    async def begin_sign_in(self, label: str, caller: Caller, state: str) -> tuple[str, str]:
+        """(authorize URL, pending values to keep sealed until the redirect)."""
+        ...
+
+    async def finish_sign_in(
+        self, label: str, caller: Caller, pending: str, *, code: str, iss: str | None
+    ) -> None:
+        """Exchange the code and store the tokens sealed; raises `connectors.ConnectorError`."""
+        ...
+
+
+class SignInStore(Protocol):
+    """Sign-in requests by their `state` (Redis), and when each expires."""
+
+    async def create(self, state: str, request: SignInRequest) -> None:
+        """Keep `request` (its pending values sealed) under `state` until a while past expiry,
+        and schedule its expiry."""
+        ...
+
+    async def claim(self, state: str) -> tuple[SignInRequest, bool] | None:
+        """The request of `state`, and whether this is the first claim (single use)."""
+        ...
+
+    async def due(self, now: float, *, count: int = 50) -> list[str]:
+        """Task ids with a sign-in request past its expiry; each is handed out once."""
         ...
 
 

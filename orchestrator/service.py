@@ -29,6 +29,7 @@ from orchestrator.engine.elicitations import Elicitations
 from orchestrator.engine.home import Homes
 from orchestrator.engine.questions import Questions
 from orchestrator.engine.reports import Reports
+from orchestrator.engine.signins import CallbackResult, SignIns
 from orchestrator.errors import DeliveryFailed, StorageUnavailable
 from orchestrator.ports import (
     ActivityLog,
@@ -66,7 +67,9 @@ class Orchestrator:
         catalog: Catalog | None = None,
         pane: AssistantPane | None = None,
         reports: Reports | None = None,
+        signins: SignIns | None = None,
     ) -> None:
+        self._signins = signins
         self._store = store
         self._queue = queue
         self._approvals = approvals
@@ -199,3 +202,12 @@ class Orchestrator:
     async def elicitation_press(self, click: ElicitationClick) -> bool:
         """Decline a connector's request, or (URL mode) accept it by opening its link."""
         return await self._elicitations.press(click)
+
+    async def sign_in_callback(
+        self, state: str, *, code: str | None, iss: str | None, error: str | None
+    ) -> CallbackResult:
+        """The browser came back from a connector's sign-in: finish it (or say why not) and
+        resume the task that waited for it."""
+        if self._signins is None:
+            return CallbackResult("unknown")
+        return await self._signins.callback(state, code=code, iss=iss, error=error)

@@ -200,6 +200,8 @@ def build_app(
     app.action(re.compile(elicit_press))(ack=_ack, lazy=[on_elicitation_press])
     app.event("assistant_thread_started")(ack=_ack, lazy=[on_assistant_thread])
     app.command("/threadwork")(ack=_ack, lazy=[on_command])
+    # The Connect button opens the sign-in page itself; the OAuth callback does the rest.
+    app.action(blocks.SIGN_IN_ACTION)(_ack)
     return app
 
 

@@ -28,12 +28,14 @@ from orchestrator import (
     Progress,
     ProgressEntry,
     QuestionCard,
+    SignInPrompt,
     Stopped,
     StorageTrouble,
     SubagentCard,
     Suggestion,
     View,
     clip,
+    display_name,
     first_line,
     option_value,
 )
@@ -62,6 +64,8 @@ ELICIT_LINK = "elicitation.link"
 ELICIT_DECLINE = "elicitation.decline"
 ELICIT_CALLBACK = "elicitation.form"
 BUTTON_TEXT_LIMIT = 75
+SIGN_IN_ACTION = "signin.connect"
+URL_LIMIT = 3000
 
 
 def render(view: View, *, plan: bool = False) -> Rendered:
@@ -81,6 +85,8 @@ def render(view: View, *, plan: bool = False) -> Rendered:
         return text, [_section(text)]
     if isinstance(view, QuestionCard):
         return render_question(view)
+    if isinstance(view, SignInPrompt):
+        return render_sign_in(view)
     if isinstance(view, ControlNotice):
         text = messages.control_notice(view.code, view.requester)
         return text, [_section(text)]
@@ -252,6 +258,21 @@ def render_question(view: QuestionCard) -> Rendered:
     return messages.question(view.question), blocks
 
 
+def render_sign_in(view: SignInPrompt) -> Rendered:
+    """The private request to connect an account: what for, and a button to the sign-in page."""
+    name = display_name(view.connector)
+    text = messages.sign_in_prompt(name, view.expires_at)
+    button = {
+        "type": "button",
+        "action_id": SIGN_IN_ACTION,
+        "text": _plain(messages.sign_in_button(name)[:BUTTON_TEXT_LIMIT]),
+        "url": view.url[:URL_LIMIT],
+        "style": "primary",
+    }
+    actions = {"type": "actions", "block_id": "signin:connect", "elements": [button]}
+    return text, [_section(text), actions]
+
+
 def render_card(cp: Checkpoint) -> Rendered:
     """The approval card: what will run, why, risks, who asked and may decide, then its state."""
     title = messages.card_title(cp.tool, cp.server)
@@ -265,6 +286,9 @@ def render_card(cp: Checkpoint) -> Rendered:
     blocks.append(_context(messages.card_risks(risk.destructive, risk.open_world, risk.idempotent)))
     who_may = _who_may(cp)
     blocks.append(_context(messages.card_people(cp.requester, who_may, cp.expires_at)))
+    runs_as = messages.card_runs_as(cp.runs_as, cp.shared_account)
+    if runs_as:
+        blocks.append(_context(runs_as))
     if cp.status == "pending":
         blocks.append(_buttons(cp, ("approve", "reject")))
     else:

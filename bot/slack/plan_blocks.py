@@ -24,6 +24,7 @@ _CALL_STATUS = {
     "awaiting_approval": "in_progress",
     "awaiting_subagents": "in_progress",
     "awaiting_input": "in_progress",
+    "awaiting_sign_in": "in_progress",
     "done": "complete",
     "failed": "error",
 }
@@ -31,6 +32,7 @@ _AGENT_STATUS = {
     "working": "in_progress",
     "waiting": "in_progress",
     "asking": "in_progress",
+    "connecting": "in_progress",
     "done": "complete",
     "failed": "error",
     "stopped": "error",

@@ -22,6 +22,7 @@ ActivityKind = Literal[
     "delegating",
     "waiting_approval",
     "waiting_answer",
+    "waiting_sign_in",
 ]
 
 _CODE_TOOLS = frozenset({"run_code", "read_file", "share_file"})
@@ -65,6 +66,8 @@ def while_waiting(task: Task) -> Activity | None:
         return Activity("waiting_approval")
     if any(c.status == "awaiting_input" for c in calls):
         return Activity("waiting_answer")
+    if any(c.status == "awaiting_sign_in" for c in calls):
+        return Activity("waiting_sign_in")
     return None
 
 

@@ -121,6 +121,10 @@ class Checkpoint(BaseModel):
     read_before: tuple[str, ...] = ()
     """Connector tools whose output the turn read before asking (their output may have asked)."""
     risk: Risk = Field(default_factory=Risk)
+    runs_as: str | None = None
+    """The person whose own connector account the call uses (a per-user connector)."""
+    shared_account: bool = False
+    """The call uses the workspace's shared connector account."""
     requester: str
     approvers: Approvers
     created_at: float = Field(default_factory=time.time)

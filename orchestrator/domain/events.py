@@ -154,6 +154,27 @@ class ElicitationAnswered(ActivityEvent):
     fields: list[str] = []
 
 
+# Sign-ins (a person connects a connector account)
+
+
+class SignInRequested(ActivityEvent):
+    kind: Literal["signin.requested"] = "signin.requested"
+    call: str
+    connector: str
+    user: str
+    expires_at: float
+
+
+class SignInFinished(ActivityEvent):
+    """The request ended: connected, or why not (expired, withdrawn, declined, failed)."""
+
+    kind: Literal["signin.finished"] = "signin.finished"
+    call: str
+    connector: str
+    user: str
+    outcome: str
+
+
 # The model
 
 

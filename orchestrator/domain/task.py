@@ -35,6 +35,7 @@ ToolCallStatus = Literal[
     "awaiting_approval",
     "awaiting_subagents",
     "awaiting_input",
+    "awaiting_sign_in",
     "done",
     "failed",
 ]
@@ -66,9 +67,19 @@ _AGENT_MOVES: dict[AgentStatus, frozenset[AgentStatus]] = {
 
 _CALL_MOVES: dict[ToolCallStatus, frozenset[ToolCallStatus]] = {
     "pending": frozenset(
-        {"running", "awaiting_approval", "awaiting_subagents", "awaiting_input", "done", "failed"}
+        {
+            "running",
+            "awaiting_approval",
+            "awaiting_subagents",
+            "awaiting_input",
+            "awaiting_sign_in",
+            "done",
+            "failed",
+        }
     ),
     "awaiting_input": frozenset({"done", "failed"}),
+    # Once the person connected their account, the call runs as if it had just been asked.
+    "awaiting_sign_in": frozenset({"pending", "done", "failed"}),
     "awaiting_approval": frozenset({"running", "done", "failed"}),
     "awaiting_subagents": frozenset({"done", "failed"}),
     "running": frozenset({"done", "failed"}),
@@ -176,6 +187,10 @@ class ToolCall(_Model):
     """The Slack message of an `ask_user` question."""
     expires_at: float | None = None
     """When an `ask_user` question expires unanswered (epoch s)."""
+    sign_in: str | None = None
+    """While `awaiting_sign_in`: the connector (`plugin/server`) whose account it waits for."""
+    sign_in_until: float | None = None
+    """When that sign-in request expires (epoch seconds)."""
 
     @property
     def resolved(self) -> bool:

@@ -19,7 +19,7 @@ from orchestrator.domain.task import ConnectorDown as ConnectorDown
 from orchestrator.domain.task import Note as Note
 from orchestrator.domain.task import ProgressEntry, ThreadRef
 
-ProgressState = Literal["working", "waiting", "asking", "done", "failed", "stopped"]
+ProgressState = Literal["working", "waiting", "asking", "connecting", "done", "failed", "stopped"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +150,17 @@ class StorageTrouble:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SignInPrompt:
+    """Told to the requester alone: connect your account of `connector` to go on."""
+
+    connector: str
+    """`plugin/server`."""
+    url: str
+    """The authorization server's sign-in page (carries only the opaque `state`)."""
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ControlNotice:
     """A private reply to a person's control (why their stop or answer did nothing; thanks for
     their feedback), told to them alone."""
@@ -196,6 +207,7 @@ View = (
     | QuestionCard
     | StorageTrouble
     | ElicitationCard
+    | SignInPrompt
 )
 
 

@@ -120,6 +120,8 @@ class Approvals:
         server: str,
         risk: Risk,
         read_before: tuple[str, ...] = (),
+        runs_as: str | None = None,
+        shared_account: bool = False,
     ) -> Checkpoint:
         """Open (or find, when a step is re-run) the checkpoint of `call` and show its card."""
         now = time.time()
@@ -137,6 +139,8 @@ class Approvals:
             why=_why(agent),
             read_before=read_before,
             risk=risk,
+            runs_as=runs_as,
+            shared_account=shared_account,
             requester=task.requester,
             approvers=Approvers(
                 requester=task.requester if config.requester_may_approve else None,

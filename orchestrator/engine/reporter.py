@@ -94,7 +94,7 @@ def progress(task: Task, state: ProgressState, *, stopped_by: str | None = None)
         entries=tuple(task.progress),
         steps=task.steps - task.turn_first_step,
         tokens=task.usage.total - task.turn_first_tokens,
-        task_id=task.id if state in ("working", "waiting", "asking") else None,
+        task_id=task.id if state in ("working", "waiting", "asking", "connecting") else None,
         stopped_by=stopped_by,
         subagents=tuple(subagent_card(a) for a in task.agents.values() if a.kind != "orchestrator"),
     )
@@ -120,6 +120,8 @@ def subagent_state(agent: Agent) -> ProgressState:
         return "waiting"
     if any(c.status == "awaiting_input" for c in agent.calls):
         return "asking"
+    if any(c.status == "awaiting_sign_in" for c in agent.calls):
+        return "connecting"
     return "working"
 
 

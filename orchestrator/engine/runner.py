@@ -473,11 +473,18 @@ class Runner:
             await self._save(task)
             await self._record_task(task)
             await self._reporter.progress(task, "waiting")
-        elif any(c.status == "awaiting_input" for a in task.agents.values() for c in a.calls):
+        elif any(
+            c.status in ("awaiting_input", "awaiting_sign_in")
+            for a in task.agents.values()
+            for c in a.calls
+        ):
+            asking = any(
+                c.status == "awaiting_input" for a in task.agents.values() for c in a.calls
+            )
             task.move("awaiting_input")
             await self._save(task)
             await self._record_task(task)
-            await self._reporter.progress(task, "asking")
+            await self._reporter.progress(task, "asking" if asking else "connecting")
         else:
             await self._record_task(task)
         await self._reporter.status(task, activity.while_waiting(task))

@@ -18,7 +18,7 @@ import logging
 import re
 from typing import Any
 
-from connectors import ServerStatus, ToolCallResult, ToolInfo
+from connectors import ServerStatus, SignInRequired, ToolCallResult, ToolInfo
 from orchestrator.domain.checkpoint import Risk
 from orchestrator.domain.events import ToolCalled
 from orchestrator.domain.governance import Allow, Deny, decide
@@ -30,6 +30,7 @@ from orchestrator.domain.messages import (
     text_block,
 )
 from orchestrator.domain.question import ASK_DEFINITION, ASK_TOOL
+from orchestrator.domain.signin import unconnected_note, wanted
 from orchestrator.domain.subagents import (
     SPAWN_DEFINITION,
     SPAWN_TOOL,
@@ -50,6 +51,7 @@ from orchestrator.domain.turns import tools_read_this_turn
 from orchestrator.engine.approvals import Approvals, Execute
 from orchestrator.engine.elicitations import Elicitations
 from orchestrator.engine.questions import Questions
+from orchestrator.engine.signins import SignIns, caller_of
 from orchestrator.ports import ActivityLog, NoTelemetry, Telemetry, ToolProvider
 from orchestrator.tools.catalog import Catalog, ChannelCatalog
 from orchestrator.tools.execution import NAMES as EXECUTION_TOOLS
@@ -111,7 +113,9 @@ class PluginToolbox:
         execution: Execution | None = None,
         questions: Questions | None = None,
         elicitations: Elicitations | None = None,
+        signins: SignIns | None = None,
     ) -> None:
+        self._signins = signins
         self._telemetry = telemetry or NoTelemetry()
         self._catalog = catalog
         self._config = config
@@ -177,6 +181,9 @@ class PluginToolbox:
             for call in _asking(agent):
                 if self._questions and await self._questions.settle(task, agent, call):
                     settled.append(call)
+            for call in _signing_in(agent):
+                if self._signins and await self._signins.settle(task, agent, call):
+                    settled.append(call)
         return settled
 
     async def withdraw(self, task: Task, reason: str) -> list[ToolCall]:
@@ -195,6 +202,12 @@ class PluginToolbox:
                 else:
                     call.finish(f"No answer: {reason}.", is_error=True)
                 settled.append(call)
+            for call in _signing_in(agent):
+                if self._signins is not None:
+                    await self._signins.withdraw(task, agent, call, reason)
+                else:
+                    call.finish(f"Not run: {reason}.", is_error=True)
+                settled.append(call)
         return settled
 
     def _executor(self, task: Task, agent: Agent, call: ToolCall) -> Execute:
@@ -203,7 +216,10 @@ class PluginToolbox:
             info = tools.get(call.name)
             if info is None:
                 return f"Not run: {call.name!r} is no longer available in this channel.", True
-            result = await self._call(task, agent, call, info)
+            try:
+                result = await self._call(task, agent, call, info)
+            except SignInRequired as exc:
+                return f"Not run: {exc} (the account must be connected again).", True
             await self._log_call(task, agent, call, info, result)
             return (output_blocks(result.blocks()) or "(no output)"), result.is_error
 
@@ -232,14 +248,29 @@ class PluginToolbox:
                     limits=self._limits,
                 )
             else:
-                call.finish(await self._find(task, agent, str(call.input.get("query", ""))))
+                await self._find_or_sign_in(task, agent, call, str(call.input.get("query", "")))
         except (PluginError, LookupError, SpawnError) as exc:
             call.finish(str(exc), is_error=True)
 
-    async def _find(self, task: Task, agent: Agent, query: str) -> ToolOutput:
+    async def _find_or_sign_in(self, task: Task, agent: Agent, call: ToolCall, query: str) -> None:
+        """Search the tools; a search for a connector the requester has not connected waits for
+        them to connect it (and then runs again)."""
         tools = [t for t in await self._channel_tools(task) if tool_allowed(agent, t.model_name)]
+        missing: list[str] = []
+        if self._signins is not None:
+            missing = await self._signins.unconnected(task, set(self._channel(task).plugins))
+            asked = wanted(missing, query, found_any=bool(_rank(tools, query)))
+            if asked:
+                await self._signins.request(task, agent, call, asked[0])
+                return
+        call.finish(self._find(task, agent, query, tools, missing))
+
+    def _find(
+        self, task: Task, agent: Agent, query: str, tools: list[ToolInfo], missing: list[str]
+    ) -> ToolOutput:
         down = self._unreachable(task)
         note = "".join(f"\nUnavailable: {s.namespace}/{s.server}: {s.error}" for s in down)
+        note += unconnected_note(missing)
         if not tools:
             return "No connector tools are available in this channel." + note
         found = _rank(tools, query)[:MAX_FOUND]
@@ -260,9 +291,8 @@ class PluginToolbox:
 
     async def _channel_tools(self, task: Task) -> list[ToolInfo]:
         enabled = set(self._channel(task).plugins)
-        return [
-            t for t in await self._tools.list_tools(namespaces=enabled) if t.namespace in enabled
-        ]
+        found = await self._tools.list_tools(namespaces=enabled, caller=caller_of(task))
+        return [t for t in found if t.namespace in enabled]
 
     def _unreachable(self, task: Task) -> list[ServerStatus]:
         """Servers of this channel that failed; each is also noted once in the thread."""
@@ -297,7 +327,11 @@ class PluginToolbox:
         if isinstance(decision, Deny):
             call.finish(f"Refused: {decision.reason}.", is_error=True)
         elif isinstance(decision, Allow):
-            result = await self._call(task, agent, call, info)
+            try:
+                result = await self._call(task, agent, call, info)
+            except SignInRequired as exc:
+                await self._sign_in_first(task, agent, call, exc)
+                return
             call.finish(output_blocks(result.blocks()) or "(no output)", is_error=result.is_error)
             await self._log_call(task, agent, call, info, result)
         else:
@@ -308,11 +342,21 @@ class PluginToolbox:
                 server=f"{info.namespace}/{info.server}",
                 risk=Risk.from_tool(info),
                 read_before=tools_read_this_turn(agent, tools.__contains__),
+                runs_as=task.requester if info.connection == "per_user" else None,
+                shared_account=info.connection == "shared",
             )
             call.status = move_call(call.status, "awaiting_approval")
             call.checkpoint_id = checkpoint.id
             if not checkpoint.waiting:  # decided before a crash lost this step's save
                 await self._approvals.settle(call, self._executor(task, agent, call))
+
+    async def _sign_in_first(
+        self, task: Task, agent: Agent, call: ToolCall, refused: SignInRequired
+    ) -> None:
+        if self._signins is None or not refused.server:
+            call.finish(f"Not run: {refused}.", is_error=True)
+            return
+        await self._signins.request(task, agent, call, refused.server)
 
     async def _call(
         self, task: Task, agent: Agent, call: ToolCall, info: ToolInfo
@@ -322,7 +366,9 @@ class PluginToolbox:
         with self._telemetry.span(
             "tool.call", task_id=task.id, tool=call.name, connector=connector
         ):
-            result = await self._tools.call(call.name, call.input, elicitor=elicitor)
+            result = await self._tools.call(
+                call.name, call.input, elicitor=elicitor, caller=caller_of(task)
+            )
         self._telemetry.tool_called(
             connector=connector,
             seconds=result.duration_s,
@@ -363,6 +409,10 @@ def _unavailable(name: str) -> ToolSpec:
 
 def _waiting(agent: Agent) -> list[ToolCall]:
     return [c for c in agent.calls if c.status == "awaiting_approval"]
+
+
+def _signing_in(agent: Agent) -> list[ToolCall]:
+    return [c for c in agent.calls if c.status == "awaiting_sign_in"]
 
 
 def _asking(agent: Agent) -> list[ToolCall]:

@@ -65,10 +65,10 @@ def crm() -> Iterator[tuple[str, CrmState]]:
 
 
 async def _connect(pool: ConnectorPool, spec: HttpSpec, caller: Caller, user: str) -> None:
-    url, pending = await pool.begin_sign_in(spec, caller, "state-" + user)
+    url, pending = await pool.begin_sign_in(spec.label, caller, "state-" + user)
     back = query_of(await sign_in(url, user, follow_callback=False))
     assert back["state"] == "state-" + user
-    await pool.finish_sign_in(spec, caller, pending, code=back["code"], iss=back.get("iss"))
+    await pool.finish_sign_in(spec.label, caller, pending, code=back["code"], iss=back.get("iss"))
 
 
 async def test_each_person_signs_in_and_calls_with_their_own_token(
@@ -79,7 +79,7 @@ async def test_each_person_signs_in_and_calls_with_their_own_token(
     accounts = MemoryAccounts()
     async with ConnectorPool([spec], accounts=accounts, redirect_uri=REDIRECT) as pool:
         assert await pool.list_tools(caller=ALICE) == []
-        assert await pool.unconnected(ALICE) == [spec]
+        assert await pool.unconnected(ALICE) == [spec.label]
         with pytest.raises(SignInRequired):
             await pool.call("crm__crm__whoami", {}, caller=ALICE)
 

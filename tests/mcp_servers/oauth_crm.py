@@ -10,9 +10,11 @@ carried, and `expire(user)` makes that user's current access token stale on the 
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import (
@@ -28,6 +30,10 @@ from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from mcp.types import ToolAnnotations
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
+
+from tests.harness.waiting import wait_until_async
+
+T = TypeVar("T")
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False)
@@ -56,6 +62,25 @@ class CrmState:
     notes: list[tuple[str, str]] = field(default_factory=list)
     refreshes: int = 0
     revoked: list[str] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    """Notified on every tool call, so tests wait for calls without polling."""
+
+    def record(self, call: Call) -> None:
+        with self.changed:
+            self.calls.append(call)
+            if call.tool == "add_crm_note":
+                self.notes.append((call.user, call.arguments["text"]))
+            self.changed.notify_all()
+
+    async def until(self, check: Callable[[], T | None], what: str, timeout: float = 20) -> T:  # noqa: ASYNC109
+        """Wait (bounded) until `check()` returns non-None, e.g. until a call arrived."""
+        return await wait_until_async(
+            self.changed,
+            check,
+            expected=what,
+            dump=lambda: f"calls: {[(c.tool, c.user) for c in self.calls]}",
+            timeout=timeout,
+        )
 
     def tokens_of(self, user: str) -> list[str]:
         return [t for t, a in self.access.items() if a.subject == user]
@@ -210,15 +235,14 @@ def crm_app(base_url: str, state: CrmState) -> Any:
     def whoami() -> str:
         """Say whose CRM account this session acts for."""
         user, token = caller()
-        state.calls.append(Call("whoami", user, token, {}))
+        state.record(Call("whoami", user, token, {}))
         return f"signed in as {user}"
 
     @server.tool(annotations=WRITE)
     def add_crm_note(text: str) -> str:
         """Add a note to the CRM (a change in the system of record)."""
         user, token = caller()
-        state.calls.append(Call("add_crm_note", user, token, {"text": text}))
-        state.notes.append((user, text))
+        state.record(Call("add_crm_note", user, token, {"text": text}))
         return f"note added by {user}"
 
     @server.custom_route("/login", methods=["GET"])

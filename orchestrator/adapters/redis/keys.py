@@ -23,6 +23,10 @@
     {p}:rate:<team>:<method>[:<channel>]  str   a Slack method's budget, shared by every process:
                                                 its GCRA time of the next call (epoch ms); PX
                                                 just past it (`adapters.redis.rates`)
+    {p}:signin:<state>                    hash  a sign-in request (`data`: JSON with the PKCE
+                                                values sealed, never a token) + `claimed` (set by
+                                                the first callback); TTL = expiry + 1 h
+    {p}:signins:due                       zset  '<task id> <call id>' -> expiry of its sign-in request
 
 The `{<task_id>}` hash tag keeps a task's keys in one Redis Cluster slot, so the Lua scripts that
 touch them keep working on Cluster.
@@ -75,6 +79,13 @@ class Keys:
 
     def spend(self, thread: ThreadRef, month: str) -> str:
         return f"{self.prefix}:spend:{thread.team_id}:{thread.channel_id}:{month}"
+
+    def sign_in(self, state: str) -> str:
+        return f"{self.prefix}:signin:{state}"
+
+    @property
+    def sign_ins_due(self) -> str:
+        return f"{self.prefix}:signins:due"
 
     @property
     def checkpoints_due(self) -> str:

@@ -38,6 +38,10 @@ class SqlConnectionStore:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._sealer = sealer
 
+    @property
+    def sealer(self) -> Sealer:
+        return self._sealer
+
     def storage(self, identity: Identity) -> SealedTokenStorage:
         return SealedTokenStorage(self, identity)
 

@@ -179,3 +179,12 @@ def test_reject_dialog_names_only_the_checkpoint_and_place() -> None:
     }
     assert view["blocks"][0]["element"]["max_length"] == 500
     assert block_errors(view["blocks"], max_blocks=100) == []
+
+
+def test_a_per_user_connector_card_says_whose_account_runs_it() -> None:
+    _, blocks = render(CheckpointCard(checkpoint=checkpoint(runs_as="U0ALICE")))
+    assert "Runs as <@U0ALICE>" in json.dumps(blocks)
+    _, shared = render(CheckpointCard(checkpoint=checkpoint(shared_account=True)))
+    assert "shared account" in json.dumps(shared)
+    _, plain = render(CheckpointCard(checkpoint=checkpoint()))
+    assert "Runs as" not in json.dumps(plain)
