@@ -133,6 +133,8 @@ def build_app(
         user_id = payloads.home_opened(event)
         if user_id is not None:
             await orchestrator.show_home(_team(context, event), user_id)
+        elif conversation := payloads.messages_opened(event, team_id=_team(context, event)):
+            await orchestrator.welcome(conversation)
 
     async def on_elicitation_form(body: dict[str, Any], client: AsyncWebClient) -> None:
         click = payloads.elicitation_click(body)

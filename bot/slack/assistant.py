@@ -1,8 +1,8 @@
 """SlackAssistantPane: the orchestrator's `AssistantPane` port, Slack's assistant container.
 
-When a person opens a conversation with the bot there, it suggests what the conversation's
-plugins offer (`assistant.threads.setSuggestedPrompts`); the conversation itself is a DM thread,
-handled like any direct message.
+When a person opens a conversation with the bot there (a new assistant thread, or the Messages
+tab of the agent view), it suggests what the conversation's plugins offer
+(`assistant.threads.setSuggestedPrompts`); the conversation itself is a DM, handled like any.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class SlackAssistantPane:
             client = await self._clients.for_team(thread.team_id)
             await client.assistant_threads_setSuggestedPrompts(
                 channel_id=thread.channel_id,
-                thread_ts=thread.thread_ts,
+                thread_ts=thread.thread_ts or None,  # none: the Messages tab itself
                 title=messages.suggestions_title(),
                 prompts=suggested_prompts(suggestions),
             )

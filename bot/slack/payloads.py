@@ -397,6 +397,7 @@ class _HomeOpened(BaseModel):
     model_config = ConfigDict(extra="ignore")
     user: str
     tab: str = "home"
+    channel: str | None = None
 
 
 def home_opened(event: dict[str, Any]) -> str | None:
@@ -406,6 +407,18 @@ def home_opened(event: dict[str, Any]) -> str | None:
     except ValidationError:
         return None
     return parsed.user if parsed.tab == "home" else None
+
+
+def messages_opened(event: dict[str, Any], *, team_id: str) -> ThreadRef | None:
+    """`app_home_opened` on the Messages tab (Slack's agent view): the DM to suggest prompts in,
+    as a thread with no ts (the conversation itself)."""
+    try:
+        parsed = _HomeOpened.model_validate(event)
+    except ValidationError:
+        return None
+    if parsed.tab != "messages" or not parsed.channel:
+        return None
+    return ThreadRef(team_id=team_id, channel_id=parsed.channel, thread_ts="")
 
 
 _ELICIT_ACTIONS = {

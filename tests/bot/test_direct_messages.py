@@ -17,7 +17,11 @@ from tests.harness.anthropic_requests import last_user_text
 from tests.harness.fake_anthropic import FakeAnthropic, Reply
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.services import free_port
-from tests.harness.slack_sender import assistant_thread_started, direct_message
+from tests.harness.slack_sender import (
+    assistant_thread_started,
+    direct_message,
+    event_home_opened,
+)
 from tests.stack import Stack, running
 
 DM = "D0ALICE"
@@ -79,3 +83,11 @@ async def test_the_assistant_suggests_the_plugins_and_answers_its_conversation(
     stack.model.script("review last night", [Reply("Here is the review.")])
     await send(stack, direct_message("review last night", channel=DM, thread_ts=thread_ts))
     await stack.slack.until_thread(DM, thread_ts, "Here is the review.")
+
+
+async def test_opening_the_messages_tab_suggests_the_plugins_there(with_plugin: Stack) -> None:
+    await send(with_plugin, event_home_opened("U0ALICE", tab="messages"))
+    (call,) = await with_plugin.slack.until_call("assistant.threads.setSuggestedPrompts")
+    assert call.args["channel_id"] == DM and not call.args.get("thread_ts")
+    assert {"title": "Triage", "message": "/ops:triage"} in call.args["prompts"]
+    assert not with_plugin.slack.calls_to("views.publish"), "the Home tab is not the Messages tab"

@@ -11,6 +11,7 @@ from tests.harness.slack_sender import (
     TEAM_ID,
     assistant_thread_started,
     direct_message,
+    event_home_opened,
     thread_message,
 )
 
@@ -81,3 +82,10 @@ def test_with_no_plugin_the_prompts_still_help_and_never_exceed_four() -> None:
     assert 1 <= len(suggested_prompts([])) <= 4
     many = [Suggestion(kind="skill", name=f"p:s{i}", description="d") for i in range(9)]
     assert len(suggested_prompts(many)) == 4
+
+
+def test_opening_the_messages_tab_names_the_dm_to_suggest_in() -> None:
+    opened = payloads.messages_opened(event_home_opened("U0ALICE", tab="messages"), team_id=TEAM_ID)
+    assert opened is not None
+    assert (opened.channel_id, opened.thread_ts) == ("D0ALICE", "")
+    assert payloads.messages_opened(event_home_opened("U0ALICE"), team_id=TEAM_ID) is None
