@@ -124,4 +124,5 @@ async def test_text_of_a_failed_attempt_is_gone_once_the_retried_answer_ends(
     message = next(m for m in thread if "feedback_buttons" in str(m.blocks))
     assert "The retried answer." in message.all_text
     (start,) = stack.slack.calls_to("chat.startStream")
-    assert start.args["markdown_text"] == "Let me", "it was streaming when the attempt failed"
+    # Under load the retry's text may join the first call; either way the failed text went out.
+    assert start.args["markdown_text"].startswith("Let me"), "streamed before the attempt failed"
