@@ -20,7 +20,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import blocks, forms, payloads
+from bot.slack import blocks, forms, payloads, surfaces
 from orchestrator import Orchestrator, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ def build_app(
         if command is None:
             log.warning("ignored a malformed %s from %s", body.get("command"), body.get("user_id"))
             return
-        text, shown = blocks.render_command(await orchestrator.command(command))
+        text, shown = surfaces.render_command(await orchestrator.command(command))
         await respond(text=text, blocks=shown, response_type="ephemeral")
 
     async def on_reject_reason(body: dict[str, Any]) -> None:

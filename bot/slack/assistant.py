@@ -13,8 +13,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.slack.blocks import suggested_prompts
 from bot.slack.clients import SlackClients
+from bot.slack.surfaces import suggested_prompts
 from orchestrator import DeliveryFailed, Suggestion, ThreadRef
 
 

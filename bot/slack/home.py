@@ -13,8 +13,8 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.blocks import render_home
 from bot.slack.clients import SlackClients
+from bot.slack.surfaces import render_home
 from orchestrator import DeliveryFailed, Home
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ the assistant suggests what the conversation's plugins offer."""
 from __future__ import annotations
 
 from bot.slack import payloads
-from bot.slack.blocks import suggested_prompts
+from bot.slack.surfaces import suggested_prompts
 from orchestrator import Suggestion
 from tests.harness.slack_sender import (
     BOT_USER,

@@ -3,7 +3,7 @@ accounts, and a clear line where a section is empty; always within Slack's view 
 
 from __future__ import annotations
 
-from bot.slack.blocks import render_home
+from bot.slack.surfaces import render_home
 from orchestrator import Home, HomeAccount, HomeTask, ThreadRef
 from orchestrator.domain.checkpoint import Approvers, Checkpoint
 from tests.harness.block_kit import block_errors

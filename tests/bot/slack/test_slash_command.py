@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.slack import payloads
-from bot.slack.blocks import render_command
+from bot.slack.surfaces import render_command
 from orchestrator import CommandReply, HomeTask, ThreadRef
 from orchestrator.domain.views import Spend
 from orchestrator.engine.reports import month_start
