@@ -21,6 +21,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, Literal
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import MESSAGE_TEXT_BUDGET, answer_end, escape
@@ -203,12 +204,15 @@ class SlackAnswerStream:
         return {"recipient_user_id": self._recipient, "recipient_team_id": self._thread.team_id}
 
     async def _api(self, method: Any, **kwargs: Any) -> Any:
-        """One streaming call; Slack's refusal (any error answer) becomes `_Refused`."""
+        """One streaming call; Slack's refusal (any error answer) or a broken connection becomes
+        `_Refused`, after which the message is edited whole, so no text is lost."""
         try:
             return await method(**kwargs)
         except SlackApiError as exc:
             error = exc.response.get("error") if exc.response is not None else None
             raise _Refused(str(error or exc.response.status_code)) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:  # what was sent is unknown: edit
+            raise _Refused(type(exc).__name__) from exc
 
 
 class _Refused(Exception):
