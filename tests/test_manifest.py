@@ -38,6 +38,8 @@ EVENT_SCOPES: dict[str, frozenset[str]] = {
     "app_home_opened": frozenset(),
     "agent_session_stopped": frozenset({"assistant:write"}),
     "assistant_thread_started": frozenset({"assistant:write"}),
+    "app_uninstalled": frozenset(),
+    "tokens_revoked": frozenset(),
 }
 
 # Web API methods (as slack_sdk spells them) and the bot scopes each needs where the bot uses it.

@@ -204,6 +204,11 @@ def build_app(
     app.command("/threadwork")(ack=_ack, lazy=[on_command])
     # The Connect button opens the sign-in page itself; the OAuth callback does the rest.
     app.action(blocks.SIGN_IN_ACTION)(_ack)
+    if oauth_settings is not None:
+        # A workspace that uninstalls the app, or revokes its tokens, is forgotten (Bolt's own
+        # listeners delete its installation), so nothing is sent there with a dead token.
+        app.event("app_uninstalled")(app.default_app_uninstalled_event_listener())
+        app.event("tokens_revoked")(app.default_tokens_revoked_event_listener())
     return app
 
 

@@ -117,3 +117,22 @@ async def test_two_workspaces_installed_through_oauth_each_use_their_own_bot_tok
     unknown = app_mention("hello?", channel="C0GAMMA", team="T0GAMMA")
     await stack.sender.send_event(unknown, team_id="T0GAMMA")
     assert not [c for c in stack.slack.calls if c.args.get("channel") == "C0GAMMA"]
+
+
+async def test_a_workspace_that_uninstalls_is_forgotten_and_the_other_goes_on(stack: Stack) -> None:
+    await install(stack, ALPHA[0], "Alpha")
+    await install(stack, BETA[0], "Beta")
+    gone = await stack.sender.send_event({"type": "app_uninstalled"}, team_id=ALPHA[0])
+    assert gone.status == 200
+    assert stack.runtime is not None and stack.runtime.installations is not None
+    store = stack.runtime.installations.store
+    assert await store.async_find_bot(enterprise_id=None, team_id=ALPHA[0]) is None
+    assert await store.async_find_bot(enterprise_id=None, team_id=BETA[0]) is not None
+
+    stack.model.script("still there", [Reply("Beta is still served.")])
+    alpha_ts = await ask(stack, ALPHA, "anyone home?")
+    beta_ts = await ask(stack, BETA, "still there?")
+    await stack.slack.until_thread(BETA[1], beta_ts, "Beta is still served.")
+    assert not [c for c in stack.slack.calls if c.args.get("thread_ts") == alpha_ts]
+    threads = {t.thread_ts for t in await stack.tasks()}
+    assert beta_ts in threads and alpha_ts not in threads
