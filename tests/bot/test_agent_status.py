@@ -6,7 +6,12 @@ it, as Slack does, when the bot replies) and the fake model.
 
 from __future__ import annotations
 
-from tests.harness.fake_anthropic import Reply, ToolUse
+from pathlib import Path
+
+from bot.settings import Settings
+from tests.approval_stack import CREATE, cards, click, start_stack, ticket_script
+from tests.harness.fake_anthropic import FakeAnthropic, Reply, ToolUse
+from tests.harness.fake_slack import FakeSlack
 from tests.stack import CHANNEL, Stack
 
 
@@ -71,3 +76,33 @@ async def test_where_plan_blocks_are_refused_the_plan_is_plain_lines(stack: Stac
     assert not any(b["type"] == "plan" for b in progress.blocks)
     refused = [c for c in stack.slack.calls if c.error == "invalid_blocks"]
     assert len(refused) == 1, "refused once, then plain from then on"
+
+
+async def test_a_task_at_a_checkpoint_shows_waiting_for_approval_until_it_goes_on(
+    settings: Settings, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    stack = await start_stack(settings, fake_slack, fake_anthropic, tmp_path / "ledger.jsonl")
+    try:
+        marker = "file it"
+        stack.model.script(marker, ticket_script(marker, (CREATE, {"title": "x"}), then="Filed."))
+        mention = await stack.mention(f"{marker}: a ticket")
+        thread_ts = mention["ts"]
+        (card,) = await cards(stack.slack, thread_ts)
+        await stack.slack.until_call(
+            "assistant.threads.setStatus",
+            where=lambda c: c.args.get("status") == "is waiting for approval",
+        )
+        assert stack.slack.status(CHANNEL, thread_ts) == "is waiting for approval"
+        assert "is running create_ticket…" in stack.slack.statuses(CHANNEL, thread_ts)
+
+        await click(stack, "approve", card, thread_ts)
+        await stack.slack.until_thread(CHANNEL, thread_ts, "Filed.")
+        await stack.slack.until_call(
+            "assistant.threads.setStatus", where=lambda c: c.args.get("status") == ""
+        )
+        shown = stack.slack.statuses(CHANNEL, thread_ts)
+        waiting = shown.index("is waiting for approval")
+        assert "is thinking…" in shown[waiting + 1 :], "the work went on after the approval"
+        assert stack.slack.status(CHANNEL, thread_ts) is None
+    finally:
+        await stack.stop()
