@@ -10,7 +10,6 @@ from the last save. A sub-agent's failure ends only that sub-agent. The loop onl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -27,14 +26,15 @@ from orchestrator.domain.events import (
     TaskFailed,
     TaskMessage,
 )
-from orchestrator.domain.messages import is_text
 from orchestrator.domain.pricing import PriceTable, billing_month
 from orchestrator.domain.task import Agent, Failure, Task, ToolCall, Usage
-from orchestrator.domain.views import Answer, CostLimit, Stopped, StorageTrouble
+from orchestrator.domain.views import Answer, Stopped, StorageTrouble
 from orchestrator.domain.views import Failure as FailureView
 from orchestrator.engine.answers import AnswerWriter
+from orchestrator.engine.outcomes import cost_limit, reason, task_record
 from orchestrator.engine.prompt import CONVERSATION_TTL, cache_control, system_blocks
 from orchestrator.engine.reporter import ThreadReporter, note_calls
+from orchestrator.engine.stopping import StopFlag, unless_stopped, watch
 from orchestrator.errors import (
     BudgetExceeded,
     CostLimitReached,
@@ -54,7 +54,6 @@ from orchestrator.ports import (
     NoTelemetry,
     Notifier,
     SpendLedger,
-    TaskRecord,
     TaskSignals,
     TaskStore,
     Telemetry,
@@ -98,7 +97,7 @@ class Runner:
         self._spend = spend
         self._clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
-        self._stops: dict[str, _StopFlag] = {}
+        self._stops: dict[str, StopFlag] = {}
         self._answers: dict[str, AnswerWriter] = {}
 
     async def run(self, task: Task) -> None:
@@ -108,10 +107,12 @@ class Runner:
 
     async def _run_watched(self, task: Task) -> None:
         self._locks[task.id] = asyncio.Lock()
-        flag = self._stops[task.id] = _StopFlag()
+        flag = self._stops[task.id] = StopFlag()
         self._answers[task.id] = AnswerWriter(self._notifier, task)
         finished = asyncio.Event()
-        watcher = asyncio.create_task(self._watch_stop(task.id, flag, finished))
+        watcher = asyncio.create_task(
+            watch(self._signals, task.id, flag, finished, self._stop_poll_s)
+        )
         try:
             await self._run(task)
         except TaskStopped as stopped:
@@ -125,20 +126,6 @@ class Runner:
             del self._answers[task.id]
             del self._stops[task.id]
             del self._locks[task.id]
-
-    async def _watch_stop(self, task_id: str, flag: _StopFlag, finished: asyncio.Event) -> None:
-        """Poll the task's stop flag (set by any process) until it is up or the run is over."""
-        while not finished.is_set():
-            try:
-                by = await self._signals.stop_requested(task_id)
-            except Exception:  # a Redis hiccup delays a stop by one poll, never ends the run
-                log.warning("could not read the stop flag of task %s", task_id, exc_info=True)
-                by = None
-            if by is not None:
-                flag.raise_(by)
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(finished.wait(), self._stop_poll_s)
 
     async def _run(self, task: Task) -> None:
         if task.status in ("queued", "awaiting_approval", "awaiting_input"):
@@ -208,7 +195,7 @@ class Runner:
         except TimeoutError:
             self._subagent_failed(agent, f"timed out after {timeout_s:g} s")
         except Exception as exc:  # isolation: whatever stops a sub-agent stops only it
-            self._subagent_failed(agent, _reason(exc))
+            self._subagent_failed(agent, reason(exc))
             if not isinstance(exc, OrchestratorError):
                 log.exception("sub-agent %s of task %s crashed", agent.id, task.id)
         await self._save(task)
@@ -264,7 +251,7 @@ class Runner:
             attempts=attempts,
             budget=exc.kind if isinstance(exc, BudgetExceeded) else None,
             limit=exc.limit if isinstance(exc, BudgetExceeded) else 0,
-            cost_limit=_cost_limit(exc),
+            cost_limit=cost_limit(exc),
         )
         await self._reporter.failure(task, view)
 
@@ -368,18 +355,7 @@ class Runner:
         flag = self._stops.get(task.id)
         if flag is None:
             return await self._model.complete(request, sink)
-        call = asyncio.create_task(self._model.complete(request, sink))
-        stop = asyncio.create_task(flag.event.wait())
-        try:
-            await asyncio.wait({call, stop}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stop.cancel()
-            if not call.done():
-                call.cancel()
-            await asyncio.gather(call, stop, return_exceptions=True)
-        if call.cancelled():
-            raise TaskStopped(flag.by or "someone")
-        return call.result()
+        return await unless_stopped(flag, self._model.complete(request, sink))
 
     async def _take_steering(self, task: Task, agent: Agent) -> None:
         """Messages sent while this turn runs join its next model request, in the order sent."""
@@ -567,51 +543,4 @@ class Runner:
         )
 
     async def _record_task(self, task: Task) -> None:
-        await self._activity.upsert_task(
-            TaskRecord(
-                id=task.id,
-                thread=task.thread,
-                requester=task.requester,
-                status=task.status,
-                title=_title(task),
-                usage=task.usage,
-            )
-        )
-
-
-def _cost_limit(exc: Exception) -> CostLimit | None:
-    if not isinstance(exc, CostLimitReached):
-        return None
-    return CostLimit(scope=exc.scope, spent_usd=exc.spent_usd, limit_usd=exc.limit_usd)
-
-
-class _StopFlag:
-    """Set once, by the watcher, when someone pressed Stop; `by` says who."""
-
-    def __init__(self) -> None:
-        self.event = asyncio.Event()
-        self.by: str | None = None
-
-    def raise_(self, by: str) -> None:
-        self.by = by
-        self.event.set()
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, ModelError):
-        return f"the model API failed ({exc.code}, {exc.attempts} attempts)"
-    if isinstance(exc, BudgetExceeded):
-        return f"it reached its {exc.what} limit of {exc.limit}"
-    if isinstance(exc, CostLimitReached):
-        return f"the {exc.scope} cost limit of ${exc.limit_usd:.2f} was reached"
-    return f"internal error ({type(exc).__name__})"
-
-
-def _title(task: Task) -> str:
-    for message in task.orchestrator.messages:
-        content = message["content"]
-        if message["role"] == "user" and isinstance(content, list):
-            for block in content:
-                if is_text(block):
-                    return block["text"][:200]
-    return ""
+        await self._activity.upsert_task(task_record(task))
