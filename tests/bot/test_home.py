@@ -8,6 +8,7 @@ Real `serve` over HTTP with the fake Slack and model, Redis and PostgreSQL.
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,11 @@ async def test_my_home_lists_my_recent_task_and_never_anyone_elses(stack: Stack)
     published = [c for c in stack.slack.calls_to("views.publish") if c.args["user_id"] == "U0ALICE"]
     assert all("bob's reorg plan" not in json.dumps(c.args["view"]) for c in published)
 
-    await open_home(stack, "U0CAROL")
-    await stack.slack.until_call("views.publish", where=shows("U0CAROL", "No tasks yet"))
+    newcomer = (
+        f"U0NEW{uuid.uuid4().hex[:6].upper()}"  # the session's database has no task of theirs
+    )
+    await open_home(stack, newcomer)
+    await stack.slack.until_call("views.publish", where=shows(newcomer, "No tasks yet"))
 
 
 async def test_my_home_is_republished_when_my_task_changes(stack: Stack) -> None:
@@ -114,20 +118,23 @@ async def test_an_approver_decides_from_their_home_through_the_cards_path(
         await stack.stop()
 
 
+DANA = f"U0DANA{uuid.uuid4().hex[:6].upper()}"
+
+
 async def test_my_home_lists_my_connected_accounts_only(settings: Settings, stack: Stack) -> None:
     engine = make_engine(settings.database_url)
     store = SqlConnectionStore(engine, Sealer.from_setting(Fernet.generate_key().decode()))
     try:
-        mine = Identity(TEAM_ID, "U0DANA", "crm/salesforce")
+        mine = Identity(TEAM_ID, DANA, "crm/salesforce")
         await store.write(mine, "tokens", '{"access_token": "secret-a", "token_type": "Bearer"}')
         theirs = Identity(TEAM_ID, "U0ERIN", "docs/notion")
         await store.write(theirs, "tokens", '{"access_token": "secret-b", "token_type": "Bearer"}')
     finally:
         await engine.dispose()
 
-    await open_home(stack, "U0DANA")
+    await open_home(stack, DANA)
     (call,) = await stack.slack.until_call(
-        "views.publish", where=shows("U0DANA", "crm/salesforce", "connected since")
+        "views.publish", where=shows(DANA, "crm/salesforce", "connected since")
     )
     view = json.dumps(call.args["view"])
     assert "docs/notion" not in view and "secret-a" not in view
