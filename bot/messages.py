@@ -877,3 +877,63 @@ def sign_in_page(outcome: str, connector: str, correlation_id: str) -> tuple[str
     """(title, text) of the page the browser lands on after a connector sign-in."""
     title, text = _PAGES.get(outcome, _PAGES["unknown"])
     return title, text.format(connector=connector or "the", correlation_id=correlation_id)
+
+
+# Shared connections and disconnecting (CLI)
+
+
+def sign_ins_off() -> str:
+    return (
+        "Connector sign-ins are off: set THREADWORK_SECRET_KEY and THREADWORK_PUBLIC_URL (see"
+        " `threadwork doctor`), and run the bot so the sign-in can come back to it."
+    )
+
+
+def not_shared(connector: str, mode: str) -> str:
+    if mode == "per_user":
+        return (
+            f"{connector} is connected by each person (connection: per_user): they are asked in"
+            " Slack the first time they need it. Set `connection: shared` in threadwork.yaml to"
+            " connect one account for everyone."
+        )
+    return f"{connector} needs no sign-in (or is not a connector of an installed plugin)."
+
+
+def team_needed() -> str:
+    return "Which workspace? Pass --team T… (the team id, as `threadwork connections list` shows)."
+
+
+def connect_shared_link(connector: str, team_id: str, url: str) -> str:
+    return (
+        f"Open this link to connect the account {connector} uses for everyone in {team_id}:\n"
+        f"{url}\nWaiting for the sign-in to come back to the bot (Ctrl-C to give up)…"
+    )
+
+
+def connected_shared(connector: str, team_id: str) -> str:
+    return f"Connected: {connector} now runs with that account for everyone in {team_id}."
+
+
+def connect_timed_out(connector: str) -> str:
+    return f"The sign-in link for {connector} expired before it came back; run the command again."
+
+
+def revocation_failed(connector: str, reason: str) -> str:
+    return (
+        f"Could not revoke the tokens of {connector} at its server ({reason}); deleting them here."
+    )
+
+
+def no_such_connection(connector: str, team: str, user: str) -> str:
+    who = user or "the shared account"
+    return f"No connection of {connector} for {who} in {team} (see `threadwork connections list`)."
+
+
+def disconnected(connector: str, team: str, user: str, revoked: bool) -> str:
+    who = user or "the shared account"
+    at_server = (
+        "its tokens were revoked at the server"
+        if revoked
+        else "the server offers no revocation, so its tokens were deleted here only"
+    )
+    return f"Disconnected {connector} for {who} in {team}: {at_server}."

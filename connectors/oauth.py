@@ -281,6 +281,40 @@ async def bearer_auth(spec: HttpSpec, storage: AccountStorage, redirect_uri: str
     return provider
 
 
+async def revoke(storage: AccountStorage) -> bool:
+    """Revoke the account's tokens at the authorization server (RFC 7009), refresh token first;
+    True when the server offers revocation and accepted it. The caller forgets them either way."""
+    tokens = await storage.get_tokens()
+    stored = await storage.get_server_metadata() or {}
+    asm = OAuthMetadata.model_validate(stored["asm"]) if stored.get("asm") else None
+    endpoint = asm.revocation_endpoint if asm is not None else None
+    client = await storage.get_client_info()
+    if tokens is None or endpoint is None or client is None:
+        return False
+    revoked = True
+    async with httpx2.AsyncClient(timeout=_TIMEOUT_S) as http:
+        for token, hint in (
+            (tokens.refresh_token, "refresh_token"),
+            (tokens.access_token, "access_token"),
+        ):
+            if not token:
+                continue
+            # A public client's secret is sent empty: the MCP SDK's server requires the field.
+            data = {
+                "token": token,
+                "token_type_hint": hint,
+                "client_id": client.client_id or "",
+                "client_secret": client.client_secret or "",
+            }
+            try:
+                response = await http.post(str(endpoint), data=data)
+            except httpx2.HTTPError:
+                revoked = False
+                continue
+            revoked = revoked and response.status_code == 200
+    return revoked
+
+
 def new_state() -> str:
     """An opaque, unguessable `state` for one sign-in."""
     return secrets.token_urlsafe(32)

@@ -224,15 +224,24 @@ class ConnectorPool:
         if stale is not None:
             await stale.close()
 
-    async def disconnect(self, label: str, caller: Caller) -> None:
-        """Forget the account's tokens here and close its session (revocation is the caller's)."""
+    def mode(self, label: str) -> str:
+        """How the connector `label` connects: 'per_user', 'shared' or 'none'."""
+        spec = self.spec_of(label)
+        return spec.connection if spec is not None and spec.needs_person else "none"
+
+    async def disconnect(self, label: str, caller: Caller) -> bool:
+        """Revoke the account's tokens where the server supports it (True then), forget them
+        here and close the account's session."""
         spec = self._person_spec(label)
-        await self.storage(spec, caller).forget_tokens()
+        storage = self.storage(spec, caller)
+        revoked = await oauth.revoke(storage)
+        await storage.forget_tokens()
         account = self.account(spec, caller)
         stale = self._sups.pop((spec.key, account or ""), None)
         self._tools.pop((spec.key, account or ""), None)
         if stale is not None:
             await stale.close()
+        return revoked
 
     async def _session(self, spec: ServerSpec, caller: Caller | None) -> Supervisor:
         """The supervisor of `spec` for `caller`'s account; `SignInRequired` if not connected."""

@@ -234,6 +234,10 @@ class SignInProvider(Protocol):
         """(authorize URL, pending values to keep sealed until the redirect)."""
         ...
 
+    def mode(self, label: str) -> str:
+        """'per_user', 'shared' (an admin connects it) or 'none'."""
+        ...
+
     async def finish_sign_in(
         self, label: str, caller: Caller, pending: str, *, code: str, iss: str | None
     ) -> None:

@@ -69,6 +69,7 @@ def sign_in_stack(
     plugins_root: Path,
     *,
     ttl_s: float = 900.0,
+    connection: str = "per_user",
 ) -> Stack:
     """The app with the CRM plugin on everywhere and sign-ins on (key, public URL, TTL)."""
     settings.config_path.write_text(
@@ -79,6 +80,7 @@ channels:
 connectors:
   crm:
     url: "{crm.url}"
+    connection: {connection}
 """
     )
     port = free_port()

@@ -1,4 +1,6 @@
-"""`threadwork connections list`: every connector account people connected, never a token.
+"""`threadwork connections list`: every connector account people connected, never a token;
+`threadwork connections disconnect CONNECTOR`: revoke one (RFC 7009, where the server offers it)
+and delete it.
 
 One line per connection: connector, workspace, user (or "shared"), since when, last refresh.
 """
@@ -12,20 +14,62 @@ import sys
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot import messages
+from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from connectors import Caller, ConnectorError
 from orchestrator.adapters.sql.activity import make_engine, upgrade
 from orchestrator.adapters.sql.connections import ConnectionInfo, list_connections
+from orchestrator.domain.identity import Identity
+from plugins import ConfigError
 
 EXIT_UNREACHABLE = 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("connections", help="connector accounts people connected")
-    commands = parser.add_subparsers(dest="connections_command", metavar="{list}")
+    commands = parser.add_subparsers(dest="connections_command", metavar="{list,disconnect}")
     commands.required = True
     listing = commands.add_parser("list", help="every connection: connector, workspace, user")
     listing.add_argument("--team", metavar="T", help="only this workspace (team id)")
     listing.set_defaults(func=list_command)
+    drop = commands.add_parser("disconnect", help="revoke and delete one connection")
+    drop.add_argument("connector", metavar="CONNECTOR", help="plugin/server, as listed")
+    drop.add_argument("--team", metavar="T", required=True, help="workspace (team id)")
+    drop.add_argument("--user", metavar="U", default="", help="the person; omit for shared")
+    drop.set_defaults(func=disconnect_command, logs="quiet")
+
+
+def disconnect_command(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        runtime = build_runtime(settings)
+    except ConfigError as exc:
+        print(messages.config_invalid(settings.config_path, exc.errors), file=sys.stderr)
+        return 1
+    return asyncio.run(disconnect(runtime, args.connector, args.team, args.user))
+
+
+async def disconnect(runtime: Runtime, connector: str, team: str, user: str) -> int:
+    """Revoke the connection's tokens at the server where it can, then delete it here."""
+    store = runtime.core.connections
+    if store is None:
+        print(messages.sign_ins_off(), file=sys.stderr)
+        return 1
+    await runtime.core.open()
+    try:
+        revoked = False
+        if runtime.core.pool.spec_of(connector) is not None:
+            try:
+                revoked = await runtime.core.pool.disconnect(connector, Caller(team, user))
+            except ConnectorError as exc:
+                print(messages.revocation_failed(connector, str(exc)), file=sys.stderr)
+        found = await store.disconnect(Identity(team, user, connector))
+    finally:
+        await runtime.aclose()
+    if not found:
+        print(messages.no_such_connection(connector, team, user), file=sys.stderr)
+        return 1
+    print(messages.disconnected(connector, team, user, revoked))
+    return 0
 
 
 def list_command(args: argparse.Namespace, settings: Settings) -> int:

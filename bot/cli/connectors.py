@@ -1,4 +1,5 @@
-"""`threadwork connectors check`: reach every configured MCP server and show what it offers.
+"""`threadwork connectors check`: reach every configured MCP server and show what it offers;
+`threadwork connectors connect NAME`: connect a `shared` connector's account for the workspace.
 
 Per server: reachable or not (and why), protocol version, tool count, or how it signs in when it
 needs people's accounts; per tool: whether it runs freely (read-only) or would wait for approval,
@@ -10,10 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
+from collections.abc import Callable
 
 from bot import messages
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from connectors import Caller
 from orchestrator.domain.governance import Allow, decide
 from plugins import ConfigError
 
@@ -23,6 +27,65 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = connectors.add_subparsers(metavar="ACTION")
     check = actions.add_parser("check", help="connect to every server and list its tools")
     check.set_defaults(func=check_command, logs="quiet")
+    connect = actions.add_parser(
+        "connect", help="sign in a shared connector's account for the whole workspace"
+    )
+    connect.add_argument("name", metavar="NAME", help="the connector, plugin/server or server")
+    connect.add_argument("--team", metavar="T", help="workspace (team id); default: the bot's")
+    connect.set_defaults(func=connect_command, logs="quiet")
+
+
+def connect_command(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        runtime = build_runtime(settings)
+    except ConfigError as exc:
+        print(messages.config_invalid(settings.config_path, exc.errors), file=sys.stderr)
+        return 1
+    return asyncio.run(connect_shared(runtime, args.name, args.team))
+
+
+async def connect_shared(
+    runtime: Runtime,
+    name: str,
+    team: str | None,
+    *,
+    poll_s: float = 1.0,
+    say: Callable[[str], None] = print,
+) -> int:
+    """Print the sign-in link of a shared connector, wait for the callback (received by the
+    running bot), and say when the workspace's account is connected."""
+    await runtime.core.open()
+    try:
+        return await _connect_shared(runtime, name, team, poll_s, say)
+    finally:
+        await runtime.aclose()
+
+
+async def _connect_shared(
+    runtime: Runtime, name: str, team: str | None, poll_s: float, say: Callable[[str], None]
+) -> int:
+    pool, signins = runtime.core.pool, runtime.core.signins
+    label = next((s.label for s in pool.specs if name in (s.label, s.name)), name)
+    if signins is None:
+        print(messages.sign_ins_off(), file=sys.stderr)
+        return 1
+    if pool.mode(label) != "shared":
+        print(messages.not_shared(label, pool.mode(label)), file=sys.stderr)
+        return 1
+    team_id = team or str((await runtime.slack.auth_test()).get("team_id") or "")
+    if not team_id:
+        print(messages.team_needed(), file=sys.stderr)
+        return 1
+    url, expires_at = await signins.connect_shared(label, team_id)
+    say(messages.connect_shared_link(label, team_id, url))
+    caller = Caller(team_id=team_id, user_id="")
+    while time.time() < expires_at:
+        if label not in await pool.unconnected(caller):
+            say(messages.connected_shared(label, team_id))
+            return 0
+        await asyncio.sleep(poll_s)
+    print(messages.connect_timed_out(label), file=sys.stderr)
+    return 1
 
 
 def check_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -34,6 +34,7 @@ class SignInRequest(BaseModel):
     connector: str
     """`plugin/server`."""
     task_id: str
+    """'' for a shared connection an admin makes (nothing waits for it)."""
     agent_id: str
     call_id: str
     created_at: float
@@ -94,6 +95,13 @@ def wanted(unconnected: list[str], query: str, *, found_any: bool) -> list[str]:
 def display_name(connector: str) -> str:
     """`crm/crm` → `crm`; `sales/crm` → `crm` (the server's name is what people know)."""
     return connector.rsplit("/", 1)[-1]
+
+
+def shared_result(connector: str) -> str:
+    return (
+        f"Not run: {connector} uses one account shared by the workspace, and an admin has not"
+        f" connected it yet (`threadwork connectors connect {connector}`). Say so."
+    )
 
 
 def expired_result(connector: str, user_id: str) -> str:

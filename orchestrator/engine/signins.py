@@ -25,6 +25,7 @@ from orchestrator.domain.signin import (
     callback_outcome,
     expired,
     expired_result,
+    shared_result,
     waiting_call,
     withdrawn_result,
 )
@@ -84,6 +85,9 @@ class SignIns:
 
     async def request(self, task: Task, agent: Agent, call: ToolCall, connector: str) -> None:
         """Suspend `call` until the requester connects `connector`, and tell them (only them)."""
+        if self._provider.mode(connector) == "shared":
+            call.finish(shared_result(connector), is_error=True)
+            return
         state = secrets.token_urlsafe(32)
         try:
             url, pending = await self._provider.begin_sign_in(connector, caller_of(task), state)
@@ -148,6 +152,45 @@ class SignIns:
             await self._queue.enqueue(Job(kind="resume", task_id=task_id))
         return len(due)
 
+    async def connect_shared(self, connector: str, team_id: str) -> tuple[str, float]:
+        """An admin connects the workspace's shared account: (sign-in URL, when it expires)."""
+        state = secrets.token_urlsafe(32)
+        shared = Caller(team_id=team_id, user_id="")
+        url, pending = await self._provider.begin_sign_in(connector, shared, state)
+        now = time.time()
+        request = SignInRequest(
+            team_id=team_id,
+            user_id="",
+            connector=connector,
+            task_id="",
+            agent_id="",
+            call_id="",
+            created_at=now,
+            expires_at=now + self._ttl_s,
+            pending=pending,
+        )
+        await self._store.create(state, request)
+        return url, request.expires_at
+
+    async def _shared_callback(
+        self, request: SignInRequest, first: bool, code: str | None, iss: str | None
+    ) -> CallbackResult:
+        refusal = callback_outcome(request, first_use=first, waiting=True, now=time.time())
+        if refusal is not None:
+            return CallbackResult(refusal, request.connector)
+        if not code:
+            return CallbackResult("declined", request.connector)
+        caller = Caller(team_id=request.team_id, user_id="")
+        try:
+            await self._provider.finish_sign_in(
+                request.connector, caller, request.pending, code=code, iss=iss
+            )
+        except ConnectorError as exc:
+            log.warning("shared sign-in to %s failed: %s", request.connector, exc)
+            return CallbackResult("failed", request.connector)
+        log.info("the shared account of %s is connected", request.connector)
+        return CallbackResult("connected", request.connector)
+
     # -- the OAuth callback (in the listener) --------------------------------------------------
 
     async def callback(
@@ -156,6 +199,8 @@ class SignIns:
         """Finish the sign-in `state` names, or say why nothing changed."""
         claimed = await self._store.claim(state) if state else None
         request, first = claimed if claimed is not None else (None, False)
+        if request is not None and not request.task_id:
+            return await self._shared_callback(request, first, code, iss)
         task = await self._tasks.load(request.task_id) if request is not None else None
         found = waiting_call(task, request) if task is not None and request is not None else None
         refusal = callback_outcome(

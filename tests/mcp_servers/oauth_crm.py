@@ -45,6 +45,8 @@ class Call:
     user: str
     token: str
     arguments: dict[str, Any]
+    at: float = field(default_factory=time.time)
+    """When the call reached the server (epoch seconds)."""
 
 
 @dataclass
@@ -84,6 +86,13 @@ class CrmState:
 
     def tokens_of(self, user: str) -> list[str]:
         return [t for t, a in self.access.items() if a.subject == user]
+
+    def revoke(self, user: str) -> None:
+        """Every token of `user` stops working (the person must sign in again)."""
+        for table in (self.access, self.refresh):
+            for token, info in list(table.items()):
+                if info.subject == user:
+                    del table[token]
 
     def expire(self, user: str) -> None:
         """The user's access tokens are past their lifetime from now on (refresh still works)."""

@@ -48,8 +48,9 @@ class RedisSignInStore:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, "data", sealed.model_dump_json())
             pipe.expire(key, ttl)
-            member = f"{request.task_id} {request.call_id}"
-            pipe.zadd(self._keys.sign_ins_due, {member: request.expires_at})
+            if request.task_id:  # an admin's connection has no task to resume at expiry
+                member = f"{request.task_id} {request.call_id}"
+                pipe.zadd(self._keys.sign_ins_due, {member: request.expires_at})
             await pipe.execute()
 
     async def claim(self, state: str) -> tuple[SignInRequest, bool] | None:
