@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     """Redis connections per process; requests beyond that wait for one to be free."""
     redis_prefix: str = Field(default="tw", alias="THREADWORK_REDIS_PREFIX")
     """Prefix of every Redis key, so several deployments can share one Redis."""
+    job_streams: int | None = Field(default=None, ge=1, le=64, alias="THREADWORK_JOB_STREAMS")
+    """How many Redis streams the job queue spreads over. Unset: 4 on a Redis Cluster (so the
+    job traffic spreads over its masters), 1 on a single Redis. Every process must use the same
+    number; lowering it strands the jobs still waiting on the streams beyond it."""
     workers: int = Field(default=4, ge=1, alias="THREADWORK_WORKERS")
     """Jobs one process runs at the same time."""
     reclaim_after_s: float = Field(default=30.0, gt=0, alias="THREADWORK_RECLAIM_AFTER")

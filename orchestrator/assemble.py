@@ -14,6 +14,7 @@ from pathlib import Path
 
 from anthropic import AsyncAnthropic
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors import DECLINED, ConnectorPool, ElicitationReply, ElicitationRequest
@@ -105,6 +106,8 @@ class Options:
     database_url: str
     model: ModelOptions
     redis_prefix: str = "tw"
+    job_streams: int | None = None
+    """Job stream shards; None: `CLUSTER_JOB_STREAMS` on a Redis Cluster, else 1."""
     redis_max_connections: int = 64
     task_ttl_s: int = 30 * 24 * 3600
     reclaim_after_s: float = 30.0
@@ -118,6 +121,16 @@ class Options:
     """`THREADWORK_PUBLIC_URL`: where browsers reach the bot (sign-in redirects)."""
     sign_in_ttl_s: float = DEFAULT_SIGN_IN_TTL_S
     """How long a person has to connect an account once asked."""
+
+
+CLUSTER_JOB_STREAMS = 4
+"""Job stream shards on a Redis Cluster unless THREADWORK_JOB_STREAMS says otherwise."""
+
+
+def job_shards(options: Options, redis: Redis) -> int:
+    if options.job_streams is not None:
+        return options.job_streams
+    return CLUSTER_JOB_STREAMS if isinstance(redis, RedisCluster) else 1
 
 
 def anthropic_client(options: ModelOptions) -> AsyncAnthropic:
@@ -284,7 +297,7 @@ def assemble(
     redis = connect(
         options.redis_url, max_connections=options.redis_max_connections, wait_s=REDIS_WAIT_S
     )
-    keys = Keys(options.redis_prefix)
+    keys = Keys(options.redis_prefix, job_shards=job_shards(options, redis))
     store = RedisTaskStore(redis, keys=keys, ttl_s=options.task_ttl_s)
     queue = RedisJobQueue(redis, keys=keys)
     signals = RedisTaskSignals(redis, keys=keys)

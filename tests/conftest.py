@@ -20,6 +20,7 @@ from tests.harness.fixtures import (
     fake_anthropic,
     fake_slack,
     postgres_url,
+    redis_cluster_url,
     redis_prefix,
     redis_url,
 )
@@ -31,7 +32,14 @@ from tests.harness.services import (
 )
 from tests.stack import SIGNING_SECRET, Stack, SubprocessStack, killable, running
 
-__all__ = ["fake_anthropic", "fake_slack", "postgres_url", "redis_prefix", "redis_url"]
+__all__ = [
+    "fake_anthropic",
+    "fake_slack",
+    "postgres_url",
+    "redis_cluster_url",
+    "redis_prefix",
+    "redis_url",
+]
 
 
 @pytest.fixture(scope="session")

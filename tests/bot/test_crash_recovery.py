@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 
 from tests.harness.fake_anthropic import Reply, Text, Turn
+from tests.harness.fixtures import SINGLE_AND_CLUSTER
 from tests.stack import CHANNEL, KILL_RECLAIM_S, SubprocessStack
 
 
+@SINGLE_AND_CLUSTER
 async def test_killed_mid_model_call_resumes_and_answers_exactly_once(
     process: SubprocessStack,
 ) -> None:

@@ -11,6 +11,7 @@ import re
 from orchestrator.domain.events import ModelCalled
 from tests.harness.anthropic_requests import last_user_text
 from tests.harness.fake_anthropic import Error, Reply, StreamError
+from tests.harness.fixtures import SINGLE_AND_CLUSTER
 from tests.harness.slack_workspace import SlackMessage
 from tests.stack import CHANNEL, Stack
 
@@ -28,6 +29,7 @@ def user_texts(body: dict) -> list[str]:
     return out
 
 
+@SINGLE_AND_CLUSTER
 async def test_mention_is_answered_in_its_thread_and_follow_up_keeps_context(stack: Stack) -> None:
     stack.model.script("what a checkpoint is", [Reply("A checkpoint is an approval card.")])
     stack.model.script(lambda b: "Shorter" in last_user_text(b), [Reply("Approve before acting.")])

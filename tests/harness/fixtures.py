@@ -12,6 +12,7 @@ import pytest
 
 from .fake_anthropic import FakeAnthropic
 from .fake_slack import FakeSlack
+from .redis_cluster import redis_cluster
 from .services import (
     delete_prefix,
     drop_database,
@@ -20,7 +21,17 @@ from .services import (
     unique_redis_prefix,
 )
 
-__all__ = ["fake_anthropic", "fake_slack", "postgres_url", "redis_prefix", "redis_url"]
+__all__ = [
+    "fake_anthropic",
+    "fake_slack",
+    "postgres_url",
+    "redis_cluster_url",
+    "redis_prefix",
+    "redis_url",
+]
+
+SINGLE_AND_CLUSTER = pytest.mark.parametrize("redis_url", ["single", "cluster"], indirect=True)
+"""Run a test against one Redis and against a three-master Redis Cluster."""
 
 
 @pytest.fixture
@@ -38,8 +49,18 @@ def fake_anthropic() -> Iterator[FakeAnthropic]:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    """URL of the real local Redis, started if it was not running."""
+def redis_cluster_url() -> Iterator[str]:
+    """URL of one node of a local three-master Redis Cluster, started for the test session."""
+    with redis_cluster() as cluster:
+        yield cluster.url
+
+
+@pytest.fixture(scope="session")
+def redis_url(request: pytest.FixtureRequest) -> str:
+    """URL of the real local Redis, started if it was not running; with `SINGLE_AND_CLUSTER`,
+    also of one node of the local Redis Cluster."""
+    if getattr(request, "param", "single") == "cluster":
+        return str(request.getfixturevalue("redis_cluster_url"))
     return ensure_redis()
 
 

@@ -120,11 +120,18 @@ def unique_redis_prefix() -> str:
     return f"tw_test_{uuid.uuid4().hex[:12]}"
 
 
+def _client(url: str) -> redis.Redis | redis.RedisCluster:
+    """A client for `url`: one that sees every shard when it names a Redis Cluster node."""
+    with contextlib.closing(redis.Redis.from_url(url)) as probe:
+        clustered = str(probe.info("cluster").get("cluster_enabled")) == "1"
+    return redis.RedisCluster.from_url(url) if clustered else redis.Redis.from_url(url)
+
+
 def delete_prefix(redis_url: str, prefix: str) -> int:
     """Delete every key starting with `prefix`; returns how many were deleted."""
     pattern = "".join(f"\\{c}" if c in "*?[]\\" else c for c in prefix) + "*"
     deleted = 0
-    client = redis.Redis.from_url(redis_url)
+    client = _client(redis_url)
     with contextlib.closing(client):
         batch: list[bytes] = []
         for key in client.scan_iter(match=pattern, count=500):

@@ -7,10 +7,11 @@
     {p}:checkpoint:{<checkpoint_id>}      hash  checkpoint JSON (`data`) + `version`; TTL = task TTL
     {p}:checkpoints:due                   zset  checkpoint id -> next reminder/expiry (epoch s)
     {p}:checkpoints:pending               zset  checkpoint id -> created (epoch s), while pending
-    {p}:jobs                              stream of jobs, consumer group `{p}-workers`
+    {p}:jobs                              stream of jobs (shard 0), consumer group `{p}-workers`
+    {p}:jobs:<n>                          stream of jobs, shard n = 1 .. job_shards - 1; same group
     {p}:outbox                            list  activity rows waiting for the database (JSON)
     {p}:outbox:lock                       str   token of the process draining the outbox; PX 30 s
-    {p}:outbox:failed                     list  activity rows the database refused for good
+    {p}:outbox:failed:{{p}:outbox}        list  activity rows the database refused for good
     {p}:stop:{<task_id>}                  str   who pressed Stop, until the worker stopped it; TTL 1 d
     {p}:inbox:{<task_id>}                 list  messages offered to the running turn; TTL 1 d
     {p}:spend:<team>:<channel>:<YYYY-MM>  str   USD spent on the model in the month; TTL 40 days
@@ -28,12 +29,25 @@
                                                 the first callback); TTL = expiry + 1 h
     {p}:signins:due                       zset  '<task id> <call id>' -> expiry of its sign-in request
 
-The `{<task_id>}` hash tag keeps a task's keys in one Redis Cluster slot, so the Lua scripts that
-touch them keep working on Cluster.
+Redis Cluster: the keys of one Lua script or one MULTI must hash to one slot.
+- A task's keys (task, lease, stop, inbox, answers, connector requests) carry the hash tag
+  `{<task_id>}`: they live on one shard, and each task's scripts run there.
+- A checkpoint carries `{<checkpoint_id>}`: its scripts (create, compare-and-set) touch only the
+  checkpoint hash, and a click names only the checkpoint, so its own tag is enough.
+- Every other script and transaction touches one key (thread index, event dedupe, rate budgets,
+  spend, sign-in requests and the deadline sets), so those keys need no tag and spread over the
+  shards by their whole name: one busy channel's rate budget or dedupe keys do not pin a shard.
+- The failed-rows list is tagged with the outbox's own name (`{{p}:outbox}`, the whole name of
+  the untagged outbox key), so moving a row from one to the other is one transaction.
+- The job stream is `job_shards` streams (a setting; 4 by default on a cluster, 1 on one Redis):
+  a job goes to the shard of its task (a stable hash of the task id, one task per thread), every
+  worker reads every shard, so the stream load spreads over the cluster's masters.
+With one shard, every name is what it was before shards existed, so existing data still loads.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from orchestrator.domain.task import ThreadRef
@@ -42,6 +56,8 @@ from orchestrator.domain.task import ThreadRef
 @dataclass(frozen=True, slots=True)
 class Keys:
     prefix: str = "tw"
+    job_shards: int = 1
+    """How many job streams (see the module docstring)."""
 
     def task(self, task_id: str) -> str:
         return f"{self.prefix}:task:{{{task_id}}}"
@@ -113,7 +129,18 @@ class Keys:
 
     @property
     def outbox_failed(self) -> str:
-        return f"{self.prefix}:outbox:failed"
+        return f"{self.prefix}:outbox:failed:{{{self.outbox}}}"
+
+    def job_stream(self, shard: int) -> str:
+        return self.jobs if shard == 0 else f"{self.prefix}:jobs:{shard}"
+
+    @property
+    def job_streams(self) -> list[str]:
+        return [self.job_stream(n) for n in range(self.job_shards)]
+
+    def job_shard(self, task_id: str) -> int:
+        """The stream shard of a task's jobs: the same in every process (CRC-32 of the id)."""
+        return zlib.crc32(task_id.encode()) % self.job_shards
 
     @property
     def group(self) -> str:

@@ -2,7 +2,8 @@
 
 Entries are JSON strings appended at the tail and removed at the head by the one process that
 holds the drain lock (a token with an expiry, released only by its holder). Rows that SQL
-refused for good (not an outage) move to a failed list, kept for an operator to look at.
+refused for good (not an outage) move to a failed list, kept for an operator to look at; the
+two lists share a Redis Cluster slot (`keys`), so that move is one transaction.
 """
 
 from __future__ import annotations

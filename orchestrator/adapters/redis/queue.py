@@ -1,13 +1,17 @@
-"""The job queue: a Redis Stream read by one consumer group, shared by every worker process.
+"""The job queue: Redis Streams read by one consumer group, shared by every worker process.
 
+The queue is `keys.job_shards` streams (one on a single Redis; several on a cluster, so the job
+traffic spreads over its masters): a job goes to its task's shard, and every worker reads every
+shard. A delivery id names its shard (`<shard>/<entry id>`, or the bare entry id with one shard).
 A job stays pending until its worker acknowledges it. A live worker keeps its jobs fresh with
 `touch` (resets their idle time); a job idle for longer than the reclaim delay belongs to a worker
-that died, and `reclaim` hands it to another one (XAUTOCLAIM). A Redis that lost the stream
+that died, and `reclaim` hands it to another one (XAUTOCLAIM). A Redis that lost a stream
 (restarted without persistence) gets the stream and group back on the next read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +22,9 @@ from redis.exceptions import ResponseError
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.domain.commands import Job
 from orchestrator.ports import Delivery
+
+SHARD_WAIT_MS = 50
+"""With several shards, how long one receive waits on all of them before it returns empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,50 +43,79 @@ class RedisJobQueue:
         self._keys = keys
         self._max_len = max_len
         self._ready = False
+        self._next = 0
+        """The shard a receive looks at first (turns, so no shard waits behind another)."""
 
     async def ensure_group(self) -> None:
         if self._ready:
             return
-        try:
-            await self._redis.xgroup_create(
-                self._keys.jobs, self._keys.group, id="0", mkstream=True
-            )
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        for stream in self._keys.job_streams:
+            try:
+                await self._redis.xgroup_create(stream, self._keys.group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
         self._ready = True
 
     async def enqueue(self, job: Job) -> None:
         await self._redis.xadd(
-            self._keys.jobs,
+            self._keys.job_stream(self._keys.job_shard(job.task_id)),
             {"job": job.model_dump_json()},
             maxlen=self._max_len,
             approximate=True,
         )
 
     async def receive(self, consumer: str, *, count: int, block_ms: int) -> list[Delivery]:
+        """Up to `count` new jobs: first whatever every shard has now, taking turns; when none
+        has any, wait on all of them at once (one job each at most) for `block_ms`, capped at
+        `SHARD_WAIT_MS` so a job on one shard is not held back by the wait on the others."""
         await self.ensure_group()
+        shards = self._keys.job_shards
+        if shards == 1:
+            return await self._read(0, consumer, count=count, block_ms=block_ms)
+        first, self._next = self._next, (self._next + 1) % shards
+        out: list[Delivery] = []
+        for n in range(shards):
+            shard = (first + n) % shards
+            out += await self._read(shard, consumer, count=count - len(out), block_ms=None)
+            if len(out) >= count:
+                return out
+        if out:
+            return out
+        wait_ms = min(block_ms, SHARD_WAIT_MS)
+        waits = [self._read(s, consumer, count=1, block_ms=wait_ms) for s in range(shards)]
+        return [d for found in await asyncio.gather(*waits) for d in found]
+
+    async def _read(
+        self, shard: int, consumer: str, *, count: int, block_ms: int | None
+    ) -> list[Delivery]:
+        stream = self._keys.job_stream(shard)
         try:
             reply: Any = await self._redis.xreadgroup(
-                self._keys.group, consumer, {self._keys.jobs: ">"}, count=count, block=block_ms
+                self._keys.group, consumer, {stream: ">"}, count=count, block=block_ms
             )
         except ResponseError as exc:
             self._forget_group(exc)
             return []
         streams = reply.items() if isinstance(reply, dict) else reply or []
-        return [d for _, entries in streams for d in _parse(entries)]
+        return [d for _, entries in streams for d in self._parse(shard, entries)]
 
     async def reclaim(self, consumer: str, *, idle_ms: int, count: int) -> list[Delivery]:
         await self.ensure_group()
-        try:
-            reply: Any = await self._redis.xautoclaim(
-                self._keys.jobs, self._keys.group, consumer, min_idle_time=idle_ms, count=count
-            )
-        except ResponseError as exc:
-            self._forget_group(exc)
-            return []
-        # XAUTOCLAIM answers [next cursor, claimed entries, deleted ids].
-        return _parse(reply[1])
+        out: list[Delivery] = []
+        for shard, stream in enumerate(self._keys.job_streams):
+            try:
+                reply: Any = await self._redis.xautoclaim(
+                    stream, self._keys.group, consumer, min_idle_time=idle_ms, count=count
+                )
+            except ResponseError as exc:
+                self._forget_group(exc)
+                continue
+            # XAUTOCLAIM answers [next cursor, claimed entries, deleted ids].
+            out += self._parse(shard, reply[1])
+            if len(out) >= count:
+                break
+        return out
 
     def _forget_group(self, exc: ResponseError) -> None:
         """The group is gone (Redis lost its data): create it again on the next call."""
@@ -88,39 +124,48 @@ class RedisJobQueue:
         self._ready = False
 
     async def touch(self, consumer: str, delivery_id: str) -> None:
-        await self._redis.xclaim(
-            self._keys.jobs, self._keys.group, consumer, 0, [delivery_id], justid=True
-        )
+        stream, entry = self._locate(delivery_id)
+        await self._redis.xclaim(stream, self._keys.group, consumer, 0, [entry], justid=True)
 
     async def stats(self) -> QueueStats:
-        """Depth and lag of the queue (acknowledged jobs are deleted, so what remains is work)."""
+        """Depth and lag of the queue over every shard (acknowledged jobs are deleted, so what
+        remains is work)."""
         await self.ensure_group()
-        groups: Any = await self._redis.xinfo_groups(self._keys.jobs)
-        mine: dict[str, Any] = next(
-            (g for g in groups if _text(g.get("name")) == self._keys.group), {}
-        )
-        first: Any = await self._redis.xrange(self._keys.jobs, count=1)
+        waiting = in_progress = 0
         age = 0.0
-        if first:
-            millis = int(_text(first[0][0]).split("-", 1)[0])
-            age = max(0.0, time.time() - millis / 1000)
-        return QueueStats(
-            waiting=int(mine.get("lag") or 0),
-            in_progress=int(mine.get("pending") or 0),
-            oldest_age_s=age,
-        )
+        for stream in self._keys.job_streams:
+            groups: Any = await self._redis.xinfo_groups(stream)
+            mine: dict[str, Any] = next(
+                (g for g in groups if _text(g.get("name")) == self._keys.group), {}
+            )
+            waiting += int(mine.get("lag") or 0)
+            in_progress += int(mine.get("pending") or 0)
+            first: Any = await self._redis.xrange(stream, count=1)
+            if first:
+                millis = int(_text(first[0][0]).split("-", 1)[0])
+                age = max(age, time.time() - millis / 1000)
+        return QueueStats(waiting=waiting, in_progress=in_progress, oldest_age_s=age)
 
     async def ack(self, delivery_id: str) -> None:
-        await self._redis.xack(self._keys.jobs, self._keys.group, delivery_id)
-        await self._redis.xdel(self._keys.jobs, delivery_id)
+        stream, entry = self._locate(delivery_id)
+        await self._redis.xack(stream, self._keys.group, entry)
+        await self._redis.xdel(stream, entry)
+
+    def _locate(self, delivery_id: str) -> tuple[str, str]:
+        shard, _, entry = delivery_id.rpartition("/")
+        return self._keys.job_stream(int(shard or 0)), entry
+
+    def _parse(self, shard: int, entries: Any) -> list[Delivery]:
+        tag = f"{shard}/" if self._keys.job_shards > 1 else ""
+        return [(tag + entry, job) for entry, job in _entries(entries)]
 
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _parse(entries: Any) -> list[Delivery]:
-    out: list[Delivery] = []
+def _entries(entries: Any) -> list[tuple[str, Job]]:
+    out: list[tuple[str, Job]] = []
     for entry in entries:
         if entry is None:  # deleted while pending
             continue

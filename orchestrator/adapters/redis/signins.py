@@ -45,13 +45,15 @@ class RedisSignInStore:
         sealed = request.model_copy(update={"pending": self._sealer.seal(request.pending)})
         key = self._keys.sign_in(state)
         ttl = max(1, int(request.expires_at - time.time()) + KEEP_AFTER_EXPIRY_S)
+        # The request and the expiry index are in different Redis Cluster slots: one
+        # transaction each. A request whose index entry failed still expires with its key.
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, "data", sealed.model_dump_json())
             pipe.expire(key, ttl)
-            if request.task_id:  # an admin's connection has no task to resume at expiry
-                member = f"{request.task_id} {request.call_id}"
-                pipe.zadd(self._keys.sign_ins_due, {member: request.expires_at})
             await pipe.execute()
+        if request.task_id:  # an admin's connection has no task to resume at expiry
+            member = f"{request.task_id} {request.call_id}"
+            await self._redis.zadd(self._keys.sign_ins_due, {member: request.expires_at})
 
     async def claim(self, state: str) -> tuple[SignInRequest, bool] | None:
         found = await self._claim(keys=[self._keys.sign_in(state)], args=[str(time.time())])

@@ -32,6 +32,7 @@ from tests.approval_stack import (
 from tests.harness.anthropic_requests import tool_results
 from tests.harness.fake_anthropic import FakeAnthropic, Reply
 from tests.harness.fake_slack import FakeSlack
+from tests.harness.fixtures import SINGLE_AND_CLUSTER
 from tests.harness.slack_sender import block_action
 from tests.stack import CHANNEL, Stack
 
@@ -75,6 +76,7 @@ async def ask_for_ticket(
     return mention["ts"], card
 
 
+@SINGLE_AND_CLUSTER
 async def test_approved_call_runs_once_and_its_result_reaches_the_model(
     make_stack: MakeStack, ledger: Path
 ) -> None:
