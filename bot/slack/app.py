@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -21,9 +21,11 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import blocks, forms, payloads, surfaces
-from orchestrator import Orchestrator, StorageUnavailable
+from orchestrator import Orchestrator, StorageUnavailable, UserMessage
 
 log = logging.getLogger(__name__)
+
+_Parsed = TypeVar("_Parsed")
 
 
 def build_app(
@@ -45,27 +47,8 @@ def build_app(
     app.middleware(_drop_redeliveries(orchestrator))
     app.middleware(_refuse_malformed_interactions)
 
-    @app.event("app_mention")
-    async def on_mention(
-        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
-    ) -> BoltResponse | None:
-        message = payloads.mention(
-            event, team_id=_team(context, event), bot_user_id=context.bot_user_id
-        )
-        if message is None:
-            return None
-        return await _queued(orchestrator, body, orchestrator.submit(message))
-
-    @app.event("message")
-    async def on_message(
-        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
-    ) -> BoltResponse | None:
-        message = payloads.message(
-            event, team_id=_team(context, event), bot_user_id=context.bot_user_id
-        )
-        if message is None:
-            return None
-        return await _queued(orchestrator, body, orchestrator.submit(message))
+    app.event("app_mention")(_submitting(orchestrator, payloads.mention))
+    app.event("message")(_submitting(orchestrator, payloads.message))
 
     @app.event("agent_session_stopped")
     async def on_session_stopped(
@@ -75,13 +58,6 @@ def build_app(
         if request is None:
             return None
         return await _queued(orchestrator, body, orchestrator.stop(request))
-
-    async def on_decision(body: dict[str, Any]) -> None:
-        click = payloads.checkpoint_click(body)
-        if click is None:
-            log.warning("ignored a malformed checkpoint click from %s", _clicker(body))
-            return
-        await orchestrator.decide(click)
 
     async def on_reject(body: dict[str, Any], client: AsyncWebClient) -> None:
         click = payloads.checkpoint_click(body)
@@ -93,20 +69,6 @@ def build_app(
                 click.checkpoint_id, channel_id=click.channel_id, thread_ts=click.thread_ts
             )
             await client.views_open(trigger_id=body["trigger_id"], view=dialog)
-
-    async def on_stop(body: dict[str, Any]) -> None:
-        request = payloads.stop_click(body)
-        if request is None:
-            log.warning("ignored a malformed stop click from %s", _clicker(body))
-            return
-        await orchestrator.stop(request)
-
-    async def on_answer(body: dict[str, Any]) -> None:
-        click = payloads.answer_click(body)
-        if click is None:
-            log.warning("ignored a malformed answer click from %s", _clicker(body))
-            return
-        await orchestrator.answer(click)
 
     async def on_feedback(body: dict[str, Any], client: AsyncWebClient) -> None:
         click = payloads.feedback_click(body)
@@ -121,13 +83,6 @@ def build_app(
                 message_ts=click.message_ts,
             )
             await client.views_open(trigger_id=body["trigger_id"], view=dialog)
-
-    async def on_feedback_comment(body: dict[str, Any]) -> None:
-        click = payloads.feedback_comment(body, comment_block=blocks.COMMENT_BLOCK)
-        if click is None:
-            log.warning("ignored a malformed feedback dialog from %s", _clicker(body))
-            return
-        await orchestrator.feedback(click)
 
     async def on_home_opened(event: dict[str, Any], context: AsyncBoltContext) -> None:
         user_id = payloads.home_opened(event)
@@ -144,13 +99,6 @@ def build_app(
         form = await orchestrator.elicitation_form(click)
         if form is not None:
             await client.views_open(trigger_id=body["trigger_id"], view=forms.modal(form))
-
-    async def on_elicitation_press(body: dict[str, Any]) -> None:
-        click = payloads.elicitation_click(body)
-        if click is None:
-            log.warning("ignored a malformed request click from %s", _clicker(body))
-            return
-        await orchestrator.elicitation_press(click)
 
     @app.view(blocks.ELICIT_CALLBACK)
     async def on_elicitation_submit(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -179,12 +127,22 @@ def build_app(
         text, shown = surfaces.render_command(await orchestrator.command(command))
         await respond(text=text, blocks=shown, response_type="ephemeral")
 
-    async def on_reject_reason(body: dict[str, Any]) -> None:
-        click = payloads.rejection(body, reason_block=blocks.REASON_BLOCK)
-        if click is None:
-            log.warning("ignored a malformed reject dialog from %s", _clicker(body))
-            return
-        await orchestrator.decide(click)
+    on_decision = _one_call("checkpoint click", payloads.checkpoint_click, orchestrator.decide)
+    on_stop = _one_call("stop click", payloads.stop_click, orchestrator.stop)
+    on_answer = _one_call("answer click", payloads.answer_click, orchestrator.answer)
+    on_reject_reason = _one_call(
+        "reject dialog",
+        lambda body: payloads.rejection(body, reason_block=blocks.REASON_BLOCK),
+        orchestrator.decide,
+    )
+    on_feedback_comment = _one_call(
+        "feedback dialog",
+        lambda body: payloads.feedback_comment(body, comment_block=blocks.COMMENT_BLOCK),
+        orchestrator.feedback,
+    )
+    on_elicitation_press = _one_call(
+        "request click", payloads.elicitation_click, orchestrator.elicitation_press
+    )
 
     app.action(re.compile(r"^checkpoint\.(approve|retry|mark_done|abort)$"))(
         ack=_ack, lazy=[on_decision]
@@ -214,6 +172,40 @@ def build_app(
 
 async def _ack(ack: AsyncAck) -> None:
     await ack()
+
+
+def _submitting(
+    orchestrator: Orchestrator, parse: Callable[..., UserMessage | None]
+) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """A message listener: the message parsed by `parse`, if it is one for the bot, is queued."""
+
+    async def listener(
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
+    ) -> BoltResponse | None:
+        message = parse(event, team_id=_team(context, event), bot_user_id=context.bot_user_id)
+        if message is None:
+            return None
+        return await _queued(orchestrator, body, orchestrator.submit(message))
+
+    return listener
+
+
+def _one_call(
+    what: str,
+    parse: Callable[[dict[str, Any]], _Parsed | None],
+    call: Callable[[_Parsed], Awaitable[object]],
+) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """A click or dialog listener: the payload parsed by `parse` goes to its one orchestrator
+    `call`; one we could not have sent is logged (as `what`) and dropped."""
+
+    async def listener(body: dict[str, Any]) -> None:
+        parsed = parse(body)
+        if parsed is None:
+            log.warning("ignored a malformed %s from %s", what, _clicker(body))
+            return
+        await call(parsed)
+
+    return listener
 
 
 async def _queued(
