@@ -937,3 +937,15 @@ def disconnected(connector: str, team: str, user: str, revoked: bool) -> str:
         else "the server offers no revocation, so its tokens were deleted here only"
     )
     return f"Disconnected {connector} for {who} in {team}: {at_server}."
+
+
+def home_disconnect() -> tuple[str, str, str, str, str]:
+    """(button, confirm title, confirm text, confirm, deny) of an account's Disconnect."""
+    return (
+        "Disconnect",
+        "Disconnect this account?",
+        "Threadwork will no longer act with it; the server is asked to revoke its tokens. You"
+        " are asked to connect again the next time a task needs it.",
+        "Disconnect",
+        "Keep it",
+    )

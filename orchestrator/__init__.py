@@ -8,6 +8,7 @@ from orchestrator.domain.checkpoint import Checkpoint, Verdict
 from orchestrator.domain.commands import (
     AnswerClick,
     Click,
+    DisconnectRequest,
     ElicitationClick,
     ElicitationSubmission,
     FeedbackClick,
@@ -56,6 +57,7 @@ from orchestrator.errors import (
 from orchestrator.service import Accepted, Orchestrator
 
 __all__ = [
+    "DisconnectRequest",
     "Accepted",
     "Activity",
     "AnswerClick",

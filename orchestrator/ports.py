@@ -238,6 +238,10 @@ class SignInProvider(Protocol):
         """'per_user', 'shared' (an admin connects it) or 'none'."""
         ...
 
+    async def disconnect(self, label: str, caller: Caller) -> bool:
+        """Revoke (RFC 7009, where offered; True then) and forget the account's tokens."""
+        ...
+
     async def finish_sign_in(
         self, label: str, caller: Caller, pending: str, *, code: str, iss: str | None
     ) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from orchestrator.domain.commands import (
     AnswerClick,
     Click,
+    DisconnectRequest,
     ElicitationClick,
     ElicitationSubmission,
     FeedbackClick,
@@ -202,6 +203,16 @@ class Orchestrator:
     async def elicitation_press(self, click: ElicitationClick) -> bool:
         """Decline a connector's request, or (URL mode) accept it by opening its link."""
         return await self._elicitations.press(click)
+
+    async def disconnect_account(self, request: DisconnectRequest) -> bool:
+        """A person disconnects one of their connector accounts (App Home); their Home is
+        published again to show it."""
+        if self._signins is None:
+            return False
+        done = await self._signins.disconnect(request)
+        if self._homes is not None:
+            self._homes.refresh(request.team_id, [request.user_id])
+        return done
 
     async def sign_in_callback(
         self, state: str, *, code: str | None, iss: str | None, error: str | None

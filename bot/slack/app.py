@@ -130,6 +130,11 @@ def build_app(
     on_decision = _one_call("checkpoint click", payloads.checkpoint_click, orchestrator.decide)
     on_stop = _one_call("stop click", payloads.stop_click, orchestrator.stop)
     on_answer = _one_call("answer click", payloads.answer_click, orchestrator.answer)
+    on_disconnect = _one_call(
+        "disconnect click",
+        lambda body: payloads.disconnect_click(body, action_id=surfaces.DISCONNECT_ACTION),
+        orchestrator.disconnect_account,
+    )
     on_reject_reason = _one_call(
         "reject dialog",
         lambda body: payloads.rejection(body, reason_block=blocks.REASON_BLOCK),
@@ -162,6 +167,7 @@ def build_app(
     app.command("/threadwork")(ack=_ack, lazy=[on_command])
     # The Connect button opens the sign-in page itself; the OAuth callback does the rest.
     app.action(blocks.SIGN_IN_ACTION)(_ack)
+    app.action(surfaces.DISCONNECT_ACTION)(ack=_ack, lazy=[on_disconnect])
     if oauth_settings is not None:
         # A workspace that uninstalls the app, or revokes its tokens, is forgotten (Bolt's own
         # listeners delete its installation), so nothing is sent there with a dead token.

@@ -43,11 +43,35 @@ def render_home(home: Home, links: Mapping[str, str]) -> dict[str, Any]:
     if not home.approvals:
         blocks.append(_context(messages.home_empty("approvals")))
     blocks += [{"type": "divider"}, _header(accounts)]
-    lines = [messages.home_account(a.connector, a.connected, a.since) for a in home.accounts]
-    blocks.append(
-        _section("\n".join(lines)) if lines else _context(messages.home_empty("accounts"))
-    )
+    for account in home.accounts:
+        line = _section(messages.home_account(account.connector, account.connected, account.since))
+        if account.connected:
+            line["accessory"] = _disconnect_button(account.connector)
+        blocks.append(line)
+    if not home.accounts:
+        blocks.append(_context(messages.home_empty("accounts")))
     return {"type": "home", "blocks": blocks[:HOME_MAX_BLOCKS]}
+
+
+DISCONNECT_ACTION = "home.disconnect"
+
+
+def _disconnect_button(connector: str) -> dict[str, Any]:
+    label, title, text, confirm, deny = messages.home_disconnect()
+    return {
+        "type": "button",
+        "action_id": DISCONNECT_ACTION,
+        "text": _plain(label),
+        "value": connector[:150],
+        "style": "danger",
+        "confirm": {
+            "title": _plain(title),
+            "text": {"type": "mrkdwn", "text": text},
+            "confirm": _plain(confirm),
+            "deny": _plain(deny),
+            "style": "danger",
+        },
+    }
 
 
 STATUS_TASKS = 10

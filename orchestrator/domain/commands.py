@@ -125,6 +125,16 @@ class SlashCommand(BaseModel):
     """What they typed after the command, for an unknown verb."""
 
 
+class DisconnectRequest(BaseModel):
+    """A person pressed Disconnect on one of their connector accounts (their App Home). Only
+    the presser's own account is ever touched, whatever the button names."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    team_id: str
+    user_id: str
+    connector: str
+
+
 class Job(BaseModel):
     """One unit of work on the job stream. Running a job twice is harmless (see `worker`)."""
 

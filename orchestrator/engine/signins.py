@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from connectors import Caller, ConnectorError
-from orchestrator.domain.commands import Job
+from orchestrator.domain.commands import DisconnectRequest, Job
 from orchestrator.domain.events import SignInFinished, SignInRequested
 from orchestrator.domain.signin import (
     CallbackOutcome,
@@ -190,6 +190,24 @@ class SignIns:
             return CallbackResult("failed", request.connector)
         log.info("the shared account of %s is connected", request.connector)
         return CallbackResult("connected", request.connector)
+
+    async def disconnect(self, request: DisconnectRequest) -> bool:
+        """A person disconnects their own account of a per-user connector; True if it was one."""
+        if self._provider.mode(request.connector) != "per_user":
+            return False
+        caller = Caller(team_id=request.team_id, user_id=request.user_id)
+        try:
+            revoked = await self._provider.disconnect(request.connector, caller)
+        except ConnectorError as exc:
+            log.warning("could not disconnect %s: %s", request.connector, exc)
+            return False
+        log.info(
+            "%s disconnected %s (revoked at the server: %s)",
+            request.user_id,
+            request.connector,
+            revoked,
+        )
+        return True
 
     # -- the OAuth callback (in the listener) --------------------------------------------------
 

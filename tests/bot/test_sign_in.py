@@ -24,10 +24,12 @@ from tests.harness.anthropic_requests import tool_results
 from tests.harness.fake_anthropic import FakeAnthropic, Reply, Text, ToolUse, Turn
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.oauth_browser import sign_in
+from tests.harness.slack_sender import event_home_opened, home_action
 from tests.sign_in_stack import Crm, crm_server, prompt_for, sign_in_stack
 from tests.stack import CHANNEL, Stack, running
 
 WHOAMI, NOTE = "crm__crm__whoami", "crm__crm__add_crm_note"
+DISCONNECT = "home.disconnect"
 ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0LATECAROL", "U0QUITDAVE"
 
 
@@ -261,3 +263,48 @@ async def assert_nowhere(
         assert secret not in logs
         assert secret not in model
         assert secret not in slack
+
+
+async def test_disconnect_in_app_home_revokes_the_account_and_the_next_task_asks_again(
+    app: Stack, crm: Crm
+) -> None:
+    erin = "U0HOMEERIN"
+    app.model.script(
+        "erin's crm",
+        [
+            Turn([ToolUse("find_tools", {"query": "crm"})]),
+            Turn([ToolUse(WHOAMI, {})]),
+            Reply("Erin."),
+        ],
+    )
+    erin_ts = (await app.mention("erin's crm", user=erin))["ts"]
+    _, url = await prompt_for(app.slack, erin)
+    assert (await sign_in(url, "erin")).status_code == 200
+    await app.slack.until_thread(CHANNEL, erin_ts, "Erin.")
+    erins = set(crm.state.issued)
+
+    def home_of(*texts: str) -> Any:
+        def check(call: Any) -> bool:
+            view = json.dumps(call.args.get("view"))
+            return call.args.get("user_id") == erin and all(t in view for t in texts)
+
+        return check
+
+    await app.sender.send_event(event_home_opened(erin))
+    await app.slack.until_call("views.publish", where=home_of("crm/crm", DISCONNECT))
+
+    # Another person's press names Erin's connector but can only ever touch their own account.
+    await app.sender.send_interaction(home_action(DISCONNECT, "crm/crm", user="U0HOMEFRANK"))
+    # Homes published before she was connected said "signed out" too: wait for a new one.
+    before = len([c for c in app.slack.calls_to("views.publish") if home_of("signed out")(c)])
+    response = await app.sender.send_interaction(home_action(DISCONNECT, "crm/crm", user=erin))
+    assert response.status == 200
+    await app.slack.until_call("views.publish", before + 1, where=home_of("signed out"))
+    assert erins <= set(crm.state.revoked)
+
+    app.model.script(
+        "erin again",
+        [Turn([ToolUse("find_tools", {"query": "crm"})]), Reply("Later.")],
+    )
+    await app.mention("erin again", user=erin)
+    await prompt_for(app.slack, erin, count=2)

@@ -8,6 +8,7 @@ API), `actions` (button presses), `views` (submitted dialogs), `commands` (slash
 from bot.slack.payloads.actions import (
     answer_click,
     checkpoint_click,
+    disconnect_click,
     elicitation_click,
     feedback_click,
     malformed_interaction,
@@ -31,6 +32,7 @@ __all__ = [
     "assistant_thread_started",
     "checkpoint_click",
     "direct_message",
+    "disconnect_click",
     "elicitation_click",
     "elicitation_submission",
     "feedback_click",

@@ -12,6 +12,7 @@ from bot.slack.payloads.shapes import OPAQUE_ID, Id
 from orchestrator import (
     AnswerClick,
     Click,
+    DisconnectRequest,
     ElicitationClick,
     FeedbackClick,
     StopRequest,
@@ -179,4 +180,19 @@ def elicitation_click(body: dict[str, Any]) -> ElicitationClick | None:
         thread=thread,
         elicitation_id=press.action.value,
         action=kind,  # type: ignore[arg-type]
+    )
+
+
+_CONNECTOR = re.compile(r"^[\w.-]{1,64}/[\w.-]{1,64}$")
+
+
+def disconnect_click(body: dict[str, Any], *, action_id: str) -> DisconnectRequest | None:
+    """A Disconnect press in the presser's App Home: which of their own accounts, or None."""
+    press = _press(body)
+    if press is None or press.action.action_id != action_id or not press.in_view:
+        return None
+    if not _CONNECTOR.match(press.action.value):
+        return None
+    return DisconnectRequest(
+        team_id=press.team_id, user_id=press.user_id, connector=press.action.value
     )
