@@ -234,6 +234,14 @@ class BearerAuth(OAuthClientProvider):
 
     needs_sign_in = False
 
+    async def _initialize(self) -> None:
+        """Load the stored tokens and count their lifetime from now: one that is due is
+        refreshed before the first request (the SDK alone would trust it until a 401)."""
+        await super()._initialize()
+        tokens = self.context.current_tokens
+        if tokens is not None and tokens.expires_in is not None:
+            self.context.update_token_expiry(tokens)
+
     def force_refresh(self) -> None:
         """Treat the current access token as expired, so the next request refreshes it."""
         self.needs_sign_in = False

@@ -115,3 +115,21 @@ async def test_a_revoked_grant_asks_for_a_new_sign_in(crm: tuple[str, CrmState])
         with pytest.raises(SignInRequired):
             await pool.call("crm__crm__whoami", {}, caller=ALICE)
         assert accounts.storage("crm/crm", "T1", "UALICE").tokens is None
+
+
+async def test_a_token_due_when_loaded_is_refreshed_before_it_is_used(
+    crm: tuple[str, CrmState],
+) -> None:
+    base, state = crm
+    spec = HttpSpec(name="crm", namespace="crm", url=f"{base}/mcp", connection="per_user")
+    accounts = MemoryAccounts()
+    async with ConnectorPool([spec], accounts=accounts, redirect_uri=REDIRECT) as pool:
+        await _connect(pool, spec, ALICE, "alice")
+    stored = accounts.storage("crm/crm", "T1", "UALICE")
+    assert stored.tokens is not None
+    stored.tokens = stored.tokens.model_copy(update={"expires_in": 0})  # due, as after a restart
+    async with ConnectorPool([spec], accounts=accounts, redirect_uri=REDIRECT) as pool:
+        result = await pool.call("crm__crm__whoami", {}, caller=ALICE)
+    assert result.text == "signed in as alice"
+    assert state.refreshes == 1
+    assert state.calls[-1].token in state.tokens_of("alice")

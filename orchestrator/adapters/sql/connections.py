@@ -9,6 +9,7 @@ about itself (its metadata) is public and kept in clear so a refresh can find th
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -158,11 +159,25 @@ class SealedTokenStorage:
         self.identity = identity
 
     async def get_tokens(self) -> OAuthToken | None:
+        """The tokens, their `expires_in` counted from now (so a worker that loads them after
+        a restart refreshes a token that is due before using it)."""
         raw = await self._store.read(self.identity, "tokens")
-        return OAuthToken.model_validate_json(raw) if raw else None
+        if not raw:
+            return None
+        data = json.loads(raw)
+        if "token" not in data:  # stored before expiry was kept as a moment
+            return OAuthToken.model_validate(data)
+        tokens = OAuthToken.model_validate(data["token"])
+        expires_at = data.get("expires_at")
+        if expires_at is None:
+            return tokens
+        left = max(0, int(expires_at - time.time()))
+        return tokens.model_copy(update={"expires_in": left})
 
     async def set_tokens(self, tokens: OAuthToken) -> None:
-        await self._store.write(self.identity, "tokens", tokens.model_dump_json())
+        expires_at = time.time() + tokens.expires_in if tokens.expires_in is not None else None
+        stored = {"token": tokens.model_dump(mode="json"), "expires_at": expires_at}
+        await self._store.write(self.identity, "tokens", json.dumps(stored))
 
     async def get_client_info(self) -> OAuthClientInformationFull | None:
         raw = await self._store.read(self.identity, "client_info")

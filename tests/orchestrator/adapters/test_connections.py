@@ -93,3 +93,14 @@ async def test_a_person_of_another_workspace_sees_none_of_its_connections(
     assert await store.list(team_id="T2") == []
     assert {c.identity.team_id for c in await store.list(team_id="T1")} == {"T1"}
     assert await store.storage(Identity("T2", SHARED, "wiki/wiki")).get_tokens() is None
+
+
+async def test_a_tokens_lifetime_counts_from_when_it_was_stored(engine: AsyncEngine) -> None:
+    store = SqlConnectionStore(engine, Sealer.from_setting(new_key()))
+    alice = store.storage(ALICE)
+    await alice.set_tokens(OAuthToken(access_token="a-1", refresh_token="r-1", expires_in=3600))
+    loaded = await alice.get_tokens()
+    assert loaded is not None and 3590 <= (loaded.expires_in or 0) <= 3600
+    await alice.set_tokens(OAuthToken(access_token="a-2", refresh_token="r-2", expires_in=0))
+    due = await alice.get_tokens()
+    assert due is not None and due.expires_in == 0 and due.access_token == "a-2"
