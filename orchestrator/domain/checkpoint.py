@@ -62,10 +62,25 @@ def move_checkpoint(current: CheckpointStatus, target: CheckpointStatus) -> Chec
     return target
 
 
+_DIGEST = len("cp_") + 24
+"""Length of a checkpoint id without its task: `cp_` and 24 hex digits."""
+
+
 def checkpoint_id(task_id: str, call_id: str) -> str:
-    """The id of the checkpoint of one tool call: stable, so a re-run step finds the same one."""
+    """The id of the checkpoint of one tool call: stable, so a re-run step finds the same one.
+
+    `cp_<24 hex>_<task id>`: it carries the task id, so a click that names only the checkpoint
+    also names the task whose storage it shares (`task_of_checkpoint`).
+    """
     digest = hashlib.sha256(f"{task_id}\0{call_id}".encode()).hexdigest()[:24]
-    return f"cp_{digest}"
+    return f"cp_{digest}_{task_id}"
+
+
+def task_of_checkpoint(checkpoint_id: str) -> str | None:
+    """The task id a checkpoint id carries; None for ids made before they carried one."""
+    if len(checkpoint_id) <= _DIGEST + 1 or checkpoint_id[_DIGEST] != "_":
+        return None
+    return checkpoint_id[_DIGEST + 1 :]
 
 
 class ToolHints(Protocol):

@@ -4,7 +4,9 @@
     {p}:lease:{<task_id>}                 str   token of the worker running the task; PX = lease
     {p}:thread:<team>:<channel>:<ts>      str   thread -> task id; TTL = task TTL
     {p}:evt:<event_id>                    str   Slack event already accepted; TTL 1 h
-    {p}:checkpoint:{<checkpoint_id>}      hash  checkpoint JSON (`data`) + `version`; TTL = task TTL
+    {p}:checkpoint:{<task_id>}:cp_<hash>  hash  checkpoint JSON (`data`) + `version`; TTL = task TTL
+                                                (id `cp_<hash>_<task_id>`; an id without the task,
+                                                made by earlier versions: `{p}:checkpoint:{<id>}`)
     {p}:checkpoints:due                   zset  checkpoint id -> next reminder/expiry (epoch s)
     {p}:checkpoints:pending               zset  checkpoint id -> created (epoch s), while pending
     {p}:jobs                              stream of jobs (shard 0), consumer group `{p}-workers`
@@ -30,10 +32,9 @@
     {p}:signins:due                       zset  '<task id> <call id>' -> expiry of its sign-in request
 
 Redis Cluster: the keys of one Lua script or one MULTI must hash to one slot.
-- A task's keys (task, lease, stop, inbox, answers, connector requests) carry the hash tag
-  `{<task_id>}`: they live on one shard, and each task's scripts run there.
-- A checkpoint carries `{<checkpoint_id>}`: its scripts (create, compare-and-set) touch only the
-  checkpoint hash, and a click names only the checkpoint, so its own tag is enough.
+- A task's keys (task, checkpoints, lease, stop, inbox, answers, connector requests) carry the
+  hash tag `{<task_id>}`: they live on one shard, and each task's scripts run there. A click names
+  only the checkpoint; its id carries the task id, so the key is found from the id alone.
 - Every other script and transaction touches one key (thread index, event dedupe, rate budgets,
   spend, sign-in requests and the deadline sets), so those keys need no tag and spread over the
   shards by their whole name: one busy channel's rate budget or dedupe keys do not pin a shard.
@@ -50,6 +51,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from orchestrator.domain.checkpoint import task_of_checkpoint
 from orchestrator.domain.task import ThreadRef
 
 
@@ -87,7 +89,11 @@ class Keys:
         return f"{self.prefix}:elicited:{{{task_id}}}:{elicitation_id}"
 
     def checkpoint(self, checkpoint_id: str) -> str:
-        return f"{self.prefix}:checkpoint:{{{checkpoint_id}}}"
+        task_id = task_of_checkpoint(checkpoint_id)
+        if task_id is None:  # made before checkpoint ids carried their task
+            return f"{self.prefix}:checkpoint:{{{checkpoint_id}}}"
+        digest = checkpoint_id.removesuffix(f"_{task_id}")
+        return f"{self.prefix}:checkpoint:{{{task_id}}}:{digest}"
 
     def rate(self, team_id: str, method: str, channel_id: str = "") -> str:
         base = f"{self.prefix}:rate:{team_id}:{method}"

@@ -15,6 +15,7 @@ from orchestrator.domain.checkpoint import (
     model_result,
     move_checkpoint,
     permission,
+    task_of_checkpoint,
 )
 from orchestrator.domain.task import ThreadRef
 from orchestrator.errors import InvalidTransition
@@ -81,6 +82,8 @@ def test_ids_are_stable_per_call_and_distinct_across_calls() -> None:
     assert checkpoint_id("task_1", "toolu_1") == checkpoint_id("task_1", "toolu_1")
     assert checkpoint_id("task_1", "toolu_1") != checkpoint_id("task_1", "toolu_2")
     assert checkpoint_id("task_1", "toolu_1") != checkpoint_id("task_2", "toolu_1")
+    assert task_of_checkpoint(checkpoint_id("task_1", "toolu_1")) == "task_1"
+    assert task_of_checkpoint("cp_0123456789abcdef01234567") is None
 
 
 def test_a_decision_applies_once() -> None:

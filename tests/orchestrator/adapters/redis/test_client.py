@@ -79,8 +79,9 @@ async def test_an_approved_task_on_a_cluster_keeps_each_scripts_keys_in_one_slot
     of_task = [k for k in seen if task_id in k]
     assert f"{redis_prefix}:task:{{{task_id}}}" in of_task
     assert len({key_slot(k.encode()) for k in of_task}) == 1, of_task
-    checkpoint = [k for k in seen if card.checkpoint_id in k]
-    assert checkpoint == [f"{redis_prefix}:checkpoint:{{{card.checkpoint_id}}}"]
+    assert card.checkpoint_id.endswith(f"_{task_id}")
+    digest = card.checkpoint_id.removesuffix(f"_{task_id}")
+    assert f"{redis_prefix}:checkpoint:{{{task_id}}}:{digest}" in of_task
     streams = [k for k in seen if k.startswith(f"{redis_prefix}:jobs")]
     assert sorted(streams) == sorted(
         [f"{redis_prefix}:jobs"] + [f"{redis_prefix}:jobs:{n}" for n in (1, 2, 3)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from redis.crc import key_slot
 
 from orchestrator.adapters.redis.keys import Keys
+from orchestrator.domain.checkpoint import checkpoint_id
 
 TASK = "t-5f2c9a"
 SLOTS_PER_MASTER = 16384 // 3 + 1
@@ -19,6 +20,8 @@ def test_every_key_of_one_task_is_in_one_slot() -> None:
     keys = Keys("tw")
     of_task = [
         keys.task(TASK),
+        keys.checkpoint(checkpoint_id(TASK, "call-1")),
+        keys.checkpoint(checkpoint_id(TASK, "call-2")),
         keys.lease(TASK),
         keys.stop(TASK),
         keys.inbox(TASK),
@@ -28,6 +31,12 @@ def test_every_key_of_one_task_is_in_one_slot() -> None:
     ]
     assert {slot(k) for k in of_task} == {slot(keys.task(TASK))}
     assert slot(keys.task("t-other")) != slot(keys.task(TASK)), "tasks spread over slots"
+
+
+def test_a_checkpoint_made_before_ids_carried_their_task_keeps_its_key() -> None:
+    assert Keys("tw").checkpoint("cp_0123456789abcdef01234567") == (
+        "tw:checkpoint:{cp_0123456789abcdef01234567}"
+    )
 
 
 def test_the_outbox_and_its_failed_rows_share_a_slot_so_moving_a_row_is_atomic() -> None:
