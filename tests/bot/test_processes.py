@@ -3,6 +3,7 @@
 A burst of mentions is queued by the listener alone (it never calls the model), shared by both
 workers, and one worker is killed with SIGKILL while its tasks wait on the model: every task is
 answered exactly once and no side effect runs twice (the ledger server logs every execution).
+Also on a Redis Cluster, where the jobs spread over several streams that both workers read.
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
+from bot.runtime import options
 from bot.settings import Settings
+from orchestrator.adapters.redis.client import connect
+from orchestrator.adapters.redis.keys import Keys
+from orchestrator.adapters.redis.queue import RedisJobQueue
+from orchestrator.assemble import job_shards
 from tests.approval_stack import CREATE, executions, ticket_script, write_config
 from tests.harness.fake_anthropic import FakeAnthropic, Reply, Text, Turn
 from tests.harness.fake_slack import FakeSlack
+from tests.harness.fixtures import SINGLE_AND_CLUSTER
 from tests.harness.slack_sender import app_mention
 from tests.stack import CHANNEL, KILL_RECLAIM_S, SubprocessStack, WorkerProcess, killable, running
 
@@ -42,13 +48,16 @@ async def listener(
 
 
 async def queued_jobs(settings: Settings) -> int:
-    client = aioredis.Redis.from_url(settings.redis_url)
+    """Jobs waiting on every stream of the queue (several on a Redis Cluster)."""
+    client = connect(settings.redis_url, max_connections=4, wait_s=2)
     try:
-        return int(await client.xlen(f"{settings.redis_prefix}:jobs"))
+        keys = Keys(settings.redis_prefix, job_shards=job_shards(options(settings), client))
+        return (await RedisJobQueue(client, keys=keys).stats()).waiting
     finally:
         await client.aclose()
 
 
+@SINGLE_AND_CLUSTER
 async def test_two_workers_share_a_burst_and_a_killed_one_loses_nothing(
     listener: SubprocessStack, tmp_path: Path
 ) -> None:
