@@ -17,8 +17,6 @@ from collections.abc import Callable
 from orchestrator import context
 from orchestrator.domain import activity, budget, scheduling, subagents, turns
 from orchestrator.domain.events import (
-    ModelCalled,
-    ModelFailed,
     SubagentFinished,
     SubagentStarted,
     TaskCancelled,
@@ -26,15 +24,15 @@ from orchestrator.domain.events import (
     TaskFailed,
     TaskMessage,
 )
-from orchestrator.domain.pricing import PriceTable, billing_month
-from orchestrator.domain.task import Agent, Failure, Task, ToolCall, Usage
+from orchestrator.domain.pricing import PriceTable
+from orchestrator.domain.task import Agent, Failure, Task, ToolCall
 from orchestrator.domain.views import Answer, Stopped, StorageTrouble
 from orchestrator.domain.views import Failure as FailureView
 from orchestrator.engine.answers import AnswerWriter
+from orchestrator.engine.model_calls import ModelCalls
 from orchestrator.engine.outcomes import cost_limit, reason, task_record
-from orchestrator.engine.prompt import CONVERSATION_TTL, cache_control, system_blocks
 from orchestrator.engine.reporter import ThreadReporter, note_calls
-from orchestrator.engine.stopping import StopFlag, unless_stopped, watch
+from orchestrator.engine.stopping import StopFlag, watch
 from orchestrator.errors import (
     BudgetExceeded,
     CostLimitReached,
@@ -49,8 +47,6 @@ from orchestrator.errors import (
 from orchestrator.ports import (
     ActivityLog,
     ModelClient,
-    ModelReply,
-    ModelRequest,
     NoTelemetry,
     Notifier,
     SpendLedger,
@@ -84,18 +80,24 @@ class Runner:
     ) -> None:
         self._store = store
         self._telemetry = telemetry or NoTelemetry()
-        self._model = model
         self._notifier = notifier
         self._reporter = ThreadReporter(notifier)
         self._activity = activity
         self._toolbox = toolbox
         self._limits = limits
-        self._max_output_tokens = max_output_tokens
         self._signals = signals
         self._stop_poll_s = stop_poll_s
-        self._prices = prices or PriceTable()
-        self._spend = spend
-        self._clock = clock
+        self._calls = ModelCalls(
+            model=model,
+            activity=activity,
+            toolbox=toolbox,
+            limits=limits,
+            telemetry=self._telemetry,
+            max_output_tokens=max_output_tokens,
+            prices=prices or PriceTable(),
+            spend=spend,
+            clock=clock,
+        )
         self._locks: dict[str, asyncio.Lock] = {}
         self._stops: dict[str, StopFlag] = {}
         self._answers: dict[str, AnswerWriter] = {}
@@ -267,72 +269,12 @@ class Runner:
             await self._think(task, agent)
 
     async def _think(self, task: Task, agent: Agent) -> None:
-        await self._check_cost(task)
+        await self._calls.check_cost(task)
         if agent.kind == "orchestrator":
             await self._take_steering(task, agent)
             await self._reporter.status(task, activity.THINKING)
-        request = ModelRequest(
-            model=agent.model,
-            system=system_blocks(
-                *([agent.system] if agent.system else []),
-                *self._toolbox.catalogue(task, agent),
-            ),
-            messages=agent.messages,
-            tools=await self._toolbox.definitions(task, agent),
-            max_tokens=self._max_output_tokens,
-            cache_control=cache_control(CONVERSATION_TTL),
-        )
-        started = time.monotonic()
-        try:
-            with self._telemetry.span(
-                "model.call", task_id=task.id, agent_id=agent.id, model=agent.model
-            ):
-                reply = await self._complete_unless_stopped(task, agent, request)
-        except ModelError as exc:
-            self._telemetry.model_called(
-                model=agent.model,
-                usage=Usage(),
-                seconds=time.monotonic() - started,
-                outcome=exc.code,
-            )
-            await self._activity.record(
-                ModelFailed(
-                    task_id=task.id,
-                    agent_id=agent.id,
-                    code=exc.code,
-                    status=exc.status,
-                    attempts=exc.attempts,
-                )
-            )
-            raise
-        self._telemetry.model_called(
-            model=agent.model, usage=reply.usage, seconds=time.monotonic() - started, outcome="ok"
-        )
-        agent.steps += 1
-        cost = self._prices.cost(agent.model, reply.usage)
-        usage = reply.usage.model_copy(
-            update={"cost_usd": cost or 0.0, "unpriced_calls": int(cost is None)}
-        )
-        agent.usage.add(usage)
-        task.usage.add(usage)
-        if cost and self._spend is not None:
-            await self._spend.add(task.thread, billing_month(self._clock()), cost)
-        agent.messages.append({"role": "assistant", "content": reply.content})
-        await self._activity.record(
-            ModelCalled(
-                task_id=task.id,
-                agent_id=agent.id,
-                model=agent.model,
-                stop_reason=reply.stop_reason,
-                attempts=reply.attempts,
-                input_tokens=reply.usage.input_tokens,
-                output_tokens=reply.usage.output_tokens,
-                cache_read_tokens=reply.usage.cache_read_tokens,
-                cache_write_tokens=reply.usage.cache_write_tokens,
-                cache_write_1h_tokens=reply.usage.cache_write_1h_tokens,
-                cost_usd=cost,
-            )
-        )
+        sink = self._answers.get(task.id) if agent.kind == "orchestrator" else None
+        reply = await self._calls.reply(task, agent, flag=self._stops.get(task.id), sink=sink)
         if reply.tool_uses:
             agent.calls = [
                 ToolCall(id=b["id"], name=b["name"], input=b.get("input") or {})
@@ -343,19 +285,6 @@ class Runner:
         agent.summary = reply.text
         if agent.kind == "orchestrator":
             await self._answer(task, reply.text)
-
-    async def _complete_unless_stopped(
-        self, task: Task, agent: Agent, request: ModelRequest
-    ) -> ModelReply:
-        """The model call, abandoned (its HTTP stream closed) the moment the task is stopped;
-        the orchestrator's text streams into the thread as it arrives."""
-        sink = self._answers.get(task.id) if agent.kind == "orchestrator" else None
-        if sink is not None:
-            sink.begin_reply()
-        flag = self._stops.get(task.id)
-        if flag is None:
-            return await self._model.complete(request, sink)
-        return await unless_stopped(flag, self._model.complete(request, sink))
 
     async def _take_steering(self, task: Task, agent: Agent) -> None:
         """Messages sent while this turn runs join its next model request, in the order sent."""
@@ -465,18 +394,6 @@ class Runner:
             await self._record_task(task)
         await self._reporter.status(task, activity.while_waiting(task))
         await self._notifier.flush()
-
-    async def _check_cost(self, task: Task) -> None:
-        """Stop before a model call once the task, or its channel this month, spent its ceiling
-        (the call that crosses a ceiling still completes: a ceiling is checked, not reserved)."""
-        per_task = self._limits.max_cost_per_task_usd
-        if per_task is not None and task.usage.cost_usd >= per_task:
-            raise CostLimitReached("task", task.usage.cost_usd, per_task)
-        per_month = self._limits.max_cost_per_channel_month_usd
-        if per_month is not None and self._spend is not None:
-            spent = await self._spend.spent(task.thread, billing_month(self._clock()))
-            if spent >= per_month:
-                raise CostLimitReached("channel", spent, per_month)
 
     async def _save(self, task: Task) -> None:
         """Saves of one task are serialised: its agents step concurrently on one object."""
