@@ -44,6 +44,7 @@ from orchestrator.domain.messages import ToolOutput, text_of
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall
 from orchestrator.domain.text import clip
 from orchestrator.domain.views import CheckpointCard, Notice, NoticeCode
+from orchestrator.engine.refusals import groups_with, tell_refusal
 from orchestrator.errors import CheckpointConflict, DeliveryFailed, InvalidTransition
 from orchestrator.ports import (
     ActivityLog,
@@ -248,11 +249,9 @@ class Approvals:
     async def _groups_with(self, user_id: str, cp: Checkpoint) -> frozenset[str]:
         if user_id in cp.approvers.users or user_id == cp.approvers.requester:
             return frozenset()
-        found = set()
-        for group in cp.approvers.groups:
-            if user_id in await self._directory.members(group, team_id=cp.thread.team_id):
-                found.add(group)
-        return frozenset(found)
+        return await groups_with(
+            self._directory, user_id, cp.approvers.groups, team_id=cp.thread.team_id
+        )
 
     async def _refuse(self, click: Click, cp: Checkpoint | None, code: NoticeCode) -> Refused:
         log.info(
@@ -274,10 +273,8 @@ class Approvals:
             return Refused(code)  # pressed in a Home for a request that is gone: nowhere to say
         # Told where the click happened: a click in the wrong channel is answered there.
         thread = cp.thread if cp is not None and code != "wrong_place" else _click_thread(click)
-        try:
-            await self._notifier.tell(thread, click.user_id, Notice(code=code, checkpoint=cp))
-        except DeliveryFailed:
-            log.warning("could not tell %s why their click was refused", click.user_id)
+        notice = Notice(code=code, checkpoint=cp)
+        await tell_refusal(self._notifier, thread, click.user_id, notice, what="click")
         return Refused(code)
 
     # -- running approved calls ----------------------------------------------------------------

@@ -15,7 +15,7 @@ from orchestrator.domain.commands import Job, StopRequest
 from orchestrator.domain.control import Stoppers, StopRefusal, stop_refusal
 from orchestrator.domain.task import Task
 from orchestrator.domain.views import ControlNotice
-from orchestrator.errors import DeliveryFailed
+from orchestrator.engine.refusals import groups_with, tell_refusal
 from orchestrator.ports import Directory, JobQueue, Notifier, TaskSignals, TaskStore
 from plugins import AdminsConfig, ApprovalsConfig
 
@@ -64,7 +64,9 @@ class Control:
         stoppers = self._stoppers(task)
         groups: frozenset[str] = frozenset()
         if not stoppers.names_user(request.user_id):
-            groups = await self._groups_with(request.user_id, stoppers, request.thread.team_id)
+            groups = await groups_with(
+                self._directory, request.user_id, stoppers.groups, team_id=request.thread.team_id
+            )
         refusal = stop_refusal(
             stoppers, status=task.status, user_id=request.user_id, groups_with_user=groups
         )
@@ -91,20 +93,10 @@ class Control:
             groups=(*self._approvals.approver_groups, *self._admins.groups),
         )
 
-    async def _groups_with(self, user_id: str, stoppers: Stoppers, team_id: str) -> frozenset[str]:
-        found = set()
-        for group in stoppers.groups:
-            if user_id in await self._directory.members(group, team_id=team_id):
-                found.add(group)
-        return frozenset(found)
-
     async def _refuse(
         self, request: StopRequest, task: Task | None, code: StopRefusal
     ) -> StopRefused:
         log.info("refused a stop of %s by %s: %s", request.task_id, request.user_id, code)
         notice = ControlNotice(code=code, requester=task.requester if task else None)
-        try:
-            await self._notifier.tell(request.thread, request.user_id, notice)
-        except DeliveryFailed:
-            log.warning("could not tell %s why their stop was refused", request.user_id)
+        await tell_refusal(self._notifier, request.thread, request.user_id, notice, what="stop")
         return StopRefused(code)

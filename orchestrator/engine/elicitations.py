@@ -32,6 +32,7 @@ from orchestrator.domain.elicitation import (
 from orchestrator.domain.events import ElicitationAnswered, ElicitationRequested
 from orchestrator.domain.task import Agent, Task, ThreadRef, ToolCall, new_id
 from orchestrator.domain.views import ControlCode, ControlNotice, ElicitationCard, ElicitationForm
+from orchestrator.engine.refusals import tell_refusal
 from orchestrator.errors import DeliveryFailed
 from orchestrator.ports import ActivityLog, ElicitationStore, Notifier, TaskSignals, TaskStore
 
@@ -219,12 +220,8 @@ class Elicitations:
     async def _refuse(
         self, thread: ThreadRef, user_id: str, code: ControlCode, requester: str | None
     ) -> None:
-        try:
-            await self._notifier.tell(
-                thread, user_id, ControlNotice(code=code, requester=requester)
-            )
-        except DeliveryFailed:
-            log.warning("could not tell %s why their reply was refused", user_id)
+        notice = ControlNotice(code=code, requester=requester)
+        await tell_refusal(self._notifier, thread, user_id, notice, what="reply")
 
     async def _show(self, record: Elicitation, reply: Reply) -> None:
         if record.card_ts is None:

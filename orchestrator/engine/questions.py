@@ -34,6 +34,7 @@ from orchestrator.domain.question import (
 from orchestrator.domain.subagents import GENERAL
 from orchestrator.domain.task import Agent, Task, ToolCall, move_call
 from orchestrator.domain.views import ControlCode, ControlNotice, QuestionCard
+from orchestrator.engine.refusals import tell_refusal
 from orchestrator.errors import DeliveryFailed
 from orchestrator.ports import ActivityLog, JobQueue, Notifier, TaskSignals, TaskStore
 
@@ -175,11 +176,8 @@ class Questions:
         return True
 
     async def _refuse(self, click: AnswerClick, code: ControlCode, requester: str | None) -> bool:
-        try:
-            notice = ControlNotice(code=code, requester=requester)
-            await self._notifier.tell(click.thread, click.user_id, notice)
-        except DeliveryFailed:
-            log.warning("could not tell %s why their answer was refused", click.user_id)
+        notice = ControlNotice(code=code, requester=requester)
+        await tell_refusal(self._notifier, click.thread, click.user_id, notice, what="answer")
         return False
 
     async def _show(
