@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from connectors import DECLINED, ConnectorPool, ElicitationReply, ElicitationRequest
+from connectors import DECLINED, ConnectorPool, ElicitationReply, ElicitationRequest, ServerSpec
 from connectors.sandbox import BubblewrapSandbox, Workspaces
 from orchestrator.adapters.anthropic import AnthropicModel
 from orchestrator.adapters.outbox import OutboxedActivityLog
@@ -274,23 +274,17 @@ def assemble(
     without `home_tab` nobody's App Home is published.
     """
     telemetry = telemetry or NoTelemetry()
-    config = load_admin_config(options.config_path)
-    registry = PluginRegistry.load(config.plugins)
-    for problem in registry.problems:
-        log.log(logging.ERROR if problem.severity == "error" else logging.INFO, "%s", problem)
-    specs, unavailable = server_specs(registry, config, options.environ)
-    for item in unavailable:
-        log.warning("connector %s is off: %s", item.server, item.reason)
+    config, registry, specs, unavailable = _plugins(options)
     engine = make_engine(options.database_url)
     connections = connection_store(engine, options.secret_key)
-    sign_ins_on = connections is not None and bool(options.public_url)
+    signing_in = connections if options.public_url else None
     if connections is not None and not options.public_url:
         log.info("connections that need a sign-in are off: THREADWORK_PUBLIC_URL is not set")
     # Elicitation is advertised; a request no tool call of ours claims is declined.
     pool = ConnectorPool(
         specs,
         elicitation=_unclaimed,
-        accounts=connections.accounts() if connections is not None and sign_ins_on else None,
+        accounts=signing_in.accounts() if signing_in is not None else None,
         redirect_uri=callback_url(options.public_url or "http://localhost"),
     )
     # A blocking pool: a burst of requests waits for a free connection instead of failing.
@@ -309,21 +303,14 @@ def assemble(
         retry_base_s=options.model.retry_base_s,
     )
     checkpoints = RedisCheckpointStore(redis, keys=keys, ttl_s=options.task_ttl_s)
-    homes = None
-    watched: CheckpointStore = checkpoints
-    recorded: ActivityLog = recorder
-    if home_tab is not None:
-        homes = Homes(
-            tasks=activity,
-            checkpoints=checkpoints,
-            directory=directory,
-            accounts=SqlAccountList(engine),
-            tab=home_tab,
-        )
-        watched, recorded = (
-            RefreshingCheckpoints(checkpoints, homes),
-            RefreshingLog(recorder, homes),
-        )
+    homes, watched, recorded = _home_refresh(
+        home_tab,
+        engine=engine,
+        activity=activity,
+        recorder=recorder,
+        checkpoints=checkpoints,
+        directory=directory,
+    )
     approvals = Approvals(
         store=watched,
         queue=queue,
@@ -363,10 +350,10 @@ def assemble(
     )
     catalog = Catalog(registry, config)
     signins = None
-    if connections is not None and sign_ins_on:
+    if signing_in is not None:
         signins = SignIns(
             provider=pool,
-            store=RedisSignInStore(redis, keys=keys, sealer=connections.sealer),
+            store=RedisSignInStore(redis, keys=keys, sealer=signing_in.sealer),
             tasks=store,
             queue=queue,
             notifier=notifier,
@@ -452,6 +439,44 @@ def assemble(
         sandbox=sandbox,
         workspaces=workspaces,
     )
+
+
+def _plugins(
+    options: Options,
+) -> tuple[AdminConfig, PluginRegistry, list[ServerSpec], list[Unavailable]]:
+    """threadwork.yaml, its plugins and their connectors; each problem, and each connector that is
+    off, logged."""
+    config = load_admin_config(options.config_path)
+    registry = PluginRegistry.load(config.plugins)
+    for problem in registry.problems:
+        log.log(logging.ERROR if problem.severity == "error" else logging.INFO, "%s", problem)
+    specs, unavailable = server_specs(registry, config, options.environ)
+    for item in unavailable:
+        log.warning("connector %s is off: %s", item.server, item.reason)
+    return config, registry, specs, unavailable
+
+
+def _home_refresh(
+    home_tab: HomeTab | None,
+    *,
+    engine: AsyncEngine,
+    activity: SqlActivityLog,
+    recorder: ActivityLog,
+    checkpoints: CheckpointStore,
+    directory: Directory,
+) -> tuple[Homes | None, CheckpointStore, ActivityLog]:
+    """With an App Home to publish: its publisher, and the checkpoint store and activity log the
+    engine writes through so that every change refreshes the Homes it shows in."""
+    if home_tab is None:
+        return None, checkpoints, recorder
+    homes = Homes(
+        tasks=activity,
+        checkpoints=checkpoints,
+        directory=directory,
+        accounts=SqlAccountList(engine),
+        tab=home_tab,
+    )
+    return homes, RefreshingCheckpoints(checkpoints, homes), RefreshingLog(recorder, homes)
 
 
 def callback_url(public_url: str) -> str:
