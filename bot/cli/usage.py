@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot import messages
@@ -18,6 +17,7 @@ from bot.cli.runs import EXIT_UNREACHABLE, Unreadable, read
 from bot.settings import Settings
 from orchestrator.adapters.sql.activity import SqlActivityLog
 from orchestrator.adapters.sql.records import TaskRow
+from orchestrator.domain.views import Spend
 from plugins import parse_duration
 
 
@@ -31,40 +31,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=show_usage)
 
 
-@dataclass(frozen=True, slots=True)
-class Totals:
+def spend_of(rows: Sequence[TaskRow]) -> Spend:
     """Sums over some task rows."""
-
-    tasks: int = 0
-    input_tokens: int = 0
-    """Uncached + cache written + cache read."""
-    cache_read_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    unpriced_calls: int = 0
-
-    @classmethod
-    def of(cls, rows: Sequence[TaskRow]) -> Totals:
-        return cls(
-            tasks=len(rows),
-            input_tokens=sum(total_input(r) for r in rows),
-            cache_read_tokens=sum(r.cache_read_tokens for r in rows),
-            output_tokens=sum(r.output_tokens for r in rows),
-            cost_usd=sum(r.cost_usd for r in rows),
-            unpriced_calls=sum(r.unpriced_calls for r in rows),
-        )
+    return Spend(
+        tasks=len(rows),
+        input_tokens=sum(total_input(r) for r in rows),
+        cache_read_tokens=sum(r.cache_read_tokens for r in rows),
+        output_tokens=sum(r.output_tokens for r in rows),
+        cost_usd=sum(r.cost_usd for r in rows),
+        unpriced_calls=sum(r.unpriced_calls for r in rows),
+    )
 
 
 def total_input(row: TaskRow) -> int:
     return row.input_tokens + row.cache_write_tokens + row.cache_read_tokens
 
 
-def group(rows: Sequence[TaskRow], key: Callable[[TaskRow], str]) -> list[tuple[str, Totals]]:
+def group(rows: Sequence[TaskRow], key: Callable[[TaskRow], str]) -> list[tuple[str, Spend]]:
     """Totals per key, most expensive first (ties by key)."""
     groups: dict[str, list[TaskRow]] = {}
     for row in rows:
         groups.setdefault(key(row), []).append(row)
-    totals = [(name, Totals.of(members)) for name, members in groups.items()]
+    totals = [(name, spend_of(members)) for name, members in groups.items()]
     return sorted(totals, key=lambda item: (-item[1].cost_usd, item[0]))
 
 
@@ -91,7 +79,7 @@ async def _rows(
 
 
 def report(rows: Sequence[TaskRow], start: datetime | None) -> list[str]:
-    total = Totals.of(rows)
+    total = spend_of(rows)
     lines = [messages.usage_headline(start, total.tasks, total.cost_usd)]
     lines.append(
         messages.usage_tokens(total.input_tokens, total.cache_read_tokens, total.output_tokens)
@@ -111,7 +99,7 @@ def _person(row: TaskRow) -> str:
     return row.requester
 
 
-def _table(title: str, groups: list[tuple[str, Totals]], total: Totals) -> list[str]:
+def _table(title: str, groups: list[tuple[str, Spend]], total: Spend) -> list[str]:
     header = (title, "TASKS", "INPUT TOKENS", "CACHED", "OUTPUT", "COST")
     rows = [header, *(_cells(name, t) for name, t in groups), _cells("total", total)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -124,7 +112,7 @@ def _table(title: str, groups: list[tuple[str, Totals]], total: Totals) -> list[
     ]
 
 
-def _cells(name: str, t: Totals) -> tuple[str, ...]:
+def _cells(name: str, t: Spend) -> tuple[str, ...]:
     share = f"{t.cache_read_tokens / t.input_tokens:.0%}" if t.input_tokens else "-"
     return (
         name,
