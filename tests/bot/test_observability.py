@@ -167,6 +167,9 @@ async def test_spans_cover_turns_model_calls_tool_calls_and_the_checkpoint_wait(
     script_read_then_write(observed.model, "trace me")
     mention = await observed.mention("trace me: file a ticket")
     (card,) = await cards(observed.slack, mention["ts"])
+    # Clicked once the first turn has settled at the card, as a person would; a click racing the
+    # turn's own save is applied inside that turn (one turn span, not two).
+    await scrape_until(observed.base, "threadwork_tasks", 1, status="awaiting_approval")
     await click(observed, "approve", card, mention["ts"])
     await observed.slack.until_thread(CHANNEL, mention["ts"], "Done")
     (task_id,) = await observed.task_ids_for(mention["ts"])
@@ -210,15 +213,21 @@ async def until_spans(
     exporter: InMemorySpanExporter,
     name: str,
     count: int,
-    timeout: float = 10,  # noqa: ASYNC109
+    timeout: float = 30,  # noqa: ASYNC109
 ) -> list[ReadableSpan]:
-    """Finished spans, once `count` of them are named `name` (bounded wait)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            finished = list(exporter.get_finished_spans())
-            if sum(span.name == name for span in finished) >= count:
-                return finished
-            await asyncio.sleep(0.01)
+    """Finished spans, once `count` of them are named `name` (bounded wait; a timeout names the
+    spans that did finish)."""
+    finished: list[ReadableSpan] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                finished = list(exporter.get_finished_spans())
+                if sum(span.name == name for span in finished) >= count:
+                    return finished
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        names = [span.name for span in finished]
+        pytest.fail(f"{count} {name!r} spans did not finish in {timeout:g} s; finished: {names}")
 
 
 def toolbox_plugin(root: Path) -> Path:

@@ -67,8 +67,12 @@ def requests_of(model: FakeAnthropic, marker: str) -> list[dict[str, Any]]:
     return out
 
 
+SUBAGENT_HEADLINE = ":robot_face: Sub-agent `"
+"""How a sub-agent's own reply starts; the parent's plan names sub-agents too, without it."""
+
+
 def subagent_replies(thread: list[SlackMessage]) -> list[SlackMessage]:
-    return [m for m in thread if "Sub-agent" in m.all_text]
+    return [m for m in thread if SUBAGENT_HEADLINE in m.all_text]
 
 
 async def test_three_subagents_work_on_their_own_briefs_and_the_parent_gets_summaries(

@@ -83,7 +83,10 @@ async def test_eight_reporting_subagents_stay_within_slacks_edit_rate(
         await fake_slack.until_thread(
             CHANNEL,
             mention["ts"],
-            lambda ms: sum("report" in m.all_text and "Sub-agent" in m.all_text for m in ms) == 8,
+            lambda ms: (
+                sum("report" in m.all_text and ":robot_face: Sub-agent `" in m.all_text for m in ms)
+                == 8
+            ),
             timeout=30,
         )
     assert fake_slack.rate_limited == [], "no edit was throttled"
