@@ -19,7 +19,7 @@ from connectors.errors import (
     ToolCallFailed,
     ToolNotFound,
 )
-from connectors.oauth import Accounts, AccountStorage, Caller
+from connectors.oauth import Accounts, AccountStorage, Caller, RefreshLocks
 from connectors.pool import ConnectorPool, ServerStatus
 from connectors.redaction import Redactor
 from connectors.spec import Connection, HttpSpec, OAuthClient, ServerSpec, StdioSpec
@@ -37,6 +37,7 @@ __all__ = [
     "Connection",
     "ConnectorError",
     "OAuthClient",
+    "RefreshLocks",
     "SignInFailed",
     "SignInRequired",
     "ConnectorPool",

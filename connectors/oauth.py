@@ -13,12 +13,18 @@ Every later request goes through the SDK's `OAuthClientProvider` built by `beare
 the bearer token and refreshes it when it expires. If the server still refuses, the provider
 would start an interactive flow; ours answers that by flagging `needs_sign_in` and failing the
 request, and the pool decides (refresh once more, or ask the person).
+
+A refresh is one at a time per account, across processes (`RefreshLocks`): a server that rotates
+refresh tokens refuses the second use of one, so whoever waited on the lock takes the tokens the
+first stored instead of refreshing again.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import AsyncGenerator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -66,6 +72,23 @@ class AccountStorage(TokenStorage, Protocol):
     async def set_server_metadata(self, metadata: dict[str, Any]) -> None: ...
 
     async def forget_tokens(self) -> None: ...
+
+
+class RefreshLocks(Protocol):
+    """One refresh of an account's tokens at a time, across every process."""
+
+    def hold(self, connector: str, team_id: str, user_id: str) -> AbstractAsyncContextManager[None]:
+        """Held around "read the stored tokens, refresh if due, store"; `user_id` '' = shared."""
+        ...
+
+
+RefreshLock = Callable[[], AbstractAsyncContextManager[None]]
+"""One account's `RefreshLocks.hold`, ready to enter."""
+
+
+@asynccontextmanager
+async def _unlocked() -> AsyncGenerator[None]:
+    yield
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +256,8 @@ class BearerAuth(OAuthClientProvider):
     """The SDK's provider for requests after sign-in; never opens an interactive flow."""
 
     needs_sign_in = False
+    refresh_lock: RefreshLock | None = None
+    """Held around a refresh (None: this process alone refreshes the account)."""
 
     async def _initialize(self) -> None:
         """Load the stored tokens and count their lifetime from now: one that is due is
@@ -242,14 +267,54 @@ class BearerAuth(OAuthClientProvider):
         if tokens is not None and tokens.expires_in is not None:
             self.context.update_token_expiry(tokens)
 
+    async def _auth_flow(
+        self, request: httpx2.Request
+    ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
+        """The SDK's flow, with a due refresh made first under the account's lock."""
+        async with self.context.lock:
+            if not self._initialized:
+                await self._initialize()
+            if self._due():
+                async with (self.refresh_lock or _unlocked)():
+                    await self._adopt_stored()
+                    if self._due():
+                        response = yield await self._refresh_token()
+                        # On failure the tokens are cleared: the request goes without one, the
+                        # server refuses it, and the pool decides (as the SDK's own flow would).
+                        await self._handle_refresh_response(response)
+        flow = super()._auth_flow(request)
+        try:
+            outgoing = await flow.__anext__()
+            while True:
+                outgoing = await flow.asend((yield outgoing))
+        except StopAsyncIteration:
+            return
+
+    def _due(self) -> bool:
+        return not self.context.is_token_valid() and self.context.can_refresh_token()
+
+    async def _adopt_stored(self) -> None:
+        """Take the stored tokens if another task or process changed them (it refreshed)."""
+        stored = await self.context.storage.get_tokens()
+        held = self.context.current_tokens
+        if stored is not None and (held is None or stored.access_token != held.access_token):
+            self.context.current_tokens = stored
+            self.context.update_token_expiry(stored)
+
     def force_refresh(self) -> None:
         """Treat the current access token as expired, so the next request refreshes it."""
         self.needs_sign_in = False
         self.context.token_expiry_time = 1.0  # long past (0 would mean "no expiry")
 
 
-async def bearer_auth(spec: HttpSpec, storage: AccountStorage, redirect_uri: str) -> httpx2.Auth:
-    """The `httpx2.Auth` for one account's session with `spec`."""
+async def bearer_auth(
+    spec: HttpSpec,
+    storage: AccountStorage,
+    redirect_uri: str,
+    refresh_lock: RefreshLock | None = None,
+) -> httpx2.Auth:
+    """The `httpx2.Auth` for one account's session with `spec`; its refreshes hold
+    `refresh_lock` (none: one process alone refreshes this account)."""
     oauth = spec.oauth
     if oauth is not None and oauth.grant == "client_credentials":
         return ClientCredentialsOAuthProvider(
@@ -277,6 +342,7 @@ async def bearer_auth(spec: HttpSpec, storage: AccountStorage, redirect_uri: str
         redirect_handler=refuse,
         callback_handler=never,
     )
+    provider.refresh_lock = refresh_lock
     stored = await storage.get_server_metadata() or {}
     if stored.get("prm"):
         provider.context.protected_resource_metadata = ProtectedResourceMetadata.model_validate(

@@ -31,7 +31,7 @@ from connectors.errors import (
     ToolNotFound,
 )
 from connectors.naming import NameTable
-from connectors.oauth import Accounts, Caller
+from connectors.oauth import Accounts, Caller, RefreshLocks
 from connectors.redaction import LogRedaction, Redactor
 from connectors.results import call_result, tool_info
 from connectors.spec import HttpSpec, ServerSpec
@@ -83,6 +83,7 @@ class ConnectorPool:
         on_tools_changed: Callable[[], None] | None = None,
         elicitation: Elicitor | None = None,
         accounts: Accounts | None = None,
+        refresh_locks: RefreshLocks | None = None,
         redirect_uri: str = "http://localhost/oauth/callback",
     ) -> None:
         keys = [s.key for s in specs]
@@ -95,6 +96,7 @@ class ConnectorPool:
         self._backoff = backoff
         self._elicitation = elicitation
         self.accounts = accounts
+        self.refresh_locks = refresh_locks
         self.redirect_uri = redirect_uri
         self._sups: dict[SessionKey, Supervisor] = {}
         self._names = NameTable()
@@ -173,6 +175,12 @@ class ConnectorPool:
             )
         user = caller.user_id if spec.connection == "per_user" else ""
         return self.accounts.storage(spec.label, caller.team_id, user)
+
+    def _refresh_lock(self, spec: HttpSpec, caller: Caller) -> oauth.RefreshLock | None:
+        if self.refresh_locks is None:
+            return None
+        locks, user = self.refresh_locks, caller.user_id if spec.connection == "per_user" else ""
+        return lambda: locks.hold(spec.label, caller.team_id, user)
 
     async def connected(self, spec: HttpSpec, caller: Caller) -> bool:
         """Whether `caller` (or the workspace, for shared ones) has tokens for `spec`."""
@@ -265,7 +273,9 @@ class ConnectorPool:
                     " account connected first",
                     server=spec.label,
                 )
-            auth = await oauth.bearer_auth(spec, storage, self.redirect_uri)
+            auth = await oauth.bearer_auth(
+                spec, storage, self.redirect_uri, self._refresh_lock(spec, caller)
+            )
             sup = self._supervisor(dataclasses.replace(spec, auth=auth), account)
             self._sups[key] = sup
             return sup

@@ -29,6 +29,7 @@ from orchestrator.adapters.redis.lease import RedisLeases
 from orchestrator.adapters.redis.outbox import RedisOutbox
 from orchestrator.adapters.redis.queue import RedisJobQueue
 from orchestrator.adapters.redis.rates import RedisRateBudget
+from orchestrator.adapters.redis.refresh_locks import RedisRefreshLocks
 from orchestrator.adapters.redis.signals import RedisTaskSignals
 from orchestrator.adapters.redis.signins import RedisSignInStore
 from orchestrator.adapters.redis.spend import RedisSpendLedger
@@ -280,18 +281,19 @@ def assemble(
     signing_in = connections if options.public_url else None
     if connections is not None and not options.public_url:
         log.info("connections that need a sign-in are off: THREADWORK_PUBLIC_URL is not set")
-    # Elicitation is advertised; a request no tool call of ours claims is declined.
-    pool = ConnectorPool(
-        specs,
-        elicitation=_unclaimed,
-        accounts=signing_in.accounts() if signing_in is not None else None,
-        redirect_uri=callback_url(options.public_url or "http://localhost"),
-    )
     # A blocking pool: a burst of requests waits for a free connection instead of failing.
     redis = connect(
         options.redis_url, max_connections=options.redis_max_connections, wait_s=REDIS_WAIT_S
     )
     keys = Keys(options.redis_prefix, job_shards=job_shards(options, redis))
+    # Elicitation is advertised; a request no tool call of ours claims is declined.
+    pool = ConnectorPool(
+        specs,
+        elicitation=_unclaimed,
+        accounts=signing_in.accounts() if signing_in is not None else None,
+        refresh_locks=RedisRefreshLocks(redis, keys=keys),
+        redirect_uri=callback_url(options.public_url or "http://localhost"),
+    )
     store = RedisTaskStore(redis, keys=keys, ttl_s=options.task_ttl_s)
     queue = RedisJobQueue(redis, keys=keys)
     signals = RedisTaskSignals(redis, keys=keys)

@@ -63,6 +63,8 @@ class CrmState:
     calls: list[Call] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
     refreshes: int = 0
+    refresh_requests: int = 0
+    """Refresh grants received, refused ones included (a refresh token works once: rotated)."""
     revoked: list[str] = field(default_factory=list)
     changed: threading.Condition = field(default_factory=threading.Condition)
     """Notified on every tool call, so tests wait for calls without polling."""
@@ -162,6 +164,7 @@ class CrmProvider:
     async def load_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: str
     ) -> RefreshToken | None:
+        self.state.refresh_requests += 1
         return self.state.refresh.get(refresh_token)
 
     async def exchange_refresh_token(

@@ -30,6 +30,8 @@
                                                 values sealed, never a token) + `claimed` (set by
                                                 the first callback); TTL = expiry + 1 h
     {p}:signins:due                       zset  '<task id> <call id>' -> expiry of its sign-in request
+    {p}:refresh:<team>:<user>:<connector> str   token of the process refreshing that account's OAuth
+                                                tokens (redis-py `Lock`; user '' = shared); PX 30 s
 
 Redis Cluster: the keys of one Lua script or one MULTI must hash to one slot.
 - A task's keys (task, checkpoints, lease, stop, inbox, answers, connector requests) carry the
@@ -104,6 +106,9 @@ class Keys:
 
     def sign_in(self, state: str) -> str:
         return f"{self.prefix}:signin:{state}"
+
+    def refresh_lock(self, team_id: str, user_id: str, connector: str) -> str:
+        return f"{self.prefix}:refresh:{team_id}:{user_id}:{connector}"
 
     @property
     def sign_ins_due(self) -> str:
