@@ -862,8 +862,10 @@ _PAGES: dict[str, tuple[str, str]] = {
         " Ask again in Slack if you still need {connector}.",
     ),
     "declined": (
-        "Not connected",
-        "The sign-in to {connector} was cancelled or refused. Nothing was connected.",
+        "Sign-in cancelled",
+        "The sign-in to {connector} was cancelled, so nothing was connected. You can close this"
+        " page: the thread in Slack goes on without it. To connect {connector} later, ask again"
+        " in that thread and use the new Connect button.",
     ),
     "failed": (
         "Sign-in failed",

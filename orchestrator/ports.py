@@ -265,6 +265,14 @@ class SignInStore(Protocol):
         """Task ids with a sign-in request past its expiry; each is handed out once."""
         ...
 
+    async def end(self, task_id: str, call_id: str, reason: str) -> None:
+        """The sign-in of that call came back without a connection (cancelled or failed)."""
+        ...
+
+    async def ended(self, task_id: str, call_id: str) -> str | None:
+        """Why that call's sign-in ended without a connection, if it did."""
+        ...
+
 
 class Toolbox(Protocol):
     async def definitions(self, task: Task, agent: Agent) -> list[ToolSpec]:

@@ -111,6 +111,31 @@ def expired_result(connector: str, user_id: str) -> str:
     )
 
 
+EXCHANGE_FAILED = "exchange_failed"
+"""Why a sign-in ended when the server refused the code (not an OAuth `error` value)."""
+
+
+def ended_reason(error: str | None) -> str:
+    """The OAuth `error` a sign-in page sent back (RFC 6749 §4.1.2.1), kept only as a short
+    word; `access_denied` when it sent nothing usable."""
+    word = re.sub(r"[^a-z_]", "", (error or "").lower())[:40]
+    return word or "access_denied"
+
+
+def ended_result(connector: str, user_id: str, reason: str) -> str:
+    """What the model is told when the person cancelled, or the sign-in failed, at the page."""
+    if reason == "access_denied":
+        why = "cancelled at the sign-in page"
+    elif reason == EXCHANGE_FAILED:
+        why = f"{display_name(connector)}'s server refused the sign-in"
+    else:
+        why = f"the sign-in page ended with '{reason}'"
+    return (
+        f"Not run: <@{user_id}> did not connect {display_name(connector)}: {why}. Say so, and"
+        " that asking again sends a new request."
+    )
+
+
 def withdrawn_result(reason: str) -> str:
     return f"Not run: {reason}; the sign-in request was withdrawn."
 

@@ -5,8 +5,10 @@ A call that needs an account the requester has not connected (`SignInRequired`, 
 sent a private Connect button, and no process waits. The browser's redirect lands on the bot's
 HTTP server, which checks the `state` (known, first use, not expired, the call still waits for
 exactly that sign-in), exchanges the code (tokens are stored sealed, never in Redis) and queues a
-resume job; the call then goes back to `pending` and runs as if it had just been asked. An
-expired request is given its result by the sweep's resume; a new message withdraws it.
+resume job; the call then goes back to `pending` and runs as if it had just been asked. A
+sign-in cancelled at the page (or whose code the server refused) is remembered for the call and
+resumes the task too, which tells the model. An expired request is given its result by the
+sweep's resume; a new message withdraws it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from connectors import Caller, ConnectorError
 from orchestrator.domain.commands import DisconnectRequest, Job
 from orchestrator.domain.events import SignInFinished, SignInRequested
 from orchestrator.domain.signin import (
+    EXCHANGE_FAILED,
     CallbackOutcome,
     SignInRequest,
     callback_outcome,
+    ended_reason,
+    ended_result,
     expired,
     expired_result,
     shared_result,
@@ -134,6 +139,10 @@ class SignIns:
             call.status = move_call(call.status, "pending")
             call.sign_in = call.sign_in_until = None
             return True
+        reason = await self._store.ended(task.id, call.id)
+        if reason is not None:
+            call.finish(ended_result(connector, task.requester, reason), is_error=True)
+            return True
         if not expired(call, time.time()):
             return False
         call.finish(expired_result(connector, task.requester), is_error=True)
@@ -230,8 +239,7 @@ class SignIns:
         agent, call = found
         if error or not code:
             log.info("sign-in to %s not completed: %s", request.connector, error or "no code")
-            await self._finished(task, agent, call, request.connector, "declined")
-            return CallbackResult("declined", request.connector)
+            return await self._ended(task, agent, call, request.connector, ended_reason(error))
         caller = Caller(team_id=request.team_id, user_id=request.user_id)
         try:
             await self._provider.finish_sign_in(
@@ -239,11 +247,20 @@ class SignIns:
             )
         except ConnectorError as exc:
             log.warning("sign-in to %s failed: %s", request.connector, exc)
-            await self._finished(task, agent, call, request.connector, "failed")
-            return CallbackResult("failed", request.connector)
+            return await self._ended(task, agent, call, request.connector, EXCHANGE_FAILED)
         await self._finished(task, agent, call, request.connector, "connected")
         await self._queue.enqueue(Job(kind="resume", task_id=task.id))
         return CallbackResult("connected", request.connector)
+
+    async def _ended(
+        self, task: Task, agent: Agent, call: ToolCall, connector: str, reason: str
+    ) -> CallbackResult:
+        """The sign-in came back unconnected: the task resumes and the model is told why."""
+        await self._store.end(task.id, call.id, reason)
+        outcome: CallbackOutcome = "failed" if reason == EXCHANGE_FAILED else "declined"
+        await self._finished(task, agent, call, connector, outcome)
+        await self._queue.enqueue(Job(kind="resume", task_id=task.id))
+        return CallbackResult(outcome, connector)
 
     async def _finished(
         self, task: Task, agent: Agent, call: ToolCall, connector: str, outcome: str

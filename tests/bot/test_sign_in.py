@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx2 as httpx
 import pytest
@@ -23,7 +24,7 @@ from tests.approval_stack import cards, click
 from tests.harness.anthropic_requests import tool_results
 from tests.harness.fake_anthropic import FakeAnthropic, Reply, Text, ToolUse, Turn
 from tests.harness.fake_slack import FakeSlack
-from tests.harness.oauth_browser import sign_in
+from tests.harness.oauth_browser import cancel_sign_in, sign_in
 from tests.harness.slack_sender import event_home_opened, home_action
 from tests.sign_in_stack import Crm, crm_server, prompt_for, sign_in_stack
 from tests.stack import CHANNEL, Stack, running
@@ -31,6 +32,7 @@ from tests.stack import CHANNEL, Stack, running
 WHOAMI, NOTE = "crm__crm__whoami", "crm__crm__add_crm_note"
 DISCONNECT = "home.disconnect"
 ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0LATECAROL", "U0QUITDAVE"
+ERIN, FRAN = "U0NOPEERIN", "U0BADCODEFRAN"
 
 
 @pytest.fixture
@@ -162,6 +164,55 @@ async def test_a_new_message_withdraws_the_request_and_its_late_callback_changes
     assert page.status_code == 400 and "withdrawn" in page.text
     assert crm.state.tokens_of("dave") == []
     assert await connected(app, DAVE) == []
+
+
+async def test_cancelling_at_the_sign_in_page_tells_the_model_and_the_task_goes_on(
+    app: Stack, crm: Crm
+) -> None:
+    app.model.script(
+        "erin's crm",
+        [Turn([ToolUse("find_tools", {"query": "crm"})]), Reply("You chose not to connect.")],
+    )
+    erin_ts = (await app.mention("erin's crm", user=ERIN))["ts"]
+    _, url = await prompt_for(app.slack, ERIN)
+
+    # A forged state with an error changes nothing: the call still waits for Erin.
+    forged = await callback(app, "state=made-up&error=access_denied")
+    assert forged.status_code == 400 and "not one Threadwork sent" in forged.text
+    assert len(app.model.requests) == 1
+
+    page = await cancel_sign_in(url)
+    assert page.status_code == 200
+    assert "Sign-in cancelled" in page.text and "ask again in that thread" in page.text
+    await app.slack.until_thread(CHANNEL, erin_ts, "You chose not to connect.")
+    told = result_text(app.model.requests[1].body)
+    assert f"<@{ERIN}> did not connect crm: cancelled at the sign-in page" in told
+    assert crm.state.tokens_of("erin") == [] and await connected(app, ERIN) == []
+    prompts = [c for c in app.slack.calls_to("chat.postEphemeral") if c.args["user"] == ERIN]
+    assert len(prompts) == 1, "no new link is sent on its own"
+
+    replayed = await replay(str(page.url))
+    assert replayed.status_code == 400 and "already used" in replayed.text
+    assert len(app.model.requests) == 2
+
+
+async def test_a_code_the_server_refuses_tells_the_model_and_the_task_goes_on(
+    app: Stack, crm: Crm
+) -> None:
+    app.model.script(
+        "fran's other crm",
+        [Turn([ToolUse("find_tools", {"query": "crm"})]), Reply("The CRM refused it.")],
+    )
+    fran_ts = (await app.mention("fran's other crm", user=FRAN))["ts"]
+    _, url = await prompt_for(app.slack, FRAN)
+    state = parse_qs(urlsplit(url).query)["state"][0]
+
+    page = await callback(app, f"state={state}&code=not-a-code-it-issued")
+    assert page.status_code == 502 and "Sign-in failed" in page.text
+    await app.slack.until_thread(CHANNEL, fran_ts, "The CRM refused it.")
+    told = result_text(app.model.requests[1].body)
+    assert f"<@{FRAN}> did not connect crm: crm's server refused the sign-in" in told
+    assert await connected(app, FRAN) == []
 
 
 async def test_an_expired_request_tells_the_model_and_its_callback_changes_nothing(

@@ -21,6 +21,17 @@ async def sign_in(authorize_url: str, user: str, *, follow_callback: bool = True
         return await http.get(approved.headers["location"])
 
 
+async def cancel_sign_in(authorize_url: str) -> httpx.Response:
+    """Open the authorize URL and press Cancel on the login page; returns the callback page."""
+    async with httpx.AsyncClient(follow_redirects=False, timeout=20) as http:
+        login = await http.get(authorize_url)
+        assert login.status_code in (302, 307), login.text
+        refused = await http.get(login.headers["location"] + "&cancel=1")
+        assert refused.status_code == 302, refused.text
+        assert "error=access_denied" in refused.headers["location"]
+        return await http.get(refused.headers["location"])
+
+
 def query_of(response: httpx.Response) -> dict[str, str]:
     """The query parameters of a redirect's target."""
     return {k: v[0] for k, v in parse_qs(urlsplit(response.headers["location"]).query).items()}

@@ -3,7 +3,7 @@
 One process plays both parts: the authorization server (metadata, dynamic client registration,
 authorize with a login page, token with PKCE, refresh, revocation) and the resource server (the
 MCP endpoint, bearer tokens required, protected-resource metadata). Tests sign in as a named user
-by following the authorize URL with `&login=<user>`; every tool call records whose token it
+by following the authorize URL with `&login=<user>` (or cancel with `&cancel=1`); every tool call records whose token it
 carried, and `expire(user)` makes that user's current access token stale on the server's side.
 """
 
@@ -145,6 +145,16 @@ class CrmProvider:
         )
         return construct_redirect_uri(str(params.redirect_uri), code=code, state=params.state)
 
+    def cancel(self, request_id: str) -> str | None:
+        """The person pressed Cancel on the login page: the redirect back says access_denied."""
+        found = self.state.pending.pop(request_id, None)
+        if found is None:
+            return None
+        _, params = found
+        return construct_redirect_uri(
+            str(params.redirect_uri), error="access_denied", state=params.state
+        )
+
     async def load_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: str
     ) -> AuthorizationCode | None:
@@ -259,9 +269,11 @@ def crm_app(base_url: str, state: CrmState) -> Any:
 
     @server.custom_route("/login", methods=["GET"])
     async def login(request: Request) -> Response:
-        target = provider.login(
-            request.query_params.get("request", ""), request.query_params.get("login", "")
-        )
+        request_id = request.query_params.get("request", "")
+        if request.query_params.get("cancel"):
+            target = provider.cancel(request_id)
+        else:
+            target = provider.login(request_id, request.query_params.get("login", ""))
         if target is None:
             return PlainTextResponse("unknown or used login request", status_code=400)
         return RedirectResponse(target, status_code=302)

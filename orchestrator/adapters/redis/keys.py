@@ -29,13 +29,15 @@
     {p}:signin:<state>                    hash  a sign-in request (`data`: JSON with the PKCE
                                                 values sealed, never a token) + `claimed` (set by
                                                 the first callback); TTL = expiry + 1 h
+    {p}:signin-ended:{<task_id>}:<call_id> str  why that call's sign-in came back unconnected
+                                                (the OAuth `error`, or `exchange_failed`); TTL 1 d
     {p}:signins:due                       zset  '<task id> <call id>' -> expiry of its sign-in request
     {p}:refresh:<team>:<user>:<connector> str   token of the process refreshing that account's OAuth
                                                 tokens (redis-py `Lock`; user '' = shared); PX 30 s
 
 Redis Cluster: the keys of one Lua script or one MULTI must hash to one slot.
-- A task's keys (task, checkpoints, lease, stop, inbox, answers, connector requests) carry the
-  hash tag `{<task_id>}`: they live on one shard, and each task's scripts run there. A click names
+- A task's keys (task, checkpoints, lease, stop, inbox, answers, connector requests, ended
+  sign-ins) carry the hash tag `{<task_id>}`: they live on one shard, and each task's scripts run there. A click names
   only the checkpoint; its id carries the task id, so the key is found from the id alone.
 - Every other script and transaction touches one key (thread index, event dedupe, rate budgets,
   spend, sign-in requests and the deadline sets), so those keys need no tag and spread over the
@@ -109,6 +111,9 @@ class Keys:
 
     def refresh_lock(self, team_id: str, user_id: str, connector: str) -> str:
         return f"{self.prefix}:refresh:{team_id}:{user_id}:{connector}"
+
+    def sign_in_ended(self, task_id: str, call_id: str) -> str:
+        return f"{self.prefix}:signin-ended:{{{task_id}}}:{call_id}"
 
     @property
     def sign_ins_due(self) -> str:

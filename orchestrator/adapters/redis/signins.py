@@ -16,6 +16,8 @@ from orchestrator.domain.signin import SignInRequest
 
 KEEP_AFTER_EXPIRY_S = 3600
 """A request is kept this long past its expiry, so a late callback is told it expired."""
+ENDED_TTL_S = 24 * 3600
+"""How long a cancelled sign-in is remembered for its task's resume."""
 
 # KEYS[1] request hash. ARGV[1] claimer. Returns {data, 1 if first claim} or nil.
 _CLAIM = """
@@ -68,3 +70,12 @@ class RedisSignInStore:
         ids = await self._pop_due(keys=[self._keys.sign_ins_due], args=[now, count])
         members = [i.decode() if isinstance(i, bytes) else str(i) for i in ids or []]
         return list(dict.fromkeys(m.split(" ", 1)[0] for m in members))
+
+    async def end(self, task_id: str, call_id: str, reason: str) -> None:
+        await self._redis.set(self._keys.sign_in_ended(task_id, call_id), reason, ex=ENDED_TTL_S)
+
+    async def ended(self, task_id: str, call_id: str) -> str | None:
+        found = await self._redis.get(self._keys.sign_in_ended(task_id, call_id))
+        if found is None:
+            return None
+        return found.decode() if isinstance(found, bytes) else str(found)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from orchestrator.domain.signin import (
+    EXCHANGE_FAILED,
     SignInRequest,
     callback_outcome,
+    ended_reason,
+    ended_result,
     expired,
     waiting_call,
     wanted,
@@ -67,3 +70,16 @@ def test_a_search_asks_for_the_connector_it_names_or_for_all_when_nothing_matche
 def test_a_wait_expires_at_its_deadline() -> None:
     call = ToolCall(id="t", name="x", status="awaiting_sign_in", sign_in_until=100.0)
     assert not expired(call, 50.0) and expired(call, 100.0)
+
+
+def test_a_sign_in_that_came_back_unconnected_says_why_in_a_few_words() -> None:
+    assert ended_reason("access_denied") == "access_denied"
+    assert ended_reason(None) == "access_denied"
+    odd = ended_reason("<script>server_error</script>" * 9)
+    assert odd.startswith("scriptserver_error") and len(odd) == 40 and "<" not in odd
+    told = ended_result("crm/crm", "U1", ended_reason("access_denied"))
+    assert "<@U1> did not connect crm: cancelled at the sign-in page" in told
+    assert "crm's server refused the sign-in" in ended_result("crm/crm", "U1", EXCHANGE_FAILED)
+    assert "ended with 'temporarily_unavailable'" in ended_result(
+        "crm/crm", "U1", "temporarily_unavailable"
+    )
