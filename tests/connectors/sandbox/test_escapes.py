@@ -178,9 +178,13 @@ async def test_a_fork_bomb_hits_the_process_limit_and_the_host_is_fine(sandbox, 
 
 
 async def test_a_shell_fork_bomb_is_contained(sandbox, workspaces) -> None:
+    # The bomb may end in any of three ways (killed at the timeout, bash reporting failed forks,
+    # or every copy dying at the process limit so `wait` returns 0); what a user needs is that it
+    # ends within the bound and leaves the sandbox usable.
     result = await run(sandbox, workspaces, ":(){ :|:& };:; wait", language="bash", limits=FAST)
-    assert result.exit_code != 0 or result.stopped is not None or "fork" in result.stderr
     assert result.duration_s < FAST.timeout_s + 2
+    again = await run(sandbox, workspaces, "print('still fine')")
+    assert again.stdout == "still fine\n"
 
 
 async def test_a_memory_hog_gets_a_memory_error(sandbox, workspaces) -> None:
