@@ -183,18 +183,12 @@ class SubprocessStack(_Base):
 
     def kill(self) -> None:
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+        kill_process(self.process)
         self.process = None
 
     async def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            await asyncio.to_thread(self.process.wait, 20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        if self.process is not None:
+            await stop_process(self.process)
         self.process = None
 
 
@@ -219,19 +213,28 @@ class WorkerProcess:
 
     def kill(self) -> None:
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+        kill_process(self.process)
         self.process = None
 
     async def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            await asyncio.to_thread(self.process.wait, 20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        if self.process is not None:
+            await stop_process(self.process)
         self.process = None
+
+
+def kill_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL, as a crash would, and reap it."""
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+async def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if it has not exited within 20 s."""
+    process.terminate()
+    try:
+        await asyncio.to_thread(process.wait, 20)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 Running = TypeVar("Running", Stack, SubprocessStack, WorkerProcess)
