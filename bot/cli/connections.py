@@ -14,13 +14,13 @@ import sys
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot import messages
-from bot.runtime import Runtime, build_runtime
+from bot.cli.startup import run_on_runtime
+from bot.runtime import Runtime
 from bot.settings import Settings
 from connectors import Caller, ConnectorError
 from orchestrator.adapters.sql.activity import make_engine, upgrade
 from orchestrator.adapters.sql.connections import ConnectionInfo, list_connections
 from orchestrator.domain.identity import Identity
-from plugins import ConfigError
 
 EXIT_UNREACHABLE = 1
 
@@ -40,12 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def disconnect_command(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        runtime = build_runtime(settings)
-    except ConfigError as exc:
-        print(messages.config_invalid(settings.config_path, exc.errors), file=sys.stderr)
-        return 1
-    return asyncio.run(disconnect(runtime, args.connector, args.team, args.user))
+    return run_on_runtime(
+        settings, lambda runtime: disconnect(runtime, args.connector, args.team, args.user)
+    )
 
 
 async def disconnect(runtime: Runtime, connector: str, team: str, user: str) -> int:

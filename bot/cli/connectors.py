@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 
 from bot import messages
-from bot.runtime import Runtime, build_runtime
+from bot.cli.startup import run_on_runtime
+from bot.runtime import Runtime
 from bot.settings import Settings
 from connectors import Caller
 from orchestrator.domain.governance import Allow, decide
-from plugins import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,12 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def connect_command(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        runtime = build_runtime(settings)
-    except ConfigError as exc:
-        print(messages.config_invalid(settings.config_path, exc.errors), file=sys.stderr)
-        return 1
-    return asyncio.run(connect_shared(runtime, args.name, args.team))
+    return run_on_runtime(settings, lambda runtime: connect_shared(runtime, args.name, args.team))
 
 
 async def connect_shared(
@@ -89,12 +84,7 @@ async def _connect_shared(
 
 
 def check_command(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        runtime = build_runtime(settings)
-    except ConfigError as exc:
-        print(messages.config_invalid(settings.config_path, exc.errors), file=sys.stderr)
-        return 1
-    return asyncio.run(_check(runtime))
+    return run_on_runtime(settings, _check)
 
 
 async def _check(runtime: Runtime) -> int:
