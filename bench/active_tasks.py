@@ -1,0 +1,112 @@
+"""Benchmark: how many tasks one worker process keeps active at once with a 1 s model.
+
+Every task is one model call that takes 1 s (the fake model's delay) and then answers "ok". One
+`threadwork worker` process (listener in its own process, the fakes in this one) gets bursts of N
+tasks, queued while it is paused, and the time from resuming it to the last answer is compared
+with the ideal: one task alone (the 1 s call plus the orchestration around it). A rung holds when
+N tasks finish within 1.1 x 1 s + that overhead. The worker's concurrency cap
+(`THREADWORK_WORKERS`, slots per process) is reported at its default and raised.
+
+Run: .venv/bin/python bench/active_tasks.py [--ladder 10,20,50,100,200,500,1000] [--delay-s 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.worker_procs import (  # noqa: E402
+    ANSWER,
+    BUDGET_NOTE,
+    Burst,
+    Deployment,
+    deployment,
+    workers,
+)
+from bot.settings import Settings  # noqa: E402
+from tests.harness.fake_anthropic import Reply  # noqa: E402
+
+DEFAULT_CAP = Settings.model_fields["workers"].default
+STOP_AFTER = 4.0
+"""A ladder stops after a rung that took this many times the first rung's time."""
+
+
+def ladder_limit(first: Burst) -> float:
+    return max(first.seconds, 1.0)
+
+
+async def rungs(deploy: Deployment, slots: int, ladder: list[int], tag: str) -> list[Burst]:
+    async with workers(deploy, 1, slots) as one:
+        out: list[Burst] = []
+        for n in ladder:
+            out.append(await deploy.burst(one, n, f"{tag}-{n}"))
+            print(f"  {tag}: {n} tasks in {out[-1].seconds:.2f} s", file=sys.stderr)
+            if out[-1].seconds > STOP_AFTER * ladder_limit(out[0]):
+                break  # far past the goal already; larger bursts only take longer
+        return out
+
+
+async def run(ladder: list[int], delay_s: float) -> tuple[Burst, list[Burst], list[Burst], int]:
+    logging.basicConfig(level=logging.ERROR, force=True)
+    async with deployment() as deploy:
+        deploy.model.default(lambda _body: Reply(ANSWER, delay_s=delay_s))
+        raised = max(ladder)
+        ideal = (await rungs(deploy, raised, [1, 1, 1], "alone"))[-1]
+        capped = await rungs(deploy, DEFAULT_CAP, [DEFAULT_CAP, ladder[0]], "capped")
+        wide = await rungs(deploy, raised, ladder, "raised")
+        return ideal, capped, wide, raised
+
+
+def report(ideal: Burst, capped: list[Burst], wide: list[Burst], raised: int, delay: float) -> None:
+    overhead = ideal.seconds - delay
+    limit = 1.1 * delay + overhead
+    print(f"one worker process, model call {delay:.1f} s per task, one call per task")
+    print(BUDGET_NOTE)
+    print(
+        f"ideal (one task alone): {ideal.seconds:.2f} s = {delay:.1f} s model"
+        f" + {overhead:.2f} s orchestration; a rung holds within {limit:.2f} s"
+    )
+    header = (
+        f"{'slots':>6} {'tasks':>6} {'answered':>8} {'seconds':>8} {'/ideal':>7}"
+        f" {'peak model calls':>16} {'worker CPU':>10} {'holds':>6} {'load 1/5m':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    held = 0
+    for slots, row in [(DEFAULT_CAP, r) for r in capped] + [(raised, r) for r in wide]:
+        ok = row.answered == row.tasks and row.seconds <= limit
+        if ok and slots == raised:
+            held = max(held, row.tasks)
+        print(
+            f"{slots:>6} {row.tasks:>6} {row.answered:>8} {row.seconds:>8.2f}"
+            f" {row.seconds / ideal.seconds:>6.2f}x {row.peak_in_flight:>16}"
+            f" {row.worker_cpu_s:>9.2f}s"
+            f" {'yes' if ok else 'no':>6} {row.load:>10}"
+        )
+    print()
+    print(
+        f"largest burst one worker finished within 1.1x the ideal: {held} tasks"
+        f" (THREADWORK_WORKERS={raised}); at the default cap of {DEFAULT_CAP} slots it runs"
+        f" {DEFAULT_CAP} at once"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ladder", default="10,20,50,100,200,500,1000", help="burst sizes")
+    parser.add_argument("--delay-s", type=float, default=1.0, help="model time per call")
+    args = parser.parse_args()
+    ladder = [int(n) for n in args.ladder.split(",")]
+    ideal, capped, wide, raised = asyncio.run(run(ladder, args.delay_s))
+    report(ideal, capped, wide, raised, args.delay_s)
+
+
+if __name__ == "__main__":
+    main()
