@@ -75,26 +75,27 @@ def report(ideal: Burst, capped: list[Burst], wide: list[Burst], raised: int, de
     )
     header = (
         f"{'slots':>6} {'tasks':>6} {'answered':>8} {'seconds':>8} {'/ideal':>7}"
-        f" {'peak model calls':>16} {'worker CPU':>10} {'holds':>6} {'load 1/5m':>10}"
+        f" {'peak model calls':>16} {'worker CPU':>10} {'fakes CPU':>9} {'holds':>6}"
+        f" {'load 1/5m':>10}"
     )
     print(header)
     print("-" * len(header))
     held = 0
     for slots, row in [(DEFAULT_CAP, r) for r in capped] + [(raised, r) for r in wide]:
         ok = row.answered == row.tasks and row.seconds <= limit
-        if ok and slots == raised:
+        if ok:
             held = max(held, row.tasks)
         print(
             f"{slots:>6} {row.tasks:>6} {row.answered:>8} {row.seconds:>8.2f}"
             f" {row.seconds / ideal.seconds:>6.2f}x {row.peak_in_flight:>16}"
-            f" {row.worker_cpu_s:>9.2f}s"
+            f" {row.worker_cpu_s:>9.2f}s {row.fakes_cpu_s:>8.2f}s"
             f" {'yes' if ok else 'no':>6} {row.load:>10}"
         )
     print()
     print(
-        f"largest burst one worker finished within 1.1x the ideal: {held} tasks"
-        f" (THREADWORK_WORKERS={raised}); at the default cap of {DEFAULT_CAP} slots it runs"
-        f" {DEFAULT_CAP} at once"
+        f"largest burst one worker finished within 1.1x the ideal: {held} tasks;"
+        f" at the default cap (THREADWORK_WORKERS={DEFAULT_CAP}) it runs {DEFAULT_CAP} at once,"
+        f" raised to {raised} it is bound by the worker's CPU per task (worker CPU column)"
     )
 
 

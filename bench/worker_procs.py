@@ -91,6 +91,7 @@ class Deployment:
         await asyncio.gather(*(send(i) for i in range(count)))
         # Each 200 means the job is on the queue (the listener answers once it is queued).
         cpu_before = [cpu_s(w.process.pid) for w in workers if w.process]
+        here_before = cpu_s(os.getpid())
         started = time.monotonic()
         for worker in workers:
             assert worker.process is not None
@@ -102,6 +103,7 @@ class Deployment:
             await asyncio.sleep(0.05)
         elapsed = time.monotonic() - started
         cpu_after = [cpu_s(w.process.pid) for w in workers if w.process]
+        here = cpu_s(os.getpid()) - here_before
         return Burst(
             tasks=count,
             answered=done,
@@ -109,6 +111,7 @@ class Deployment:
             peak_in_flight=peak,
             model_calls=len(self.model.requests) - requests_before,
             worker_cpu_s=sum(cpu_after) - sum(cpu_before),
+            fakes_cpu_s=here,
             load=load(),
         )
 
@@ -121,6 +124,8 @@ class Burst:
     peak_in_flight: int
     model_calls: int
     worker_cpu_s: float
+    fakes_cpu_s: float
+    """CPU of the benchmark's own process (the fake Slack and model APIs, the client)."""
     load: str
 
 
