@@ -150,8 +150,13 @@ async def run(events: int) -> Result:
     return result
 
 
-async def run_split(events: int) -> Result:
-    """A listener process and a worker process; the fakes and the client here."""
+async def run_split(events: int, *, redis_connections: int | None = None) -> Result:
+    """A listener process and a worker process; the fakes and the client here.
+
+    `redis_connections` sets the listener's pool (default: what `serve --no-workers` picks)."""
+    env = {"THREADWORK_LOG_LEVEL": "ERROR"}  # as the one-process run logs
+    if redis_connections is not None:
+        env["THREADWORK_REDIS_CONNECTIONS"] = str(redis_connections)
     with (
         fresh_services() as (database_url, prefix),
         FakeSlack(update_interval_s=0.05) as slack,
@@ -163,7 +168,7 @@ async def run_split(events: int) -> Result:
             model=model,
             port=free_port(),
             workers=False,
-            extra_env={"THREADWORK_LOG_LEVEL": "ERROR"},  # as the one-process run logs
+            extra_env=env,
         )
         await listener.start()
         # Workers run elsewhere in production; here they share the two cores, so the one
@@ -229,7 +234,7 @@ async def answered(slack: FakeSlack, count: int) -> int:
     return answers()
 
 
-def report(one: Result, split: Result) -> None:
+def report(one: Result, split: Result, wide: Result) -> None:
     def rows(r: Result) -> list[tuple[str, str]]:
         return [
             ("mentions fired at once", f"{r.events}"),
@@ -244,12 +249,12 @@ def report(one: Result, split: Result) -> None:
             ("time until the last answer", f"{r.answered_s:.1f} s"),
         ]
 
-    left, right = rows(one), rows(split)
+    left, right, last = rows(one), rows(split), rows(wide)
     width = max(len(name) for name, _ in left)
-    print(f"{'figure':<{width}}  {'one process':>14}  {'split':>14}")
-    print(f"{'-' * width}  {'-' * 14}  {'-' * 14}")
-    for (name, a), (_, b) in zip(left, right, strict=True):
-        print(f"{name:<{width}}  {a:>14}  {b:>14}")
+    print(f"{'figure':<{width}}  {'one process':>14}  {'split':>14}  {'split, 64 conns':>16}")
+    print(f"{'-' * width}  {'-' * 14}  {'-' * 14}  {'-' * 16}")
+    for (name, a), (_, b), (_, c) in zip(left, right, last, strict=True):
+        print(f"{name:<{width}}  {a:>14}  {b:>14}  {c:>16}")
     for message, count in one.errors.items():
         print(f"app logged {count}x: {message}")
     print()
@@ -257,6 +262,10 @@ def report(one: Result, split: Result) -> None:
         f"ack p99 for {one.events} concurrent mentions: {split.p99:.0f} ms with the listener in"
         f" its own process vs {one.p99:.0f} ms with everything in one"
         f" ({one.p99 / split.p99:.1f}x); p50 {split.p50:.0f} vs {one.p50:.0f} ms"
+    )
+    print(
+        f"listener's Redis pool: p99 {split.p99:.0f} ms with its own pool vs {wide.p99:.0f} ms"
+        f" with 64 connections ({wide.p99 / split.p99:.1f}x faster)"
     )
 
 
@@ -266,7 +275,8 @@ def main() -> None:
     args = parser.parse_args()
     one = asyncio.run(run(args.events))
     split = asyncio.run(run_split(args.events))
-    report(one, split)
+    wide = asyncio.run(run_split(args.events, redis_connections=64))
+    report(one, split, wide)
 
 
 if __name__ == "__main__":

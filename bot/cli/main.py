@@ -30,6 +30,10 @@ from orchestrator import StorageUnavailable
 from plugins import ConfigError
 
 EXIT_CONFIG = 2
+LISTENER_REDIS_CONNECTIONS = 16
+"""Redis connections of a listener alone (`serve --no-workers`) unless THREADWORK_REDIS_CONNECTIONS
+says otherwise. Each event holds one for a single round trip at a time; a bigger pool only lets
+more of a burst interleave, so every ack of the burst finishes late (`bench/ack_latency.py`)."""
 
 Logs = Literal["service", "quiet", "default"]
 """How a subcommand logs: `service` at THREADWORK_LOG_LEVEL with timestamps (long-running and
@@ -144,6 +148,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_CONFIG
     from bot.server import serve
 
+    if args.no_workers:
+        settings = listener_settings(settings)
     return _run(
         settings,
         lambda rt: serve(
@@ -156,6 +162,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         ),
         role="listener" if args.no_workers else "serve",
     )
+
+
+def listener_settings(settings: Settings) -> Settings:
+    """The settings of a listener alone: its own Redis pool size unless one was set."""
+    if "redis_max_connections" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"redis_max_connections": LISTENER_REDIS_CONNECTIONS})
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:

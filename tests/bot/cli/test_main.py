@@ -6,7 +6,10 @@ import os
 import subprocess
 import sys
 
-from bot.settings import Settings
+import pytest
+
+from bot.cli.main import LISTENER_REDIS_CONNECTIONS, listener_settings
+from bot.settings import Settings, load_settings
 from tests.stack import SubprocessStack
 
 
@@ -185,3 +188,15 @@ def test_doctor_says_what_the_sandbox_lacks(
     if os.geteuid() == 0:
         assert sandbox and "cannot reach" in sandbox[0], result.stdout
         assert "user.max_user_namespaces" in result.stdout
+
+
+def test_a_listener_alone_uses_its_own_redis_pool_unless_one_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("THREADWORK_REDIS_CONNECTIONS", raising=False)
+    assert load_settings().redis_max_connections == 64
+    listener = listener_settings(load_settings())
+    assert listener.redis_max_connections == LISTENER_REDIS_CONNECTIONS < 64
+
+    monkeypatch.setenv("THREADWORK_REDIS_CONNECTIONS", "40")
+    assert listener_settings(load_settings()).redis_max_connections == 40
