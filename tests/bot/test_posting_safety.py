@@ -11,7 +11,8 @@ HOSTILE = "Done <!channel> <!here> ping <@U0SOMEONE> and see <https://evil.examp
 async def test_model_text_with_slack_markup_is_posted_escaped(stack: Stack) -> None:
     stack.model.script("say something rude", [Reply(HOSTILE)])
     mention = await stack.mention("say something rude")
-    thread = await stack.slack.until_thread(CHANNEL, mention["ts"], "ping")
+    # The answer streams in: wait for its last words, not its first.
+    thread = await stack.slack.until_thread(CHANNEL, mention["ts"], "the docs&gt;")
     (answer,) = [m for m in thread if "ping" in m.all_text]
     shown = answer.all_text
     for markup in ("<!channel>", "<!here>", "<@U0SOMEONE>", "<https://evil.example|the docs>"):
