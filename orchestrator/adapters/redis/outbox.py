@@ -27,19 +27,22 @@ class RedisOutbox:
         self._keys = keys
         self._unlock = redis.register_script(_UNLOCK)
 
-    async def push(self, entry: str) -> None:
-        await self._redis.rpush(self._keys.outbox, entry)
+    async def push(self, *entries: str) -> None:
+        """Append entries at the tail, in order, in one round trip."""
+        if entries:
+            await self._redis.rpush(self._keys.outbox, *entries)
 
     async def length(self) -> int:
         return int(await self._redis.llen(self._keys.outbox))
 
-    async def head(self) -> str | None:
-        raw = await self._redis.lindex(self._keys.outbox, 0)
-        return raw.decode() if isinstance(raw, bytes) else raw
+    async def peek(self, count: int) -> list[str]:
+        """The `count` oldest entries, oldest first (left in place)."""
+        raws = await self._redis.lrange(self._keys.outbox, 0, count - 1)
+        return [raw.decode() if isinstance(raw, bytes) else raw for raw in raws]
 
-    async def pop(self) -> None:
-        """Remove the head (only the lock holder calls this, after writing it)."""
-        await self._redis.lpop(self._keys.outbox)
+    async def pop(self, count: int = 1) -> None:
+        """Remove `count` entries at the head (only the lock holder does, after writing them)."""
+        await self._redis.ltrim(self._keys.outbox, count, -1)
 
     async def set_aside(self, entry: str) -> None:
         """Move the head to the failed list: SQL refused it for good."""

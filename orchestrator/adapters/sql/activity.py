@@ -1,16 +1,20 @@
 """The activity log port's SQL implementation, and the database URL / migration plumbing.
 
-Writes are appends (events) or upserts (the task summary row); reads serve the CLI only.
+Writes are appends (events) or upserts (the task summary row), as Core `INSERT … ON CONFLICT`
+statements, many rows per statement and one transaction per `write`; reads serve the CLI only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, select, text
+from sqlalchemy.dialects.postgresql import insert as _pg_insert
+from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from orchestrator.adapters.sql.records import ActivityRow, TaskRow
@@ -53,59 +57,62 @@ async def upgrade(engine: AsyncEngine) -> None:
         await connection.run_sync(run)
 
 
+@dataclass(frozen=True, slots=True)
+class EventWrite:
+    """One activity row to append: the event, when it happened, and its outbox entry id."""
+
+    event: ActivityEvent
+    at: datetime
+    entry_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskWrite:
+    """One task row to create or update; `created_at` is kept if the row exists."""
+
+    record: TaskRecord
+    at: datetime
+    created_at: datetime | None = None
+
+
 class SqlActivityLog:
     def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._insert = _INSERTS.get(engine.dialect.name, _pg_insert)
+        self._per_statement = _MAX_PARAMETERS.get(engine.dialect.name, 30_000)
 
     async def upsert_task(self, record: TaskRecord, *, at: datetime | None = None) -> None:
         """Create or update the task's row; `at` is when the change happened (default now)."""
-        when = at or _now()
-        async with self._sessions.begin() as session:
-            row = await session.get(TaskRow, record.id)
-            if row is None:
-                row = TaskRow(
-                    id=record.id,
-                    team_id=record.thread.team_id,
-                    channel_id=record.thread.channel_id,
-                    thread_ts=record.thread.thread_ts,
-                    requester=record.requester,
-                    title=record.title[:200],
-                    created_at=when,
-                )
-                session.add(row)
-            row.status = record.status
-            usage = record.usage
-            row.input_tokens = usage.input_tokens
-            row.output_tokens = usage.output_tokens
-            row.cache_read_tokens = usage.cache_read_tokens
-            row.cache_write_tokens = usage.cache_write_tokens
-            row.cost_usd = usage.cost_usd
-            row.unpriced_calls = usage.unpriced_calls
-            row.updated_at = when
+        await self.write(tasks=[TaskWrite(record, at or _now())])
 
     async def record(
         self, event: ActivityEvent, *, at: datetime | None = None, entry_id: str | None = None
     ) -> None:
         """Append one event; `at` is when it happened (default now). A row with the same
         `entry_id` (an outbox entry written before) is not written again."""
-        async with self._sessions.begin() as session:
-            if entry_id is not None:
-                seen = await session.scalar(
-                    select(ActivityRow.id).where(ActivityRow.entry_id == entry_id)
+        await self.write(events=[EventWrite(event, at or _now(), entry_id)])
+
+    async def write(
+        self, *, events: Sequence[EventWrite] = (), tasks: Sequence[TaskWrite] = ()
+    ) -> None:
+        """Write task rows and events in one transaction, events in the order given.
+
+        Each task appears at most once (the caller keeps the last change of each); an event
+        whose `entry_id` is already stored is skipped.
+        """
+        async with self._engine.begin() as connection:
+            for chunk in _chunks([_task_values(t) for t in tasks], self._per_statement // 14):
+                insert = self._insert(_TASKS).values(chunk)
+                await connection.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=["id"],
+                        set_={name: insert.excluded[name] for name in _TASK_CHANGES},
+                    )
                 )
-                if seen is not None:
-                    return
-            session.add(
-                ActivityRow(
-                    task_id=event.task_id,
-                    kind=event.kind,
-                    agent_id=event.agent_id,
-                    correlation_id=event.correlation_id,
-                    data=event.payload(),
-                    at=at or _now(),
-                    entry_id=entry_id,
-                )
-            )
+            for chunk in _chunks([_event_values(e) for e in events], self._per_statement // 7):
+                insert = self._insert(_ACTIVITY).values(chunk)
+                await connection.execute(insert.on_conflict_do_nothing(index_elements=["entry_id"]))
 
     async def tasks_by_status(self) -> dict[str, int]:
         """How many recorded tasks are in each status (for metrics)."""
@@ -242,6 +249,64 @@ def _home_task(row: TaskRow) -> HomeTask:
         + row.output_tokens,
         cost_usd=row.cost_usd,
     )
+
+
+_TASKS = cast(Table, TaskRow.__table__)
+_ACTIVITY = cast(Table, ActivityRow.__table__)
+_INSERTS: dict[str, Callable[[Table], Any]] = {"postgresql": _pg_insert, "sqlite": _sqlite_insert}
+"""Each dialect's INSERT with `ON CONFLICT` (the two databases we ship drivers for)."""
+_MAX_PARAMETERS = {"postgresql": 30_000, "sqlite": 900}
+"""Bound parameters one statement may carry (SQLite's older builds stop at 999)."""
+_TASK_CHANGES = (
+    "status",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "unpriced_calls",
+    "updated_at",
+)
+"""What an update of an existing task row changes (where it is and who asked stay)."""
+
+
+def _task_values(write: TaskWrite) -> dict[str, Any]:
+    record, usage = write.record, write.record.usage
+    return {
+        "id": record.id,
+        "team_id": record.thread.team_id,
+        "channel_id": record.thread.channel_id,
+        "thread_ts": record.thread.thread_ts,
+        "requester": record.requester,
+        "title": record.title[:200],
+        "status": record.status,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "cost_usd": usage.cost_usd,
+        "unpriced_calls": usage.unpriced_calls,
+        "created_at": write.created_at or write.at,
+        "updated_at": write.at,
+    }
+
+
+def _event_values(write: EventWrite) -> dict[str, Any]:
+    event = write.event
+    return {
+        "task_id": event.task_id,
+        "kind": event.kind,
+        "agent_id": event.agent_id,
+        "correlation_id": event.correlation_id,
+        "data": event.payload(),
+        "at": write.at,
+        "entry_id": write.entry_id,
+    }
+
+
+def _chunks(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), max(1, size)):
+        yield rows[start : start + max(1, size)]
 
 
 def _now() -> datetime:
