@@ -1,8 +1,9 @@
 """SlackNotifier: the orchestrator's `Notifier` port, posting and editing thread replies.
 
 A turn's answer is streamed by `streaming.SlackAnswerStream` (`open_answer`). Rate-limit aware: a 429 is waited out for its Retry-After and retried by the client's retry
-handlers (`bot.slack.retries`, slack_sdk's own); edits of one message are coalesced so at most one `chat.update` per message goes out per interval, and the latest view
-always wins; every call first takes its turn in Slack's shared per-workspace budget (`budget`). Slack failures become `DeliveryFailed`; nothing Slack-shaped leaks upward.
+handlers (`bot.slack.retries`, slack_sdk's own); edits of one message are coalesced so at most one `chat.update` per message goes out per interval (the post
+counts as its first send, so a task shorter than the interval edits its progress reply once), and the latest view always wins; a status clear is skipped where
+this process's own reply has already cleared it (Slack does that on a reply); every call first takes its turn in Slack's shared per-workspace budget (`budget`). Slack failures become `DeliveryFailed`; nothing Slack-shaped leaks upward.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from bot.slack.streaming import SlackAnswerStream
 from orchestrator import Activity, DeliveryFailed, ThreadRef, View
 
 log = logging.getLogger(__name__)
+
+_REMEMBERED_STATUSES = 10_000
 
 
 @dataclass
@@ -83,8 +86,13 @@ class SlackNotifier:
                 unfurl_media=False,
             ),
         )
-        self._statuses.pop((thread.channel_id, thread.thread_ts), None)
-        return str(response["ts"])
+        ts = str(response["ts"])
+        if len(self._statuses) >= _REMEMBERED_STATUSES:
+            self._statuses.clear()  # forgetting only costs a call that may not have been needed
+        self._statuses[(thread.channel_id, thread.thread_ts)] = ""  # the reply cleared it
+        self._forget_idle()
+        self._edits[ts] = _Edit(thread=thread, view=view, last_sent=self._now())
+        return ts
 
     async def update(self, thread: ThreadRef, message_id: str, view: View) -> None:
         self._forget_idle()
@@ -112,8 +120,11 @@ class SlackNotifier:
     async def status(self, thread: ThreadRef, activity: Activity | None) -> None:
         text = "" if activity is None else messages.status_line(activity.kind, activity.subject)
         key = (thread.channel_id, thread.thread_ts)
-        # A clear is always sent: another process may have set what is showing.
-        if text and self._statuses.get(key) == text:
+        # A clear is sent unless this process's own reply cleared it since its last status:
+        # another process may have set what is showing.
+        if self._statuses.get(key) == text:
+            if not text:
+                del self._statuses[key]
             return
         if text and not await self.budget.now("assistant.threads.setStatus", thread):
             return  # a passing status under load; the next one (or the clear) will land
@@ -137,8 +148,12 @@ class SlackNotifier:
             with contextlib.suppress(DeliveryFailed):
                 await task
 
+    @staticmethod
+    def _now() -> float:
+        return asyncio.get_running_loop().time()
+
     def _forget_idle(self) -> None:
-        horizon = asyncio.get_running_loop().time() - max(self._interval, 1.0) * 60
+        horizon = self._now() - max(self._interval, 1.0) * 60
         for message_id, edit in list(self._edits.items()):
             if edit.last_sent < horizon and (edit.task is None or edit.task.done()):
                 del self._edits[message_id]

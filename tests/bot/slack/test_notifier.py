@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.notifier import SlackNotifier
 from bot.slack.retries import retry_handlers
-from orchestrator import Answer, CallLine, DeliveryFailed, Progress, ThreadRef
+from orchestrator import Activity, Answer, CallLine, DeliveryFailed, Progress, ThreadRef
 from tests.harness.fake_slack import FakeSlack
 
 CHANNEL = "C0GENERAL"
@@ -57,7 +57,7 @@ async def test_thirty_rapid_edits_are_coalesced_and_the_last_view_wins(
 ) -> None:
     ts = await notifier.post(THREAD, progress(0))
     await notifier.update(THREAD, ts, progress(1))
-    await slack.until_call("chat.update")  # the first edit goes out at once
+    await slack.until_call("chat.update")  # the first edit goes out an interval after the post
     for step in range(2, 31):
         await notifier.update(THREAD, ts, progress(step))
 
@@ -143,3 +143,41 @@ async def test_a_post_still_rate_limited_after_five_retries_is_delivery_failed(
     assert len(slack.calls_to("chat.postMessage")) == 6
     assert waits == [30.0] * 5, "a long Retry-After is capped"
     assert notifier.rate_limited == 5
+
+
+async def test_a_task_shorter_than_the_interval_edits_its_progress_reply_once(
+    slack: FakeSlack, notifier: SlackNotifier
+) -> None:
+    ts = await notifier.post(THREAD, progress(0))
+    for step in range(1, 5):
+        await notifier.update(THREAD, ts, progress(step))
+    await notifier.flush()
+
+    (edit,) = slack.calls_to("chat.update")
+    (posted,) = slack.calls_to("chat.postMessage")
+    assert edit.time - posted.time >= INTERVAL_S * 0.9, "the post counts as the first send"
+    shown = slack.message(CHANNEL, ts)
+    assert shown is not None and "4 steps" in shown.all_text
+
+
+async def test_the_status_clear_is_skipped_where_the_bot_replied_since_its_last_status(
+    slack: FakeSlack, notifier: SlackNotifier
+) -> None:
+    await notifier.status(THREAD, Activity("thinking"))
+    await notifier.post(THREAD, Answer(text="Here it is."))
+    await notifier.status(THREAD, None)
+
+    assert slack.statuses(CHANNEL, THREAD.thread_ts) == ["is thinking…"]
+    assert slack.status(CHANNEL, THREAD.thread_ts) is None, "the reply cleared it"
+
+
+async def test_a_status_is_cleared_where_the_bot_did_not_reply_since(
+    slack: FakeSlack, notifier: SlackNotifier
+) -> None:
+    await notifier.status(THREAD, Activity("thinking"))
+    await notifier.status(THREAD, Activity("thinking"))
+    await notifier.status(THREAD, None)
+    await notifier.status(THREAD, None)  # another process may have set one meanwhile
+
+    assert slack.statuses(CHANNEL, THREAD.thread_ts) == ["is thinking…", "", ""]
+    assert slack.status(CHANNEL, THREAD.thread_ts) is None
