@@ -378,6 +378,10 @@ class TaskSignals(Protocol):
         """Who asked to stop the task, if its flag is up."""
         ...
 
+    async def stops_requested(self, task_ids: Sequence[str]) -> dict[str, str]:
+        """Who asked to stop each of `task_ids` whose flag is up, read in one round trip."""
+        ...
+
     async def clear_stop(self, task_id: str) -> None: ...
 
     async def steer(self, task_id: str, message: UserMessage) -> None:

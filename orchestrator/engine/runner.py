@@ -32,7 +32,7 @@ from orchestrator.engine.answers import AnswerWriter
 from orchestrator.engine.model_calls import ModelCalls
 from orchestrator.engine.outcomes import cost_limit, reason, task_record
 from orchestrator.engine.reporter import ThreadReporter, note_calls
-from orchestrator.engine.stopping import StopFlag, watch
+from orchestrator.engine.stopping import StopFlag, StopWatch
 from orchestrator.errors import (
     BudgetExceeded,
     CostLimitReached,
@@ -86,7 +86,7 @@ class Runner:
         self._toolbox = toolbox
         self._limits = limits
         self._signals = signals
-        self._stop_poll_s = stop_poll_s
+        self._stop_watch = StopWatch(signals, stop_poll_s)
         self._calls = ModelCalls(
             model=model,
             activity=activity,
@@ -109,21 +109,14 @@ class Runner:
 
     async def _run_watched(self, task: Task) -> None:
         self._locks[task.id] = asyncio.Lock()
-        flag = self._stops[task.id] = StopFlag()
+        flag = self._stops[task.id] = self._stop_watch.watch(task.id)
         self._answers[task.id] = AnswerWriter(self._notifier, task)
-        finished = asyncio.Event()
-        watcher = asyncio.create_task(
-            watch(self._signals, task.id, flag, finished, self._stop_poll_s)
-        )
         try:
             await self._run(task)
         except TaskStopped as stopped:
             await self.stop(task, stopped.by)
         finally:
-            # The event ends the watcher even if a Redis call swallowed the cancellation.
-            finished.set()
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)
+            self._stop_watch.forget(task.id, flag)
             await self._end_answer(task)
             del self._answers[task.id]
             del self._stops[task.id]

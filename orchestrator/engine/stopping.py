@@ -1,8 +1,10 @@
-"""Stopping a run: the flag a Stop raises, the watcher polling for it, a call abandoned on it.
+"""Stopping a run: the flag a Stop raises, the watch polling for it, a call abandoned on it.
 
-Stop is asked for in any process (a button, Slack's native agent-session stop); the runner's
-watcher polls the task's stop signal and raises the flag, which ends an in-flight model call at
-once (its HTTP stream closed) and stops every agent loop at its next step.
+Stop is asked for in any process (a button, Slack's native agent-session stop); one watch per
+process polls the stop signals of every task the process runs, together (one round trip per
+interval however many tasks run, none while none runs), and raises the flag of each task that was
+stopped, which ends its in-flight model call at once (the HTTP stream closed) and stops every
+agent loop of it at its next step.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ T = TypeVar("T")
 
 
 class StopFlag:
-    """Set once, by the watcher, when someone pressed Stop; `by` says who."""
+    """Set once, by the watch, when someone pressed Stop; `by` says who."""
 
     def __init__(self) -> None:
         self.event = asyncio.Event()
@@ -33,21 +35,50 @@ class StopFlag:
         self.event.set()
 
 
-async def watch(
-    signals: TaskSignals, task_id: str, flag: StopFlag, finished: asyncio.Event, poll_s: float
-) -> None:
-    """Poll the task's stop signal (set by any process) until it is up or the run is over."""
-    while not finished.is_set():
+class StopWatch:
+    """The stop flags of the tasks this process runs, polled every `poll_s` in one call."""
+
+    def __init__(self, signals: TaskSignals, poll_s: float) -> None:
+        self._signals = signals
+        self._poll_s = poll_s
+        self._flags: dict[str, StopFlag] = {}
+        self._idle = asyncio.Event()
+        """Set when no task is watched: the polling loop ends at once rather than after a tick."""
+        self._loop: asyncio.Task[None] | None = None
+
+    def watch(self, task_id: str) -> StopFlag:
+        """A flag for `task_id`, raised once its stop signal is seen (the first poll comes
+        within `poll_s`)."""
+        flag = self._flags[task_id] = StopFlag()
+        self._idle.clear()
+        if self._loop is None or self._loop.done():
+            self._loop = asyncio.create_task(self._poll())
+        return flag
+
+    def forget(self, task_id: str, flag: StopFlag) -> None:
+        """The run holding `flag` is over: stop polling for it."""
+        if self._flags.get(task_id) is flag:
+            del self._flags[task_id]
+        if not self._flags:
+            self._idle.set()
+
+    async def _poll(self) -> None:
+        while self._flags:
+            await self._check()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), self._poll_s)
+
+    async def _check(self) -> None:
+        watched = dict(self._flags)
         try:
-            by = await signals.stop_requested(task_id)
-        except Exception:  # a Redis hiccup delays a stop by one poll, never ends the run
-            log.warning("could not read the stop flag of task %s", task_id, exc_info=True)
-            by = None
-        if by is not None:
-            flag.raise_(by)
+            stops = await self._signals.stops_requested(list(watched))
+        except Exception:  # a Redis hiccup delays a stop by one poll, never ends a run
+            log.warning("could not read the stop flags of %d tasks", len(watched), exc_info=True)
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(finished.wait(), poll_s)
+        for task_id, by in stops.items():
+            flag = watched[task_id]
+            flag.raise_(by)
+            self.forget(task_id, flag)  # raised once; the run ends on it
 
 
 async def unless_stopped(flag: StopFlag, work: Awaitable[T]) -> T:

@@ -24,6 +24,7 @@ from tests.approval_stack import (
 )
 from tests.harness.fake_anthropic import FakeAnthropic, Reply
 from tests.harness.fake_slack import FakeSlack
+from tests.harness.fixtures import SINGLE_AND_CLUSTER
 from tests.harness.slack_sender import block_action
 from tests.harness.slack_workspace import SlackMessage
 from tests.stack import CHANNEL, Stack
@@ -82,6 +83,27 @@ async def test_stop_mid_model_call_abandons_it_and_the_thread_stays_usable(stack
         assert not any("too late" in m.all_text for m in thread), "the abandoned answer never shows"
     finally:
         held.set()
+
+
+@SINGLE_AND_CLUSTER
+async def test_stopping_one_of_several_running_tasks_stops_it_alone(stack: Stack) -> None:
+    held = threading.Event()
+    for n in range(3):
+        stack.model.script(f"long job {n}", [Reply(f"answer {n}", hold=held)])
+    try:
+        threads = [(await stack.mention(f"long job {n}"))["ts"] for n in range(3)]
+        progresses = [await progress_with_stop(stack, ts) for ts in threads]
+        await stack.model.until_in_flight(3)
+
+        await press_stop(stack, progresses[1], threads[1], "U0ALICE")
+        await stack.slack.until_thread(CHANNEL, threads[1], "Stopped by <@U0ALICE>", timeout=3)
+    finally:
+        held.set()
+    for n in (0, 2):
+        await stack.slack.until_thread(CHANNEL, threads[n], f"answer {n}")
+        await stack.slack.until_thread(CHANNEL, threads[n], "Done")
+        assert not any("Stopped by" in m.all_text for m in stack.slack.thread(CHANNEL, threads[n]))
+    assert not any("answer 1" in m.all_text for m in stack.slack.thread(CHANNEL, threads[1]))
 
 
 async def test_a_strangers_stop_is_refused_privately_and_the_task_finishes(stack: Stack) -> None:

@@ -10,6 +10,7 @@ process loses nothing: the job does the same work later, and applying it twice i
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
@@ -48,6 +49,21 @@ class RedisTaskSignals:
         if value is None:
             return None
         return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def stops_requested(self, task_ids: Sequence[str]) -> dict[str, str]:
+        # A pipeline, not MGET: on a cluster the tasks' keys live in different slots, and the
+        # cluster pipeline sends each shard its own keys at once.
+        if not task_ids:
+            return {}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for task_id in task_ids:
+                pipe.get(self._keys.stop(task_id))
+            values = await pipe.execute()
+        return {
+            task_id: value.decode() if isinstance(value, bytes) else str(value)
+            for task_id, value in zip(task_ids, values, strict=True)
+            if value is not None
+        }
 
     async def clear_stop(self, task_id: str) -> None:
         await self._redis.delete(self._keys.stop(task_id))

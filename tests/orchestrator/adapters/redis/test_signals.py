@@ -1,12 +1,15 @@
-"""Question signals in real Redis: first press or expiry wins, the deadline index."""
+"""Task signals in real Redis: first press or expiry wins, the deadline index, stop flags read
+together."""
 
 from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from orchestrator.adapters.redis.client import connect
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.adapters.redis.signals import RedisTaskSignals
 from orchestrator.domain.question import Answered, Expired
+from tests.harness.fixtures import SINGLE_AND_CLUSTER
 
 
 async def test_the_first_of_a_press_and_the_expiry_wins(redis: Redis, keys: Keys) -> None:
@@ -30,3 +33,21 @@ async def test_due_questions_are_claimed_once_per_hold_and_dropped(
     assert await signals.claim_due_questions(210.0, hold_s=30) == [], "held for 30 s"
     await signals.drop_question("task_1", "toolu_soon")
     assert await signals.claim_due_questions(950.0, hold_s=30) == [("task_2", "toolu_later")]
+
+
+@SINGLE_AND_CLUSTER
+async def test_the_stops_of_many_tasks_are_read_together(redis_url: str, keys: Keys) -> None:
+    # On a cluster the tasks' stop keys hash to different slots, on different shards.
+    redis = connect(redis_url, max_connections=8, wait_s=1.0)
+    try:
+        signals = RedisTaskSignals(redis, keys=keys)
+        tasks = [f"task_{n}" for n in range(20)]
+        await signals.request_stop("task_3", "U0ALICE")
+        await signals.request_stop("task_17", "U0BOB")
+        assert await signals.stops_requested(tasks) == {"task_3": "U0ALICE", "task_17": "U0BOB"}
+        await signals.clear_stop("task_3")
+        assert await signals.stops_requested(tasks) == {"task_17": "U0BOB"}
+        assert await signals.stops_requested([]) == {}
+        await signals.clear_stop("task_17")
+    finally:
+        await redis.aclose()
