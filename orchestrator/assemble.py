@@ -24,6 +24,7 @@ from orchestrator.adapters.outbox import OutboxedActivityLog
 from orchestrator.adapters.redis.checkpoints import RedisCheckpointStore
 from orchestrator.adapters.redis.client import connect
 from orchestrator.adapters.redis.elicitations import RedisElicitations
+from orchestrator.adapters.redis.home_visits import RedisHomeVisits
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.adapters.redis.lease import RedisLeases
 from orchestrator.adapters.redis.outbox import RedisOutbox
@@ -55,6 +56,7 @@ from orchestrator.ports import (
     CheckpointStore,
     Directory,
     HomeTab,
+    HomeVisits,
     NoTelemetry,
     Notifier,
     Telemetry,
@@ -312,6 +314,7 @@ def assemble(
         recorder=recorder,
         checkpoints=checkpoints,
         directory=directory,
+        visits=RedisHomeVisits(redis, keys=keys),
     )
     approvals = Approvals(
         store=watched,
@@ -466,6 +469,7 @@ def _home_refresh(
     recorder: ActivityLog,
     checkpoints: CheckpointStore,
     directory: Directory,
+    visits: HomeVisits,
 ) -> tuple[Homes | None, CheckpointStore, ActivityLog]:
     """With an App Home to publish: its publisher, and the checkpoint store and activity log the
     engine writes through so that every change refreshes the Homes it shows in."""
@@ -477,6 +481,7 @@ def _home_refresh(
         directory=directory,
         accounts=SqlAccountList(engine),
         tab=home_tab,
+        visits=visits,
     )
     return homes, RefreshingCheckpoints(checkpoints, homes), RefreshingLog(recorder, homes)
 

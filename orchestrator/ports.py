@@ -439,6 +439,14 @@ class AccountList(Protocol):
     async def accounts_of(self, team_id: str, user_id: str) -> list[HomeAccount]: ...
 
 
+class HomeVisits(Protocol):
+    """Who has ever opened their App Home (any process): task changes refresh only their Homes."""
+
+    async def mark(self, team_id: str, user_id: str) -> None: ...
+
+    async def seen(self, team_id: str, user_id: str) -> bool: ...
+
+
 class HomeTab(Protocol):
     """A person's App Home (Slack `views.publish`). Raises `DeliveryFailed` when refused."""
 

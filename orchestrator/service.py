@@ -154,7 +154,7 @@ class Orchestrator:
         if self._homes is None:
             return
         try:
-            await self._homes.show(team_id, user_id)
+            await self._homes.opened(team_id, user_id)
         except DeliveryFailed:
             log.warning("could not publish the Home of %s", user_id)
 

@@ -5,12 +5,16 @@ those changes.
 Changes are noticed at the two places they happen: a task's record (`RefreshingLog`) and a
 checkpoint's save (`RefreshingCheckpoints`). Refreshes run in the background, coalesced per
 person, and never fail the work that caused them: a Home that could not be published is simply
-published again at the next change or the next time the person opens it.
+published again at the next change or the next time the person opens it. A task's record changes
+several times a turn, so those refreshes wait a short window (trailing: the changes within it make
+one publish) and are made only for people who have opened their Home at least once (`HomeVisits`);
+anyone else's Home is built when they first open it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -23,6 +27,7 @@ from orchestrator.ports import (
     CheckpointStore,
     Directory,
     HomeTab,
+    HomeVisits,
     TaskHistory,
     TaskRecord,
 )
@@ -32,6 +37,9 @@ log = logging.getLogger(__name__)
 RECENT_TASKS = 10
 MAX_APPROVALS = 15
 _SCAN_PENDING = 500
+REFRESH_WINDOW_S = 2.0
+"""How long a task-record refresh waits for more changes of the same person's Home."""
+_REMEMBERED_VISITORS = 10_000
 
 
 class Homes:
@@ -43,14 +51,21 @@ class Homes:
         directory: Directory,
         accounts: AccountList,
         tab: HomeTab,
+        visits: HomeVisits | None = None,
+        window_s: float = REFRESH_WINDOW_S,
     ) -> None:
         self._tasks = tasks
         self._checkpoints = checkpoints
         self._directory = directory
         self._accounts = accounts
         self._tab = tab
+        self._visits = visits
+        self._window_s = window_s
+        self._visitors: set[tuple[str, str]] = set()
+        """People known (in this process) to have opened their Home: once seen, always seen."""
         self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._again: set[tuple[str, str]] = set()
+        self._hurry = asyncio.Event()
 
     async def build(self, team_id: str, user_id: str) -> Home:
         """The person's Home now: only what is theirs, or theirs to decide."""
@@ -63,18 +78,29 @@ class Homes:
         )
 
     async def show(self, team_id: str, user_id: str) -> None:
-        """Publish the person's Home (they opened it, or something on it changed)."""
+        """Publish the person's Home (something on it changed)."""
         await self._tab.publish(team_id, await self.build(team_id, user_id))
+
+    async def opened(self, team_id: str, user_id: str) -> None:
+        """The person opened their Home: remember it (task changes now refresh it), publish it."""
+        await self._remember_visit(team_id, user_id)
+        await self.show(team_id, user_id)
 
     def refresh(self, team_id: str, users: Iterable[str]) -> None:
         """Publish these people's Homes again soon, in the background (coalesced per person)."""
         for user_id in users:
-            key = (team_id, user_id)
-            running = self._running.get(key)
-            if running is not None and not running.done():
-                self._again.add(key)
-                continue
-            self._running[key] = asyncio.create_task(self._refresh(key))
+            self._schedule((team_id, user_id), delay_s=0.0, visitors_only=False)
+
+    def refresh_visitor(self, team_id: str, user_id: str) -> None:
+        """Publish the person's Home after the refresh window if they ever opened it."""
+        self._schedule((team_id, user_id), delay_s=self._window_s, visitors_only=True)
+
+    def _schedule(self, key: tuple[str, str], *, delay_s: float, visitors_only: bool) -> None:
+        running = self._running.get(key)
+        if running is not None and not running.done():
+            self._again.add(key)
+            return
+        self._running[key] = asyncio.create_task(self._refresh(key, delay_s, visitors_only))
 
     def refresh_deciders(self, cp: Checkpoint) -> None:
         """Refresh the Home of everyone who may decide `cp` (user groups are expanded first)."""
@@ -83,21 +109,53 @@ class Homes:
             self._running[key] = asyncio.create_task(self._refresh_deciders(cp))
 
     async def flush(self) -> None:
-        """Wait for the refreshes under way (at shutdown)."""
+        """Publish the refreshes under way now, without their window, and wait (at shutdown)."""
+        self._hurry.set()
         while pending := [t for t in self._running.values() if not t.done()]:
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _refresh(self, key: tuple[str, str]) -> None:
+    async def _refresh(self, key: tuple[str, str], delay_s: float, visitors_only: bool) -> None:
         team_id, user_id = key
         while True:
+            if delay_s > 0 and not self._hurry.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), delay_s)
             self._again.discard(key)
             try:
-                await self.show(team_id, user_id)
+                if not visitors_only or await self._visited(team_id, user_id):
+                    await self.show(team_id, user_id)
             except Exception:  # never fails the work that changed the Home
                 log.warning("could not refresh the Home of %s", user_id, exc_info=True)
             if key not in self._again:
                 self._running.pop(key, None)
                 return
+
+    async def _remember_visit(self, team_id: str, user_id: str) -> None:
+        if self._visits is None or (team_id, user_id) in self._visitors:
+            return
+        try:
+            await self._visits.mark(team_id, user_id)
+        except Exception:  # their Home is still published now; later changes may skip it
+            log.warning("could not record that %s opened their Home", user_id, exc_info=True)
+            return
+        self._note_visitor(team_id, user_id)
+
+    async def _visited(self, team_id: str, user_id: str) -> bool:
+        if self._visits is None or (team_id, user_id) in self._visitors:
+            return True
+        try:
+            seen = await self._visits.seen(team_id, user_id)
+        except Exception:  # an extra publish is better than a stale Home
+            log.warning("could not read whether %s opened their Home", user_id, exc_info=True)
+            return True
+        if seen:
+            self._note_visitor(team_id, user_id)
+        return seen
+
+    def _note_visitor(self, team_id: str, user_id: str) -> None:
+        if len(self._visitors) >= _REMEMBERED_VISITORS:
+            self._visitors.clear()
+        self._visitors.add((team_id, user_id))
 
     async def _refresh_deciders(self, cp: Checkpoint) -> None:
         people = set(cp.approvers.users)
@@ -147,7 +205,7 @@ class RefreshingLog:
 
     async def upsert_task(self, record: TaskRecord) -> None:
         await self._log.upsert_task(record)
-        self._homes.refresh(record.thread.team_id, [record.requester])
+        self._homes.refresh_visitor(record.thread.team_id, record.requester)
 
     async def record(self, event: ActivityEvent) -> None:
         await self._log.record(event)

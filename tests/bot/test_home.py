@@ -138,3 +138,35 @@ async def test_my_home_lists_my_connected_accounts_only(settings: Settings, stac
     )
     view = json.dumps(call.args["view"])
     assert "docs/notion" not in view and "secret-a" not in view
+
+
+def fresh_user(name: str) -> str:
+    return f"U0{name}{uuid.uuid4().hex[:6].upper()}"  # nobody the session's Redis has seen
+
+
+async def test_my_tasks_changes_within_the_window_make_one_publish_of_my_home(
+    stack: Stack,
+) -> None:
+    me = fresh_user("FRAN")
+    await open_home(stack, me)
+    await stack.slack.until_call("views.publish", where=shows(me, "No tasks yet"))
+
+    await done(stack, "a quick errand", user=me)
+    await stack.slack.until_call("views.publish", where=shows(me, "a quick errand", "Done"))
+
+    about_it = [c for c in stack.slack.calls_to("views.publish") if shows(me, "a quick errand")(c)]
+    assert len(about_it) == 1, "started and finished within the window: one publish"
+
+
+async def test_a_home_never_opened_is_not_published_when_its_tasks_change(stack: Stack) -> None:
+    never, visitor = fresh_user("GUS"), fresh_user("HAL")
+    await open_home(stack, visitor)
+    await stack.slack.until_call("views.publish", where=shows(visitor, "No tasks yet"))
+
+    await done(stack, "gus's errand", user=never)
+    await done(stack, "hal's errand", user=visitor)
+    await stack.slack.until_call("views.publish", where=shows(visitor, "hal's errand", "Done"))
+
+    assert not [c for c in stack.slack.calls_to("views.publish") if shows(never)(c)]
+    await open_home(stack, never)
+    await stack.slack.until_call("views.publish", where=shows(never, "gus's errand", "Done"))

@@ -32,6 +32,8 @@
     {p}:signin-ended:{<task_id>}:<call_id> str  why that call's sign-in came back unconnected
                                                 (the OAuth `error`, or `exchange_failed`); TTL 1 d
     {p}:signins:due                       zset  '<task id> <call id>' -> expiry of its sign-in request
+    {p}:home-visitors:<team>              set   user ids who have opened their App Home (kept current
+                                                only for them); no TTL
     {p}:refresh:<team>:<user>:<connector> str   token of the process refreshing that account's OAuth
                                                 tokens (redis-py `Lock`; user '' = shared); PX 30 s
 
@@ -40,7 +42,7 @@ Redis Cluster: the keys of one Lua script or one MULTI must hash to one slot.
   sign-ins) carry the hash tag `{<task_id>}`: they live on one shard, and each task's scripts run there. A click names
   only the checkpoint; its id carries the task id, so the key is found from the id alone.
 - Every other script and transaction touches one key (thread index, event dedupe, rate budgets,
-  spend, sign-in requests and the deadline sets), so those keys need no tag and spread over the
+  spend, sign-in requests, Home visitors and the deadline sets), so those keys need no tag and spread over the
   shards by their whole name: one busy channel's rate budget or dedupe keys do not pin a shard.
 - The failed-rows list is tagged with the outbox's own name (`{{p}:outbox}`, the whole name of
   the untagged outbox key), so moving a row from one to the other is one transaction.
@@ -108,6 +110,9 @@ class Keys:
 
     def sign_in(self, state: str) -> str:
         return f"{self.prefix}:signin:{state}"
+
+    def home_visitors(self, team_id: str) -> str:
+        return f"{self.prefix}:home-visitors:{team_id}"
 
     def refresh_lock(self, team_id: str, user_id: str, connector: str) -> str:
         return f"{self.prefix}:refresh:{team_id}:{user_id}:{connector}"
