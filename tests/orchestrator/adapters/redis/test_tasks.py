@@ -54,6 +54,21 @@ async def test_save_expires_the_task_after_its_ttl(
     assert 0 < await redis.ttl(keys.task("task_1")) <= 600
 
 
+async def test_the_thread_index_lives_at_least_as_long_as_its_task(
+    redis: Redis, keys: Keys, store: RedisTaskStore
+) -> None:
+    await store.claim_thread(THREAD, "task_1")
+    task = new_task()
+    await store.save(task)
+    await store.save(task)
+    assert await redis.ttl(keys.thread(THREAD)) >= await redis.ttl(keys.task("task_1")) > 0
+
+    await redis.expire(keys.thread(THREAD), 10)  # as if saved by another process long ago
+    elsewhere = RedisTaskStore(redis, keys=keys, ttl_s=600)
+    await elsewhere.save(task)
+    assert await redis.ttl(keys.thread(THREAD)) >= await redis.ttl(keys.task("task_1")) > 0
+
+
 async def test_a_stale_copy_cannot_overwrite_newer_state(store: RedisTaskStore) -> None:
     await store.save(new_task())
     mine = await store.load("task_1")
