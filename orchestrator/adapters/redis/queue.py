@@ -148,8 +148,10 @@ class RedisJobQueue:
 
     async def ack(self, delivery_id: str) -> None:
         stream, entry = self._locate(delivery_id)
-        await self._redis.xack(stream, self._keys.group, entry)
-        await self._redis.xdel(stream, entry)
+        async with self._redis.pipeline(transaction=True) as pipe:  # one key: one round trip
+            pipe.xack(stream, self._keys.group, entry)
+            pipe.xdel(stream, entry)
+            await pipe.execute()
 
     def _locate(self, delivery_id: str) -> tuple[str, str]:
         shard, _, entry = delivery_id.rpartition("/")
