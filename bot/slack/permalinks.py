@@ -1,8 +1,10 @@
-"""Slack message links read back into (channel, thread ts): what people paste to name a thread.
+"""Slack message links, made from a workspace's URL and read back into (channel, thread ts).
 
 A permalink is `https://<workspace>.slack.com/archives/<channel>/p<ts without its dot>`; a link to
-a reply also carries `?thread_ts=<parent ts>`, which names the thread. `C0123:1700000000.000100`
-(or with a slash) names it directly.
+a reply also carries `?thread_ts=<parent ts>&cid=<channel>`, which names the thread. That is the
+form `chat.getPermalink` answers with, so a link is made here from the workspace's URL (as
+`auth.test` gives it) without a call per message. `C0123:1700000000.000100` (or with a slash)
+names a thread directly.
 """
 
 from __future__ import annotations
@@ -14,6 +16,14 @@ _CHANNEL = r"[CDGZ][A-Z0-9]{2,}"
 _TS = re.compile(r"^\d{9,11}\.\d{6}$")
 _PATH = re.compile(rf"^/archives/({_CHANNEL})/p(\d{{9,11}})(\d{{6}})/?$")
 _PAIR = re.compile(rf"^({_CHANNEL})[:/ ](\d{{9,11}}\.\d{{6}})$")
+
+
+def permalink(workspace_url: str, channel: str, ts: str, *, thread_ts: str | None = None) -> str:
+    """The link to message `ts` in `channel` (a reply when `thread_ts` is another message)."""
+    link = f"{workspace_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+    if thread_ts and thread_ts != ts:
+        link += f"?thread_ts={thread_ts}&cid={channel}"
+    return link
 
 
 def thread_of(text: str, *, channel: str | None = None) -> tuple[str, str] | None:

@@ -57,6 +57,7 @@ async def test_my_home_lists_my_recent_task_and_never_anyone_elses(stack: Stack)
     )
     published = [c for c in stack.slack.calls_to("views.publish") if c.args["user_id"] == "U0ALICE"]
     assert all("bob's reorg plan" not in json.dumps(c.args["view"]) for c in published)
+    assert not stack.slack.calls_to("chat.getPermalink"), "links made from the workspace URL"
 
     newcomer = (
         f"U0NEW{uuid.uuid4().hex[:6].upper()}"  # the session's database has no task of theirs
@@ -170,3 +171,14 @@ async def test_a_home_never_opened_is_not_published_when_its_tasks_change(stack:
     assert not [c for c in stack.slack.calls_to("views.publish") if shows(never)(c)]
     await open_home(stack, never)
     await stack.slack.until_call("views.publish", where=shows(never, "gus's errand", "Done"))
+
+
+async def test_without_a_workspace_url_my_home_links_come_from_slack(stack: Stack) -> None:
+    me = fresh_user("IDA")
+    stack.slack.auth = {k: v for k, v in stack.slack.auth.items() if k != "url"}
+    mention = await done(stack, "an errand linked the long way", user=me)
+
+    await open_home(stack, me)
+    link = f"/archives/{CHANNEL}/p{mention['ts'].replace('.', '')}"
+    await stack.slack.until_call("views.publish", where=shows(me, "the long way", link))
+    assert stack.slack.calls_to("chat.getPermalink")

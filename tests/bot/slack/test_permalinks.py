@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.permalinks import thread_of
+from bot.slack.permalinks import permalink, thread_of
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,18 @@ def test_a_bare_ts_needs_the_channel() -> None:
 )
 def test_anything_else_is_not_a_thread(text: str) -> None:
     assert thread_of(text) is None
+
+
+def test_a_made_link_has_slacks_permalink_form_and_names_its_thread() -> None:
+    root = permalink("https://acme.slack.com/", "C0GENERAL", "1700000000.123456")
+    assert root == "https://acme.slack.com/archives/C0GENERAL/p1700000000123456"
+    assert thread_of(root) == ("C0GENERAL", "1700000000.123456")
+
+    reply = permalink(
+        "https://acme.slack.com/", "C0GENERAL", "1700000099.000001", thread_ts="1700000000.123456"
+    )
+    assert reply == (
+        "https://acme.slack.com/archives/C0GENERAL/p1700000099000001"
+        "?thread_ts=1700000000.123456&cid=C0GENERAL"
+    )
+    assert thread_of(reply) == ("C0GENERAL", "1700000000.123456")
