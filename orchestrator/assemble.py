@@ -25,6 +25,7 @@ from orchestrator.adapters.redis.checkpoints import RedisCheckpointStore
 from orchestrator.adapters.redis.client import connect
 from orchestrator.adapters.redis.elicitations import RedisElicitations
 from orchestrator.adapters.redis.home_visits import RedisHomeVisits
+from orchestrator.adapters.redis.intake import RedisIntake
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.adapters.redis.lease import RedisLeases
 from orchestrator.adapters.redis.outbox import RedisOutbox
@@ -287,7 +288,11 @@ def assemble(
     redis = connect(
         options.redis_url, max_connections=options.redis_max_connections, wait_s=REDIS_WAIT_S
     )
-    keys = Keys(options.redis_prefix, job_shards=job_shards(options, redis))
+    keys = Keys(
+        options.redis_prefix,
+        job_shards=job_shards(options, redis),
+        cluster=isinstance(redis, RedisCluster),
+    )
     # Elicitation is advertised; a request no tool call of ours claims is declined.
     pool = ConnectorPool(
         specs,
@@ -421,6 +426,7 @@ def assemble(
             pane=pane,
             reports=Reports(activity),
             signins=signins,
+            intake=RedisIntake(redis, keys=keys, ttl_s=options.task_ttl_s),
         ),
         runner=runner,
         queue=queue,

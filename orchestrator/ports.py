@@ -1,6 +1,6 @@
 """Ports: every Protocol behind which an I/O dependency of the orchestrator sits, and nothing else.
 
-Implementations: `adapters.redis` (`RedisTaskStore`, `RedisCheckpointStore`, `RedisJobQueue`,
+Implementations: `adapters.redis` (`RedisTaskStore`, `RedisIntake`, `RedisCheckpointStore`, `RedisJobQueue`,
 `RedisLeases`), `adapters.anthropic.AnthropicModel`, `adapters.sql.activity.SqlActivityLog`,
 `tools.toolbox.PluginToolbox` (over a `connectors.ConnectorPool` as its `ToolProvider`),
 `connectors.sandbox` (`BubblewrapSandbox` as the `Sandbox`, `Workspaces`); the `Notifier`,
@@ -364,6 +364,31 @@ class TaskStore(Protocol):
 
     async def forget_delivery(self, event_id: str) -> None:
         """Forget that an event id was seen, so its next delivery counts as the first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """What taking in one Slack message event found."""
+
+    repeat: bool = False
+    """Slack delivered this event before: nothing else was done."""
+    task_id: str | None = None
+    """The thread's task; None for a reply in a thread no task owns (ignored)."""
+    queued: bool = False
+    """A mention opened this task and its first job is queued: nothing is left to do."""
+
+
+class EventIntake(Protocol):
+    """Takes in a message event in one step (one Redis round trip)."""
+
+    async def admit(self, event_id: str, message: UserMessage) -> Admission:
+        """Mark `event_id` seen (a repeat does nothing more); find the thread's task; a mention
+        in a thread without one opens its task and queues the message's job, all at once."""
+        ...
+
+    async def forget(self, event_id: str, thread: ThreadRef) -> None:
+        """Forget that the event was seen, so its next delivery counts as the first."""
         ...
 
 

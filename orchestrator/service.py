@@ -35,6 +35,7 @@ from orchestrator.errors import DeliveryFailed, StorageUnavailable
 from orchestrator.ports import (
     ActivityLog,
     AssistantPane,
+    EventIntake,
     JobQueue,
     Notifier,
     TaskSignals,
@@ -68,9 +69,11 @@ class Orchestrator:
         catalog: Catalog | None = None,
         pane: AssistantPane | None = None,
         reports: Reports | None = None,
+        intake: EventIntake,
         signins: SignIns | None = None,
     ) -> None:
         self._signins = signins
+        self._intake = intake
         self._store = store
         self._queue = queue
         self._approvals = approvals
@@ -116,6 +119,26 @@ class Orchestrator:
             await self._signals.steer(task_id, message)
         await self._queue.enqueue(Job(kind="message", task_id=task_id, message=message))
         return Accepted(task_id=task_id, new_task=created)
+
+    async def accept(self, event_id: str, message: UserMessage) -> Accepted | None:
+        """`submit` for a message Slack delivered as event `event_id`, deduplicated: None for a
+        redelivery or an ignored reply. A mention opening a task costs one Redis round trip.
+
+        Raises `StorageUnavailable` when the message could not be queued; its redelivery then
+        counts as new.
+        """
+        admission = await self._intake.admit(event_id, message)
+        task_id = admission.task_id
+        if task_id is None or admission.queued:
+            return None if task_id is None else Accepted(task_id=task_id, new_task=True)
+        try:
+            await self._signals.steer(task_id, message)
+            await self._queue.enqueue(Job(kind="message", task_id=task_id, message=message))
+        except StorageUnavailable:
+            with contextlib.suppress(StorageUnavailable):
+                await self._intake.forget(event_id, message.thread)
+            raise
+        return Accepted(task_id=task_id, new_task=False)
 
     async def decide(self, click: Click) -> ClickOutcome:
         """Apply a checkpoint decision; a refused click is explained to the clicker privately."""

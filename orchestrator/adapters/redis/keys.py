@@ -2,8 +2,10 @@
 
     {p}:task:{<task_id>}                  hash  task JSON (`data`) + `version`; TTL = task TTL
     {p}:lease:{<task_id>}                 str   token of the worker running the task; PX = lease
-    {p}:thread:<team>:<channel>:<ts>      str   thread -> task id; TTL = task TTL
-    {p}:evt:<event_id>                    str   Slack event already accepted; TTL 1 h
+    {p}:thread:<team>:<channel>:<ts>      str   thread -> task id; TTL = task TTL (on a cluster:
+                                                `{p}:thread:{<its job stream>}:<team>:...`)
+    {p}:evt:<event_id>                    str   Slack event already accepted; TTL 1 h (a message
+                                                event on a cluster: `{p}:evt:{<job stream>}:<id>`)
     {p}:checkpoint:{<task_id>}:cp_<hash>  hash  checkpoint JSON (`data`) + `version`; TTL = task TTL
                                                 (id `cp_<hash>_<task_id>`; an id without the task,
                                                 made by earlier versions: `{p}:checkpoint:{<id>}`)
@@ -41,9 +43,14 @@ Redis Cluster: the keys of one Lua script or one MULTI must hash to one slot.
 - A task's keys (task, checkpoints, lease, stop, inbox, answers, connector requests, ended
   sign-ins) carry the hash tag `{<task_id>}`: they live on one shard, and each task's scripts run there. A click names
   only the checkpoint; its id carries the task id, so the key is found from the id alone.
-- Every other script and transaction touches one key (thread index, event dedupe, rate budgets,
-  spend, sign-in requests, Home visitors and the deadline sets), so those keys need no tag and spread over the
-  shards by their whole name: one busy channel's rate budget or dedupe keys do not pin a shard.
+- A Slack message is taken in by one script (event dedupe, thread index, and for a new task its
+  first job): on a cluster the thread's index key and the event's dedupe key carry the hash tag of
+  the thread's job stream (`{<stream name>}`: the slot of the untagged stream name itself), a new
+  task's id is picked on that stream's shard, and thread keys spread as the job streams do. Other
+  events' dedupe keys stay untagged.
+- Every other script and transaction touches one key (rate budgets, spend, sign-in requests,
+  Home visitors and the deadline sets), so those keys need no tag and spread over the shards by their whole name:
+  one busy channel's rate budget does not pin a shard.
 - The failed-rows list is tagged with the outbox's own name (`{{p}:outbox}`, the whole name of
   the untagged outbox key), so moving a row from one to the other is one transaction.
 - The job stream is `job_shards` streams (a setting; 4 by default on a cluster, 1 on one Redis):
@@ -66,6 +73,8 @@ class Keys:
     prefix: str = "tw"
     job_shards: int = 1
     """How many job streams (see the module docstring)."""
+    cluster: bool = False
+    """Redis Cluster: thread and message-event keys carry their job stream's hash tag."""
 
     def task(self, task_id: str) -> str:
         return f"{self.prefix}:task:{{{task_id}}}"
@@ -74,10 +83,19 @@ class Keys:
         return f"{self.prefix}:lease:{{{task_id}}}"
 
     def thread(self, thread: ThreadRef) -> str:
-        return f"{self.prefix}:thread:{thread.team_id}:{thread.channel_id}:{thread.thread_ts}"
+        return f"{self.prefix}:thread:{self._tag(thread)}{_where(thread)}"
 
-    def event(self, event_id: str) -> str:
-        return f"{self.prefix}:evt:{event_id}"
+    def event(self, event_id: str, thread: ThreadRef | None = None) -> str:
+        """The dedupe key of an event; a message's (`thread` given) lives beside its thread's."""
+        tag = self._tag(thread) if thread is not None else ""
+        return f"{self.prefix}:evt:{tag}{event_id}"
+
+    def thread_shard(self, thread: ThreadRef) -> int:
+        """The job stream a thread's new task is opened on (CRC-32, the same in every process)."""
+        return zlib.crc32(_where(thread).encode()) % self.job_shards
+
+    def _tag(self, thread: ThreadRef) -> str:
+        return f"{{{self.job_stream(self.thread_shard(thread))}}}:" if self.cluster else ""
 
     def stop(self, task_id: str) -> str:
         return f"{self.prefix}:stop:{{{task_id}}}"
@@ -166,3 +184,7 @@ class Keys:
     @property
     def group(self) -> str:
         return f"{self.prefix}-workers"
+
+
+def _where(thread: ThreadRef) -> str:
+    return f"{thread.team_id}:{thread.channel_id}:{thread.thread_ts}"
