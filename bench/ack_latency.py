@@ -11,7 +11,8 @@ side in one run, each on fresh Redis keys and a fresh database:
   workers run on other hosts; here they would take the same two cores) and answers the mentions.
 
 Each fires a burst of signed `app_mention` events at once and reports the HTTP ack latency next to
-the latency of the same request on an idle app, and how long the workers took to answer them all.
+the latency of the same request on an idle app, and how long the workers took to answer them all;
+split runs also report the listener process's CPU time per event of the burst (from /proc).
 
 Run: .venv/bin/python bench/ack_latency.py [--events 200]
 """
@@ -23,6 +24,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import statistics
 import sys
 import time
@@ -119,6 +121,8 @@ class Result:
     accepted: int
     answered: int
     answered_s: float
+    listener_cpu_ms: float | None = None
+    """CPU time the listener process spent per burst event (split runs only)."""
     errors: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -194,9 +198,12 @@ async def measure(
     if then_work is None:
         await answered(slack, IDLE_SAMPLES)
 
+    listener = stack.process.pid if isinstance(stack, SubprocessStack) and stack.process else None
+    cpu_before = cpu_seconds(listener) if listener else 0.0
     started = time.perf_counter()
     burst = await fire_from_another_thread(url, events, concurrent=True, tag="burst")
     accepted = sum(1 for _, status in burst if status == 200)
+    cpu_ms = (cpu_seconds(listener) - cpu_before) * 1000 / events if listener else None
     if then_work is not None:
         await then_work()
     answers = await answered(slack, IDLE_SAMPLES + accepted) - IDLE_SAMPLES
@@ -215,7 +222,14 @@ async def measure(
         accepted=accepted,
         answered=answers,
         answered_s=answered_s,
+        listener_cpu_ms=cpu_ms,
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux: /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def answered(slack: FakeSlack, count: int) -> int:
@@ -243,6 +257,10 @@ def report(one: Result, split: Result, wide: Result) -> None:
             ("ack p99, burst", f"{r.p99:.1f} ms"),
             ("ack max, burst", f"{r.max:.1f} ms"),
             ("burst p50 / idle p50", f"{r.p50 / r.idle_p50:.1f}x"),
+            (
+                "listener CPU per burst event",
+                "-" if r.listener_cpu_ms is None else f"{r.listener_cpu_ms:.2f} ms",
+            ),
             ("Slack's 3 s budget / burst p99", f"{r.under_budget:.0f}x"),
             ("requests answered non-200", f"{r.refused} {r.refused_statuses or ''}".strip()),
             ("accepted mentions answered in thread", f"{r.answered} of {r.accepted}"),

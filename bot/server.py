@@ -41,10 +41,13 @@ async def serve(
     stop: asyncio.Event | None = None,
     workers: bool = True,
     metrics_port: int | None = None,
+    own_process: bool = False,
 ) -> None:
     """Listen to Slack (and run workers) until `stop` is set (default: SIGINT/SIGTERM).
 
     `workers=False` makes a listener only: it accepts events and clicks, never calls the model.
+    `own_process` (the `serve` command): the process is this server's alone, so what start-up
+    made is frozen out of the garbage collector's full passes (`gc.freeze`).
     """
     settings = runtime.settings
     await runtime.prepare()
@@ -57,7 +60,8 @@ async def serve(
         oauth_settings=runtime.installations.settings if runtime.installations else None,
     )
     stop = stop or _stop_on_signals()
-    _freeze_startup_objects()
+    if own_process:
+        _freeze_startup_objects()
     background = []
     if workers:
         background.append(asyncio.create_task(runtime.core.worker().run(stop)))

@@ -159,6 +159,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             port=args.port,
             workers=not args.no_workers,
             metrics_port=args.metrics_port,
+            own_process=True,
         ),
         role="listener" if args.no_workers else "serve",
     )

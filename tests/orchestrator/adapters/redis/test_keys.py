@@ -6,6 +6,7 @@ from redis.crc import key_slot
 
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.domain.checkpoint import checkpoint_id
+from orchestrator.domain.task import ThreadRef
 
 TASK = "t-5f2c9a"
 SLOTS_PER_MASTER = 16384 // 3 + 1
@@ -62,3 +63,21 @@ def test_a_task_always_goes_to_the_same_stream_and_tasks_spread_over_all() -> No
     keys = Keys("tw", job_shards=4)
     assert keys.job_shard(TASK) == keys.job_shard(TASK)
     assert {keys.job_shard(f"t-{n}") for n in range(200)} == {0, 1, 2, 3}
+
+
+def test_on_a_cluster_a_message_event_its_thread_and_its_job_stream_share_a_slot() -> None:
+    keys = Keys("tw", job_shards=4, cluster=True)
+    threads = [
+        ThreadRef(team_id="T1", channel_id="C1", thread_ts=f"17000.{n:06d}") for n in range(40)
+    ]
+    for thread in threads:
+        stream = keys.job_stream(keys.thread_shard(thread))
+        assert slot(keys.event("Ev1", thread)) == slot(keys.thread(thread)) == slot(stream)
+    assert {keys.thread_shard(t) for t in threads} == {0, 1, 2, 3}, "threads spread as streams do"
+
+
+def test_on_one_redis_thread_and_event_keys_keep_their_names() -> None:
+    thread = ThreadRef(team_id="T1", channel_id="C1", thread_ts="17000.000001")
+    for keys in (Keys("tw"), Keys("tw", job_shards=4)):
+        assert keys.thread(thread) == "tw:thread:T1:C1:17000.000001"
+        assert keys.event("Ev1", thread) == keys.event("Ev1") == "tw:evt:Ev1"
