@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from orchestrator.adapters.redis.batch import BatchedScript
 from orchestrator.adapters.redis.keys import Keys
+from orchestrator.adapters.redis.tasks import thread_margin_s
 from orchestrator.domain.commands import Job, UserMessage
 from orchestrator.domain.task import ThreadRef, new_id
 from orchestrator.ports import Admission
@@ -22,7 +23,7 @@ from orchestrator.ports import Admission
 DEDUPE_TTL_S = 3600
 """How long an event id is remembered (Slack retries for about an hour at most)."""
 
-# KEYS: event dedupe, thread index, job stream. ARGV: new task id, its first job, task TTL (s),
+# KEYS: event dedupe, thread index, job stream. ARGV: new task id, its first job, thread TTL (s),
 # stream max length, '1' for a mention, dedupe TTL (s).
 # Returns {0} a repeat, {1} task opened and job queued, {2, id} the thread's task, {3} unowned.
 _ADMIT = """
@@ -40,7 +41,7 @@ class RedisIntake:
     def __init__(self, redis: Redis, *, keys: Keys, ttl_s: int, max_len: int = 100_000) -> None:
         self._redis = redis
         self._keys = keys
-        self._ttl_s = ttl_s
+        self._thread_ttl_s = ttl_s + thread_margin_s(ttl_s)  # as `RedisTaskStore` claims one
         self._max_len = max_len
         self._admit = BatchedScript(redis, _ADMIT)
 
@@ -57,7 +58,7 @@ class RedisIntake:
         args: list[str | int] = [
             task_id,
             job.model_dump_json(),
-            self._ttl_s,
+            self._thread_ttl_s,
             self._max_len,
             "1" if message.mention else "0",
             DEDUPE_TTL_S,

@@ -34,13 +34,18 @@ return 1
 """
 
 
+def thread_margin_s(ttl_s: int) -> int:
+    """How much longer than a task living `ttl_s` its thread index lives."""
+    return max(1, min(THREAD_MARGIN_S, ttl_s // 10))
+
+
 class RedisTaskStore:
     def __init__(self, redis: Redis, *, keys: Keys, ttl_s: int) -> None:
         self._redis = redis
         self._keys = keys
         self._ttl_s = ttl_s
         self._cas = redis.register_script(_CAS_SAVE)
-        self._margin_s = max(1, min(THREAD_MARGIN_S, ttl_s // 10))
+        self._margin_s = thread_margin_s(ttl_s)
         self._refreshed: dict[str, float] = {}
         """Task id -> when this process last pushed out its thread index (monotonic)."""
 
