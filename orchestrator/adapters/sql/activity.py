@@ -6,7 +6,7 @@ statements, many rows per statement and one transaction per `write`; reads serve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,8 +79,18 @@ class SqlActivityLog:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._insert = _INSERTS.get(engine.dialect.name, _pg_insert)
-        self._per_statement = _MAX_PARAMETERS.get(engine.dialect.name, 30_000)
+        insert = _INSERTS.get(engine.dialect.name, _pg_insert)
+        tasks = insert(_TASKS)
+        self._upsert_tasks = tasks.on_conflict_do_update(
+            index_elements=["id"], set_={name: tasks.excluded[name] for name in _TASK_CHANGES}
+        ).returning(_TASKS.c.id)
+        self._append_events = (
+            insert(_ACTIVITY)
+            .on_conflict_do_nothing(index_elements=["entry_id"])
+            .returning(_ACTIVITY.c.id)
+        )
+        """Both statements take many rows at once: SQLAlchemy sends them as one multi-row
+        INSERT (its "insertmanyvalues", which needs the RETURNING) from one cached compile."""
 
     async def upsert_task(self, record: TaskRecord, *, at: datetime | None = None) -> None:
         """Create or update the task's row; `at` is when the change happened (default now)."""
@@ -102,17 +112,10 @@ class SqlActivityLog:
         whose `entry_id` is already stored is skipped.
         """
         async with self._engine.begin() as connection:
-            for chunk in _chunks([_task_values(t) for t in tasks], self._per_statement // 14):
-                insert = self._insert(_TASKS).values(chunk)
-                await connection.execute(
-                    insert.on_conflict_do_update(
-                        index_elements=["id"],
-                        set_={name: insert.excluded[name] for name in _TASK_CHANGES},
-                    )
-                )
-            for chunk in _chunks([_event_values(e) for e in events], self._per_statement // 7):
-                insert = self._insert(_ACTIVITY).values(chunk)
-                await connection.execute(insert.on_conflict_do_nothing(index_elements=["entry_id"]))
+            if tasks:
+                await connection.execute(self._upsert_tasks, [_task_values(t) for t in tasks])
+            if events:
+                await connection.execute(self._append_events, [_event_values(e) for e in events])
 
     async def tasks_by_status(self) -> dict[str, int]:
         """How many recorded tasks are in each status (for metrics)."""
@@ -150,14 +153,16 @@ class SqlActivityLog:
             return list(rows)
 
     async def recent_tasks(self, team_id: str, requester: str, *, limit: int) -> list[HomeTask]:
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                select(TaskRow)
-                .where(TaskRow.team_id == team_id, TaskRow.requester == requester)
-                .order_by(TaskRow.created_at.desc())
-                .limit(limit)
-            )
-            return [_home_task(row) for row in rows]
+        """The person's most recent tasks, newest first (only the columns a Home shows)."""
+        query = (
+            select(*_HOME_COLUMNS)
+            .where(TaskRow.team_id == team_id, TaskRow.requester == requester)
+            .order_by(TaskRow.created_at.desc())
+            .limit(limit)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [_home_task(*row) for row in rows]
 
     async def spend_since(
         self,
@@ -237,17 +242,38 @@ def _event(row: ActivityRow) -> ActivityEvent:
     )
 
 
-def _home_task(row: TaskRow) -> HomeTask:
+_HOME_COLUMNS = (
+    TaskRow.id,
+    TaskRow.team_id,
+    TaskRow.channel_id,
+    TaskRow.thread_ts,
+    TaskRow.status,
+    TaskRow.title,
+    TaskRow.input_tokens
+    + TaskRow.cache_write_tokens
+    + TaskRow.cache_read_tokens
+    + TaskRow.output_tokens,
+    TaskRow.cost_usd,
+)
+
+
+def _home_task(
+    task_id: str,
+    team_id: str,
+    channel_id: str,
+    thread_ts: str,
+    status: str,
+    title: str,
+    tokens: int,
+    cost_usd: float,
+) -> HomeTask:
     return HomeTask(
-        task_id=row.id,
-        thread=ThreadRef(team_id=row.team_id, channel_id=row.channel_id, thread_ts=row.thread_ts),
-        status=row.status,
-        title=row.title,
-        tokens=row.input_tokens
-        + row.cache_write_tokens
-        + row.cache_read_tokens
-        + row.output_tokens,
-        cost_usd=row.cost_usd,
+        task_id=task_id,
+        thread=ThreadRef(team_id=team_id, channel_id=channel_id, thread_ts=thread_ts),
+        status=status,
+        title=title,
+        tokens=int(tokens),
+        cost_usd=cost_usd,
     )
 
 
@@ -255,8 +281,6 @@ _TASKS = cast(Table, TaskRow.__table__)
 _ACTIVITY = cast(Table, ActivityRow.__table__)
 _INSERTS: dict[str, Callable[[Table], Any]] = {"postgresql": _pg_insert, "sqlite": _sqlite_insert}
 """Each dialect's INSERT with `ON CONFLICT` (the two databases we ship drivers for)."""
-_MAX_PARAMETERS = {"postgresql": 30_000, "sqlite": 900}
-"""Bound parameters one statement may carry (SQLite's older builds stop at 999)."""
 _TASK_CHANGES = (
     "status",
     "input_tokens",
@@ -302,11 +326,6 @@ def _event_values(write: EventWrite) -> dict[str, Any]:
         "at": write.at,
         "entry_id": write.entry_id,
     }
-
-
-def _chunks(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(rows), max(1, size)):
-        yield rows[start : start + max(1, size)]
 
 
 def _now() -> datetime:

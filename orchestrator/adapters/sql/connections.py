@@ -122,19 +122,25 @@ class SqlAccountList:
     """`ports.AccountList`: a person's own connections, listed without opening a seal."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._engine = engine
 
     async def accounts_of(self, team_id: str, user_id: str) -> list[HomeAccount]:
         if user_id == SHARED:
             return []
-        return [
-            HomeAccount(
-                connector=info.identity.connector,
-                connected=info.connected,
-                since=_epoch(info.since),
+        query = (
+            select(
+                ConnectionRow.connector,
+                ConnectionRow.tokens.is_not(None),
+                ConnectionRow.created_at,
             )
-            for info in await list_connections(self._sessions, team_id=team_id)
-            if info.identity.user_id == user_id
+            .where(ConnectionRow.team_id == team_id, ConnectionRow.user_id == user_id)
+            .order_by(ConnectionRow.connector)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            HomeAccount(connector=connector, connected=bool(connected), since=_epoch(since))
+            for connector, connected, since in rows
         ]
 
 

@@ -268,3 +268,18 @@ async def test_a_refused_entry_in_a_drained_batch_is_set_aside_and_the_rest_land
     assert await log.set_aside() == 1
     trail = [r.event for r in await sql.events("s1")]
     assert [e.ts for e in trail if isinstance(e, TaskMessage)] == ["1.0", "1.1", "1.2"]
+
+
+async def test_a_long_outbox_drains_in_order_on_either_database(
+    redis: Redis, keys: Keys, database: AsyncEngine
+) -> None:
+    outbox = RedisOutbox(redis, keys=keys)
+    entries = [Entry.of_event(event) for event in messages("l1", 300)]
+    entries.append(Entry.of_task(record("l1", "completed", tokens=300)))
+    await outbox.push(*(entry.model_dump_json() for entry in entries))
+    sql = SqlActivityLog(database)
+    assert await OutboxedActivityLog(sql, outbox).drain(batch=301) == 301
+    trail = [r.event for r in await sql.events("l1")]
+    assert [e.ts for e in trail if isinstance(e, TaskMessage)] == [f"1.{i}" for i in range(300)]
+    row = await sql.task("l1")
+    assert row is not None and (row.status, row.input_tokens) == ("completed", 300)
