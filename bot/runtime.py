@@ -59,7 +59,7 @@ def options(settings: Settings) -> Options:
         redis_url=settings.redis_url,
         redis_prefix=settings.redis_prefix,
         job_streams=settings.job_streams,
-        redis_max_connections=settings.redis_max_connections,
+        redis_max_connections=settings.redis_connections,
         database_url=settings.database_url,
         task_ttl_s=settings.task_ttl_s,
         reclaim_after_s=settings.reclaim_after_s,

@@ -16,6 +16,11 @@ DEFAULT_MODEL = "claude-sonnet-4-6"
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
 
+MIN_REDIS_CONNECTIONS = 64
+SPARE_REDIS_CONNECTIONS = 16
+"""Redis connections beyond one per job slot: the consume loop, sweeps, the stop watch, renewals."""
+
+
 class Settings(BaseSettings):
     """Process configuration, read from the environment (and an optional `.env` file)."""
 
@@ -69,16 +74,20 @@ class Settings(BaseSettings):
     sign_in_ttl_s: float = Field(default=900.0, gt=0, alias="THREADWORK_SIGN_IN_TTL")
     """Seconds a person has to connect an account once asked; then the model is told."""
 
-    redis_max_connections: int = Field(default=64, ge=4, alias="THREADWORK_REDIS_CONNECTIONS")
-    """Redis connections per process; requests beyond that wait for one to be free."""
+    redis_max_connections: int | None = Field(
+        default=None, ge=4, alias="THREADWORK_REDIS_CONNECTIONS"
+    )
+    """Redis connections per process; requests beyond that wait for one to be free. Unset: one
+    per job slot and `SPARE_REDIS_CONNECTIONS` more, at least `MIN_REDIS_CONNECTIONS`
+    (`redis_connections`)."""
     redis_prefix: str = Field(default="tw", alias="THREADWORK_REDIS_PREFIX")
     """Prefix of every Redis key, so several deployments can share one Redis."""
     job_streams: int | None = Field(default=None, ge=1, le=64, alias="THREADWORK_JOB_STREAMS")
     """How many Redis streams the job queue spreads over. Unset: 4 on a Redis Cluster (so the
     job traffic spreads over its masters), 1 on a single Redis. Every process must use the same
     number; lowering it strands the jobs still waiting on the streams beyond it."""
-    workers: int = Field(default=4, ge=1, alias="THREADWORK_WORKERS")
-    """Jobs one process runs at the same time."""
+    workers: int = Field(default=256, ge=1, alias="THREADWORK_WORKERS")
+    """Jobs one process runs at the same time (a running job mostly waits on the model)."""
     reclaim_after_s: float = Field(default=30.0, gt=0, alias="THREADWORK_RECLAIM_AFTER")
     """Seconds after which a job whose worker stopped answering is taken over by another worker.
     Also the lease length on a thread; a live worker renews it every third of this."""
@@ -125,6 +134,13 @@ class Settings(BaseSettings):
     """Service name on every span."""
     otel_sdk_disabled: bool = Field(default=False, alias="OTEL_SDK_DISABLED")
     """`true` turns tracing off even when an endpoint is set."""
+
+    @property
+    def redis_connections(self) -> int:
+        """The size of the process's Redis pool: as set, else sized to its job slots."""
+        if self.redis_max_connections is not None:
+            return self.redis_max_connections
+        return max(MIN_REDIS_CONNECTIONS, self.workers + SPARE_REDIS_CONNECTIONS)
 
     @property
     def installs_workspaces(self) -> bool:

@@ -190,13 +190,19 @@ def test_doctor_says_what_the_sandbox_lacks(
         assert "user.max_user_namespaces" in result.stdout
 
 
-def test_a_listener_alone_uses_its_own_redis_pool_unless_one_is_set(
+def test_the_redis_pool_matches_the_job_slots_and_a_listener_alone_uses_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("THREADWORK_REDIS_CONNECTIONS", raising=False)
-    assert load_settings().redis_max_connections == 64
+    monkeypatch.delenv("THREADWORK_WORKERS", raising=False)
+    assert load_settings().workers == 256
+    assert load_settings().redis_connections == 256 + 16, "one per job slot, and a few more"
     listener = listener_settings(load_settings())
-    assert listener.redis_max_connections == LISTENER_REDIS_CONNECTIONS < 64
+    assert listener.redis_connections == LISTENER_REDIS_CONNECTIONS < 64
+
+    monkeypatch.setenv("THREADWORK_WORKERS", "4")
+    assert load_settings().redis_connections == 64, "never fewer than 64"
 
     monkeypatch.setenv("THREADWORK_REDIS_CONNECTIONS", "40")
-    assert listener_settings(load_settings()).redis_max_connections == 40
+    assert load_settings().redis_connections == 40
+    assert listener_settings(load_settings()).redis_connections == 40
