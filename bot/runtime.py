@@ -7,6 +7,7 @@ Processes (`serve`, `worker`) and the CLI checks get a `Runtime` from here.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -35,7 +36,10 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     if settings.installs_workspaces:
         token = None
     return AsyncWebClient(
-        token=token, base_url=_with_slash(settings.slack_api_url), retry_handlers=retry_handlers()
+        token=token,
+        base_url=_with_slash(settings.slack_api_url),
+        timeout=math.ceil(settings.slack_timeout_s),
+        retry_handlers=retry_handlers(base_s=settings.slack_retry_base_s),
     )
 
 

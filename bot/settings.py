@@ -105,6 +105,11 @@ class Settings(BaseSettings):
         default=1.0, ge=0, alias="THREADWORK_SLACK_UPDATE_INTERVAL"
     )
     """Minimum seconds between two edits of one Slack message (edits in between are coalesced)."""
+    slack_timeout_s: float = Field(default=30.0, gt=0, alias="THREADWORK_SLACK_TIMEOUT")
+    """Seconds one Slack Web API call may take; longer counts as Slack unreachable (retried with
+    backoff; when Slack stays unreachable the task pauses and resumes later)."""
+    slack_retry_base_s: float = Field(default=0.5, ge=0, alias="THREADWORK_SLACK_RETRY_BASE")
+    """First wait before calling an unreachable Slack again; each next wait doubles (4 retries)."""
     slack_stream_interval_s: float = Field(
         default=1.0, ge=0, alias="THREADWORK_SLACK_STREAM_INTERVAL"
     )

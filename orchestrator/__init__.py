@@ -50,6 +50,7 @@ from orchestrator.domain.views import (
 )
 from orchestrator.errors import (
     DeliveryFailed,
+    DeliveryUnavailable,
     FileTransferFailed,
     OrchestratorError,
     StorageUnavailable,
@@ -77,6 +78,7 @@ __all__ = [
     "ElicitationSubmission",
     "FormField",
     "DeliveryFailed",
+    "DeliveryUnavailable",
     "Failure",
     "FeedbackClick",
     "FileTransferFailed",

@@ -6,6 +6,8 @@ OrchestratorError
 │   └── ModelRejected          the API refused the request (4xx): retrying would not help
 ├── StaleTask                  a compare-and-set save lost: another worker moved the task on
 ├── StorageUnavailable         Redis (live task state) cannot be reached right now
+├── DeliveryFailed             Slack refused to show something (the run goes on)
+├── DeliveryUnavailable        Slack cannot be reached right now (the task pauses, then resumes)
 ├── LeaseLost                  this worker no longer holds the thread's lease
 ├── InvalidTransition          a status change the task model does not allow
 ├── CheckpointConflict         a checkpoint changed between reading and writing it
@@ -115,6 +117,13 @@ class DeliveryFailed(OrchestratorError):
     """The notifier could not show something in Slack (after its own retries)."""
 
     code = "delivery_failed"
+
+
+class DeliveryUnavailable(OrchestratorError):
+    """Slack could not be reached (refused, cut, timed out) after the client's retries; the task
+    pauses and is resumed from its last save, as in a storage outage."""
+
+    code = "delivery_unavailable"
 
 
 class SecretKeyInvalid(OrchestratorError):

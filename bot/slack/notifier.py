@@ -26,7 +26,7 @@ from bot.slack.clients import SlackClients
 from bot.slack.plan_blocks import PLAN_TYPES
 from bot.slack.retries import rate_limited
 from bot.slack.streaming import SlackAnswerStream
-from orchestrator import Activity, DeliveryFailed, ThreadRef, View
+from orchestrator import Activity, DeliveryFailed, DeliveryUnavailable, ThreadRef, View
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class SlackNotifier:
                         ts=message_id,
                     ),
                 )
-            except DeliveryFailed:
+            except (DeliveryFailed, DeliveryUnavailable):  # the task's next call pauses it
                 log.warning("dropped an edit of message %s", message_id)
             edit.last_sent = loop.time()
 

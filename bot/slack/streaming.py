@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import MESSAGE_TEXT_BUDGET, answer_end, escape
 from bot.slack.clients import SlackClients
-from orchestrator import Answer, DeliveryFailed, ThreadRef
+from orchestrator import Answer, DeliveryFailed, DeliveryUnavailable, ThreadRef
 
 if TYPE_CHECKING:
     from bot.slack.notifier import SlackNotifier
@@ -104,7 +104,7 @@ class SlackAnswerStream:
             text, self._pending = self._pending, ""
             try:
                 await self._send(text)
-            except DeliveryFailed:
+            except (DeliveryFailed, DeliveryUnavailable):  # the end sends the whole answer
                 log.warning("dropped part of the answer in thread %s", self._thread.thread_ts)
             self._last_send = loop.time()
 
@@ -211,7 +211,8 @@ class SlackAnswerStream:
         except SlackApiError as exc:
             error = exc.response.get("error") if exc.response is not None else None
             raise _Refused(str(error or exc.response.status_code)) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:  # what was sent is unknown: edit
+        except (aiohttp.ClientError, TimeoutError, DeliveryUnavailable) as exc:
+            # What was sent is unknown: edit (where Slack is down, the edits pause the task).
             raise _Refused(type(exc).__name__) from exc
 
 

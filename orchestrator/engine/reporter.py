@@ -1,7 +1,9 @@
 """The thread's view of a run: the task's progress reply, one reply per sub-agent, the failure note.
 
 Views are built from task state by pure functions; `ThreadReporter` hands them to the `Notifier`.
-Slack being down never stops a run: delivery failures are logged and the run goes on.
+Slack refusing something never stops a run: delivery failures are logged and the run goes on.
+Slack that cannot be reached at all (`DeliveryUnavailable`) pauses the task instead: it is passed
+up, and the task resumes from its last save once Slack answers again.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from orchestrator.errors import (
     BudgetExceeded,
     CostLimitReached,
     DeliveryFailed,
+    DeliveryUnavailable,
     LeaseLost,
     ModelError,
     OrchestratorError,
@@ -185,7 +186,14 @@ class Runner:
         try:
             async with asyncio.timeout(timeout_s):
                 await self._steps(task, agent)
-        except (LeaseLost, StaleTask, StorageUnavailable, TaskStopped, asyncio.CancelledError):
+        except (
+            LeaseLost,
+            StaleTask,
+            StorageUnavailable,
+            DeliveryUnavailable,
+            TaskStopped,
+            asyncio.CancelledError,
+        ):
             raise
         except TimeoutError:
             self._subagent_failed(agent, f"timed out after {timeout_s:g} s")

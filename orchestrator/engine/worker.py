@@ -28,7 +28,7 @@ from orchestrator.domain.question import may_answer
 from orchestrator.domain.task import Task
 from orchestrator.engine.questions import Questions, waiting_question
 from orchestrator.engine.runner import Runner
-from orchestrator.errors import LeaseLost, StaleTask, StorageUnavailable
+from orchestrator.errors import DeliveryUnavailable, LeaseLost, StaleTask, StorageUnavailable
 from orchestrator.ports import (
     ActivityLog,
     Delivery,
@@ -148,6 +148,8 @@ class Worker:
             # Not acknowledged: once Redis is back the job is reclaimed and the task resumes
             # from its last saved step.
             log.warning("job %s waits for task storage: %s", delivery_id, exc)
+        except DeliveryUnavailable as exc:  # the same, once Slack answers again
+            log.warning("job %s waits for Slack: %s", delivery_id, exc)
 
     async def _lease_and_process(self, delivery_id: str, job: Job) -> None:
         token = await self._leases.acquire(job.task_id, wait_s=self._reclaim_after_s)
@@ -200,6 +202,9 @@ class Worker:
             await self._runner.run(task)
         except StorageUnavailable:
             await self._runner.storage_trouble(task)
+            raise
+        except DeliveryUnavailable:  # nothing can be said in the thread: it resumes later
+            log.warning("task %s paused: Slack unreachable", task.id)
             raise
         except (LeaseLost, StaleTask, asyncio.CancelledError):
             raise
