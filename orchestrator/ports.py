@@ -404,7 +404,13 @@ class TaskSignals(Protocol):
         ...
 
     async def stops_requested(self, task_ids: Sequence[str]) -> dict[str, str]:
-        """Who asked to stop each of `task_ids` whose flag is up, read in one round trip."""
+        """Who asked to stop each of `task_ids` whose flag is up: one small read of an index of
+        stopped tasks (whatever the number of `task_ids`), and one more only when it names some."""
+        ...
+
+    async def stop_flags(self, task_ids: Sequence[str]) -> dict[str, str]:
+        """The same, read from every task's own flag in one round trip (costs more the more
+        tasks; finds a stop whose index entry was lost)."""
         ...
 
     async def clear_stop(self, task_id: str) -> None: ...

@@ -2,9 +2,10 @@
 
 Stop is asked for in any process (a button, Slack's native agent-session stop); one watch per
 process polls the stop signals of every task the process runs, together (one round trip per
-interval however many tasks run, none while none runs), and raises the flag of each task that was
-stopped, which ends its in-flight model call at once (the HTTP stream closed) and stops every
-agent loop of it at its next step.
+interval however many tasks run, none while none runs; every `THOROUGH_EVERY` polls it reads each
+task's own flag instead of the index), and raises the flag of each task that was stopped, which
+ends its in-flight model call at once (the HTTP stream closed) and stops every agent loop of it at
+its next step.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from orchestrator.ports import TaskSignals
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+THOROUGH_EVERY = 50
+"""One poll in this many reads every watched task's own stop flag, not the index of stopped tasks:
+a stop whose index entry was lost is still seen, only later."""
 
 
 class StopFlag:
@@ -45,6 +50,7 @@ class StopWatch:
         self._idle = asyncio.Event()
         """Set when no task is watched: the polling loop ends at once rather than after a tick."""
         self._loop: asyncio.Task[None] | None = None
+        self._polls = 0
 
     def watch(self, task_id: str) -> StopFlag:
         """A flag for `task_id`, raised once its stop signal is seen (the first poll comes
@@ -70,8 +76,11 @@ class StopWatch:
 
     async def _check(self) -> None:
         watched = dict(self._flags)
+        self._polls += 1
+        thorough = self._polls % THOROUGH_EVERY == 0
+        read = self._signals.stop_flags if thorough else self._signals.stops_requested
         try:
-            stops = await self._signals.stops_requested(list(watched))
+            stops = await read(list(watched))
         except Exception:  # a Redis hiccup delays a stop by one poll, never ends a run
             log.warning("could not read the stop flags of %d tasks", len(watched), exc_info=True)
             return

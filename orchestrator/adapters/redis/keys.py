@@ -17,6 +17,8 @@
     {p}:outbox:lock                       str   token of the process draining the outbox; PX 30 s
     {p}:outbox:failed:{{p}:outbox}        list  activity rows the database refused for good
     {p}:stop:{<task_id>}                  str   who pressed Stop, until the worker stopped it; TTL 1 d
+    {p}:stops                             hash  task id -> when Stop was pressed (epoch s), while its
+                                                stop key is there (an entry outliving it is dropped)
     {p}:inbox:{<task_id>}                 list  messages offered to the running turn; TTL 1 d
     {p}:spend:<team>:<channel>:<YYYY-MM>  str   USD spent on the model in the month; TTL 40 days
     {p}:answer:{<task_id>}:<call_id>      str   what closed a question first: an answer pressed,
@@ -49,7 +51,7 @@ Redis Cluster: the keys of one Lua script or one MULTI must hash to one slot.
   task's id is picked on that stream's shard, and thread keys spread as the job streams do. Other
   events' dedupe keys stay untagged.
 - Every other script and transaction touches one key (rate budgets, spend, sign-in requests,
-  Home visitors and the deadline sets), so those keys need no tag and spread over the shards by their whole name:
+  Home visitors, the stop index and the deadline sets), so those keys need no tag and spread over the shards by their whole name:
   one busy channel's rate budget does not pin a shard.
 - The failed-rows list is tagged with the outbox's own name (`{{p}:outbox}`, the whole name of
   the untagged outbox key), so moving a row from one to the other is one transaction.
@@ -141,6 +143,10 @@ class Keys:
     @property
     def sign_ins_due(self) -> str:
         return f"{self.prefix}:signins:due"
+
+    @property
+    def stops(self) -> str:
+        return f"{self.prefix}:stops"
 
     @property
     def checkpoints_due(self) -> str:

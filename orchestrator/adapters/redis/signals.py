@@ -2,6 +2,11 @@
 answers pressed on questions (first press, or the question's expiry, wins) and the deadlines of
 waiting questions (one sorted set every process's sweep reads).
 
+A stop flag is the task's own key, and its task id also goes into one index of stopped tasks
+(`keys.stops`, task id -> when), so a worker learns in one small read which of its running tasks
+were stopped, whatever their number, and reads the flags themselves only of those (an entry whose
+flag is gone, or older than a flag lives, is dropped).
+
 Both are hints that make a running turn react sooner; neither is the durable copy. A stop is also
 queued as a job, and a steering message as its ordinary message job, so a signal lost with a
 process loses nothing: the job does the same work later, and applying it twice is a no-op.
@@ -10,7 +15,9 @@ process loses nothing: the job does the same work later, and applying it twice i
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -42,7 +49,11 @@ class RedisTaskSignals:
         self._claim_due = redis.register_script(_CLAIM_DUE)
 
     async def request_stop(self, task_id: str, by: str) -> None:
-        await self._redis.set(self._keys.stop(task_id), by, ex=SIGNAL_TTL_S)
+        # Not one transaction: on a cluster the index and the flag live on different shards.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._keys.stop(task_id), by, ex=SIGNAL_TTL_S)
+            pipe.hset(self._keys.stops, task_id, str(time.time()))
+            await pipe.execute()
 
     async def stop_requested(self, task_id: str) -> str | None:
         value = await self._redis.get(self._keys.stop(task_id))
@@ -51,6 +62,20 @@ class RedisTaskSignals:
         return value.decode() if isinstance(value, bytes) else str(value)
 
     async def stops_requested(self, task_ids: Sequence[str]) -> dict[str, str]:
+        if not task_ids:
+            return {}
+        listed: dict[Any, Any] = await self._redis.hgetall(self._keys.stops)
+        entries = {_text(task_id): float(at) for task_id, at in listed.items()}
+        watched = set(task_ids)
+        named = [t for t in entries if t in watched]
+        flags = await self.stop_flags(named)
+        old = time.time() - SIGNAL_TTL_S
+        gone = {t for t in named if t not in flags} | {t for t, at in entries.items() if at < old}
+        if gone:
+            await self._redis.hdel(self._keys.stops, *gone)
+        return flags
+
+    async def stop_flags(self, task_ids: Sequence[str]) -> dict[str, str]:
         # A pipeline, not MGET: on a cluster the tasks' keys live in different slots, and the
         # cluster pipeline sends each shard its own keys at once.
         if not task_ids:
@@ -60,13 +85,16 @@ class RedisTaskSignals:
                 pipe.get(self._keys.stop(task_id))
             values = await pipe.execute()
         return {
-            task_id: value.decode() if isinstance(value, bytes) else str(value)
+            task_id: _text(value)
             for task_id, value in zip(task_ids, values, strict=True)
             if value is not None
         }
 
     async def clear_stop(self, task_id: str) -> None:
-        await self._redis.delete(self._keys.stop(task_id))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.delete(self._keys.stop(task_id))
+            pipe.hdel(self._keys.stops, task_id)
+            await pipe.execute()
 
     async def steer(self, task_id: str, message: UserMessage) -> None:
         key = self._keys.inbox(task_id)
@@ -116,3 +144,7 @@ class RedisTaskSignals:
 
 def _member(task_id: str, call_id: str) -> str:
     return f"{task_id} {call_id}"
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -44,10 +44,26 @@ async def test_the_stops_of_many_tasks_are_read_together(redis_url: str, keys: K
         tasks = [f"task_{n}" for n in range(20)]
         await signals.request_stop("task_3", "U0ALICE")
         await signals.request_stop("task_17", "U0BOB")
-        assert await signals.stops_requested(tasks) == {"task_3": "U0ALICE", "task_17": "U0BOB"}
+        both = {"task_3": "U0ALICE", "task_17": "U0BOB"}
+        assert await signals.stops_requested(tasks) == both
+        assert await signals.stop_flags(tasks) == both
         await signals.clear_stop("task_3")
         assert await signals.stops_requested(tasks) == {"task_17": "U0BOB"}
-        assert await signals.stops_requested([]) == {}
-        await signals.clear_stop("task_17")
+        assert await signals.stops_requested([]) == await signals.stop_flags([]) == {}
+
+        await redis.delete(keys.stop("task_17"))  # its flag expired (a day later)
+        assert await signals.stops_requested(tasks) == {}
+        assert await redis.hlen(keys.stops) == 0, "the index forgets a flag that is gone"
+
+        await redis.set(keys.stop("task_5"), "U0CAROL")  # set without its index entry
+        assert await signals.stops_requested(tasks) == {}
+        assert await signals.stop_flags(tasks) == {"task_5": "U0CAROL"}, "a thorough read sees it"
+        await signals.clear_stop("task_5")
+
+        await signals.request_stop("task_elsewhere", "U0DAN")  # run by another process
+        await redis.hset(keys.stops, "task_long_gone", "1000.0")  # its flag expired long ago
+        assert await signals.stops_requested(tasks) == {}
+        assert await redis.hkeys(keys.stops) == [b"task_elsewhere"]
+        await signals.clear_stop("task_elsewhere")
     finally:
         await redis.aclose()
