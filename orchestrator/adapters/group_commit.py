@@ -10,6 +10,7 @@ timer: a lone item is written at once.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -31,7 +32,10 @@ class GroupCommit(Generic[T]):
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((item, done))
         if self._runner is None or self._runner.done():
-            self._runner = asyncio.create_task(self._run(), name="group-commit")
+            # A context of its own: a batch is no one caller's (their task id stays off its logs).
+            self._runner = asyncio.create_task(
+                self._run(), name="group-commit", context=contextvars.Context()
+            )
         await asyncio.shield(done)
 
     async def _run(self) -> None:
