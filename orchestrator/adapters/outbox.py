@@ -93,6 +93,18 @@ class Entry(BaseModel):
             correlation_id=self.correlation_id,
         )
 
+    def row(self) -> EventWrite:
+        """The event's activity row, as stored (its payload is written as it was recorded)."""
+        return EventWrite(
+            task_id=self.task_id,
+            kind=self.kind,
+            data=self.data,
+            at=self.at,
+            agent_id=self.agent_id,
+            correlation_id=self.correlation_id,
+            entry_id=self.id,
+        )
+
     def record(self) -> TaskRecord:
         assert self.thread is not None and self.usage is not None
         return TaskRecord(
@@ -166,7 +178,7 @@ class OutboxedActivityLog:
         tasks: dict[str, TaskWrite] = {}
         for entry in entries:
             if entry.type == "event":
-                events.append(EventWrite(entry.event(), entry.at, entry.id))
+                events.append(entry.row())
                 continue
             first = tasks.get(entry.task_id)
             created = first.created_at if first is not None else entry.at

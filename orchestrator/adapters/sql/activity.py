@@ -57,13 +57,30 @@ async def upgrade(engine: AsyncEngine) -> None:
         await connection.run_sync(run)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EventWrite:
-    """One activity row to append: the event, when it happened, and its outbox entry id."""
+    """One activity row to append, as its columns: an event's envelope and payload, when it
+    happened, and the outbox entry it came from."""
 
-    event: ActivityEvent
+    task_id: str
+    kind: str
+    data: Any
     at: datetime
+    agent_id: str | None = None
+    correlation_id: str | None = None
     entry_id: str | None = None
+
+    @classmethod
+    def of(cls, event: ActivityEvent, at: datetime, entry_id: str | None = None) -> EventWrite:
+        return cls(
+            task_id=event.task_id,
+            kind=event.kind,
+            data=event.payload(),
+            at=at,
+            agent_id=event.agent_id,
+            correlation_id=event.correlation_id,
+            entry_id=entry_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +118,7 @@ class SqlActivityLog:
     ) -> None:
         """Append one event; `at` is when it happened (default now). A row with the same
         `entry_id` (an outbox entry written before) is not written again."""
-        await self.write(events=[EventWrite(event, at or _now(), entry_id)])
+        await self.write(events=[EventWrite.of(event, at or _now(), entry_id)])
 
     async def write(
         self, *, events: Sequence[EventWrite] = (), tasks: Sequence[TaskWrite] = ()
@@ -316,13 +333,12 @@ def _task_values(write: TaskWrite) -> dict[str, Any]:
 
 
 def _event_values(write: EventWrite) -> dict[str, Any]:
-    event = write.event
     return {
-        "task_id": event.task_id,
-        "kind": event.kind,
-        "agent_id": event.agent_id,
-        "correlation_id": event.correlation_id,
-        "data": event.payload(),
+        "task_id": write.task_id,
+        "kind": write.kind,
+        "agent_id": write.agent_id,
+        "correlation_id": write.correlation_id,
+        "data": write.data,
         "at": write.at,
         "entry_id": write.entry_id,
     }

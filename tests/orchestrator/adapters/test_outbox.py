@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from orchestrator.adapters.outbox import Entry, OutboxedActivityLog
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.adapters.redis.outbox import RedisOutbox
-from orchestrator.adapters.sql.activity import EventWrite, SqlActivityLog, make_engine, upgrade
+from orchestrator.adapters.sql.activity import SqlActivityLog, make_engine, upgrade
 from orchestrator.domain.events import TaskCreated, TaskMessage
 from orchestrator.domain.task import ThreadRef, Usage
 from orchestrator.ports import TaskRecord
@@ -246,7 +246,7 @@ async def test_a_batch_its_drainer_wrote_just_before_dying_is_not_written_again(
     entries = [Entry.of_event(event) for event in messages("d1", 6)]
     await outbox.push(*(entry.model_dump_json() for entry in entries))
     # The drainer wrote the first four entries, then died before removing them.
-    await sql.write(events=[EventWrite(e.event(), e.at, e.id) for e in entries[:4]])
+    await sql.write(events=[e.row() for e in entries[:4]])
     log = OutboxedActivityLog(sql, outbox)
 
     assert await log.drain(batch=4) == 6
