@@ -2,21 +2,27 @@
 
 A lease is a Redis key holding the worker's token with an expiry. The holder renews it while it
 works; if the holder dies, the lease expires after the reclaim delay and another worker may take it.
-While Redis is unreachable the holder keeps trying to renew: nobody else can take the lease then,
-and the first renewal that reaches Redis again tells whether it is still held.
+One keeper per process renews every lease the process holds, every third of the lease, in one
+pipeline (one round trip however many tasks run). While Redis is unreachable the holder keeps
+trying to renew: nobody else can take the lease then, and the first renewal that reaches Redis
+again tells whether it is still held.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.errors import LeaseLost, StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -30,6 +36,13 @@ return 0
 """
 
 
+@dataclass(eq=False)
+class _Held:
+    token: str
+    body: asyncio.Task[object] | None
+    lost: bool = False
+
+
 class RedisLeases:
     def __init__(self, redis: Redis, *, keys: Keys, ttl_s: float) -> None:
         self._redis = redis
@@ -37,6 +50,10 @@ class RedisLeases:
         self._ttl_ms = int(ttl_s * 1000)
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
+        self._held: dict[str, _Held] = {}
+        self._none_held = asyncio.Event()
+        """Set when the process holds no lease: the keeper ends at once."""
+        self._keeper: asyncio.Task[None] | None = None
 
     async def try_acquire(self, task_id: str) -> str | None:
         token = secrets.token_hex(8)
@@ -64,33 +81,49 @@ class RedisLeases:
     @contextlib.asynccontextmanager
     async def held(self, task_id: str, token: str) -> AsyncIterator[None]:
         """Keep the lease renewed while the body runs; the body is cancelled if the lease is lost."""
-        body = asyncio.current_task()
-        lost = False
-
-        async def keep() -> None:
-            nonlocal lost
-            while True:
-                await asyncio.sleep(self._ttl_ms / 3000)
-                try:
-                    renewed = await self.renew(task_id, token)
-                except StorageUnavailable:
-                    continue
-                if not renewed:
-                    lost = True
-                    if body is not None:
-                        body.cancel()
-                    return
-
-        keeper = asyncio.create_task(keep())
+        entry = self._held[task_id] = _Held(token, asyncio.current_task())
+        self._none_held.clear()
+        if self._keeper is None or self._keeper.done():
+            self._keeper = asyncio.create_task(self._keep())
         try:
             yield
         except asyncio.CancelledError:
-            if lost:
+            if entry.lost:
                 raise LeaseLost(task_id) from None
             raise
         finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
+            if self._held.get(task_id) is entry:
+                del self._held[task_id]
+            if not self._held:
+                self._none_held.set()
             with contextlib.suppress(StorageUnavailable):  # it expires by itself
                 await self.release(task_id, token)
+
+    async def _keep(self) -> None:
+        """Renew every held lease each third of the lease, until none is held."""
+        while self._held:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._none_held.wait(), self._ttl_ms / 3000)
+            held = dict(self._held)
+            if not held:
+                return
+            try:
+                renewed = await self._renew_all(held)
+            except StorageUnavailable:
+                continue
+            except Exception:  # one bad reply must not stop the renewals of every lease
+                log.exception("could not renew %d leases", len(held))
+                continue
+            for (task_id, entry), ok in zip(held.items(), renewed, strict=True):
+                if not ok and self._held.get(task_id) is entry:
+                    entry.lost = True
+                    if entry.body is not None:
+                        entry.body.cancel()
+
+    async def _renew_all(self, held: dict[str, _Held]) -> list[bool]:
+        # EVAL with the script's text: a pipeline cannot load a missing script by itself, and on
+        # a cluster each lease's renewal goes to the shard of its key.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for task_id, entry in held.items():
+                pipe.eval(_RENEW, 1, self._keys.lease(task_id), entry.token, self._ttl_ms)
+            return [bool(ok) for ok in await pipe.execute()]

@@ -1,5 +1,5 @@
-"""Per-task leases in real Redis: one holder at a time, renewal, release by the holder only,
-and a body that loses its lease is stopped with LeaseLost."""
+"""Per-task leases in real Redis: one holder at a time, renewal (of every lease a process holds,
+together), release by the holder only, and a body that loses its lease is stopped with LeaseLost."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
+from orchestrator.adapters.redis.client import connect
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.adapters.redis.lease import RedisLeases
 from orchestrator.errors import LeaseLost
+from tests.harness.fixtures import SINGLE_AND_CLUSTER
 
 
 @pytest.fixture
@@ -135,3 +137,49 @@ async def test_cancelling_the_body_for_another_reason_is_not_lease_lost(
     with pytest.raises(asyncio.CancelledError):
         await running
     assert await redis.exists(keys.lease("task_1")) == 0
+
+
+@SINGLE_AND_CLUSTER
+async def test_every_lease_a_process_holds_is_renewed_and_a_lost_one_stops_only_its_body(
+    redis_url: str, keys: Keys
+) -> None:
+    # On a cluster the tasks' leases live on different shards.
+    redis = connect(redis_url, max_connections=8, wait_s=1.0)
+    try:
+        leases = RedisLeases(redis, keys=keys, ttl_s=0.6)  # renewed every 0.2 s
+        tasks = [f"task_{n}" for n in range(6)]
+        tokens = {t: await leases.try_acquire(t) for t in tasks}
+        entered = {t: asyncio.Event() for t in tasks}
+        done = asyncio.Event()
+
+        async def body(task_id: str) -> None:
+            token = tokens[task_id]
+            assert token is not None
+            async with leases.held(task_id, token):
+                entered[task_id].set()
+                await done.wait()
+
+        bodies = {t: asyncio.create_task(body(t)) for t in tasks}
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in entered.values())), 5)
+        await redis.set(keys.lease("task_2"), "other-worker")  # another worker took this one
+        with pytest.raises(LeaseLost):
+            await asyncio.wait_for(bodies["task_2"], 5)
+
+        kept = [t for t in tasks if t != "task_2"]
+        for task_id in kept:
+            await redis.pexpire(keys.lease(task_id), 300)
+
+        async def renewed(task_id: str) -> None:
+            while await redis.pttl(keys.lease(task_id)) <= 300:
+                pass  # the keeper's renewal puts the full 600 ms back
+
+        await asyncio.wait_for(asyncio.gather(*(renewed(t) for t in kept)), 5)
+        assert not any(bodies[t].done() for t in kept), "the others keep running"
+        done.set()
+        await asyncio.wait_for(asyncio.gather(*(bodies[t] for t in kept)), 5)
+        for task_id in kept:
+            assert await redis.exists(keys.lease(task_id)) == 0, "released at the end"
+        assert await redis.get(keys.lease("task_2")) == b"other-worker"
+        await redis.delete(keys.lease("task_2"))
+    finally:
+        await redis.aclose()
