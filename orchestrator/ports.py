@@ -315,6 +315,10 @@ class JobQueue(Protocol):
 
     async def touch(self, consumer: str, delivery_id: str) -> None: ...
 
+    async def touch_all(self, consumer: str, delivery_ids: Collection[str]) -> None:
+        """`touch` each of `delivery_ids`: one round trip per stream shard they are on."""
+        ...
+
     async def ack(self, delivery_id: str) -> None: ...
 
 

@@ -82,10 +82,21 @@ class Worker:
         self._intake = intake
         self.name = name or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self._running: set[asyncio.Task[None]] = set()
+        self._in_hand: set[str] = set()
+        """Deliveries whose task this worker runs: kept fresh together (`_keep_fresh`)."""
         self._next_reclaim = self._next_sweep = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume jobs until `stop` is set, then wait for the jobs in hand to finish."""
+        toucher = asyncio.create_task(self._keep_fresh())
+        try:
+            await self._consume(stop)
+        finally:
+            toucher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await toucher
+
+    async def _consume(self, stop: asyncio.Event) -> None:
         failures = 0
         while not stop.is_set():
             await self._slots.acquire()
@@ -156,7 +167,7 @@ class Worker:
         if token is None:
             log.info("task %s is busy elsewhere; job %s stays pending", job.task_id, delivery_id)
             return
-        toucher = asyncio.create_task(self._keep_fresh(delivery_id))
+        self._in_hand.add(delivery_id)
         try:
             async with self._leases.held(job.task_id, token):
                 await self.process(job)
@@ -164,18 +175,22 @@ class Worker:
             log.warning("gave up job %s: %s", delivery_id, exc)
             return
         finally:
-            toucher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await toucher
+            self._in_hand.discard(delivery_id)
         await self._queue.ack(delivery_id)
 
-    async def _keep_fresh(self, delivery_id: str) -> None:
+    async def _keep_fresh(self) -> None:
+        """Every third of the reclaim delay, reset the idle time of every job in hand at once, so
+        no other worker reclaims them."""
         while True:
             await asyncio.sleep(self._reclaim_after_s / 3)
+            if not self._in_hand:
+                continue
             try:
-                await self._queue.touch(self.name, delivery_id)
-            except StorageUnavailable:  # the job may be reclaimed meanwhile; the lease decides
-                log.warning("could not keep job %s fresh: task storage unavailable", delivery_id)
+                await self._queue.touch_all(self.name, list(self._in_hand))
+            except StorageUnavailable:  # the jobs may be reclaimed meanwhile; the lease decides
+                log.warning(
+                    "could not keep %d jobs fresh: task storage unavailable", len(self._in_hand)
+                )
 
     async def process(self, job: Job) -> None:
         """Apply `job` to its task and run the task. The caller holds the task's lease."""

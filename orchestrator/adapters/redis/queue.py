@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,8 +125,15 @@ class RedisJobQueue:
         self._ready = False
 
     async def touch(self, consumer: str, delivery_id: str) -> None:
-        stream, entry = self._locate(delivery_id)
-        await self._redis.xclaim(stream, self._keys.group, consumer, 0, [entry], justid=True)
+        await self.touch_all(consumer, [delivery_id])
+
+    async def touch_all(self, consumer: str, delivery_ids: Collection[str]) -> None:
+        entries: dict[str, list[Any]] = {}
+        for delivery_id in delivery_ids:
+            stream, entry = self._locate(delivery_id)
+            entries.setdefault(stream, []).append(entry)
+        for stream, ids in entries.items():
+            await self._redis.xclaim(stream, self._keys.group, consumer, 0, ids, justid=True)
 
     async def stats(self) -> QueueStats:
         """Depth and lag of the queue over every shard (acknowledged jobs are deleted, so what

@@ -88,3 +88,21 @@ async def test_a_receive_finds_a_job_on_whichever_shard_it_went_to(
     await queue.enqueue(resume(late))
     [(delivery_id, found)] = await queue.receive("worker-a", count=4, block_ms=100)
     assert found.task_id == late and delivery_id.startswith(f"{SHARDS - 1}/")
+
+
+async def test_jobs_in_hand_on_every_shard_are_kept_fresh_together(
+    queue: RedisJobQueue, client: Redis, sharded: Keys
+) -> None:
+    for n in range(12):
+        await queue.enqueue(resume(f"task_{n}"))
+    taken = await queue.receive("worker-a", count=12, block_ms=10)
+    assert len(taken) == 12
+    assert len({d.partition("/")[0] for d, _ in taken}) == SHARDS, "on every shard"
+    for delivery_id, _ in taken:  # as if the worker had been quiet for a minute
+        shard, _, entry = delivery_id.partition("/")
+        stream = sharded.job_stream(int(shard))
+        await client.xclaim(stream, sharded.group, "worker-a", 0, [entry], idle=60_000)
+
+    await queue.touch_all("worker-a", [d for d, _ in taken])
+
+    assert await queue.reclaim("worker-b", idle_ms=30_000, count=12) == []
