@@ -158,7 +158,7 @@ class SubprocessStack(_Base):
         env.update(self.extra_env)
         return env
 
-    async def start(self) -> None:
+    async def start(self, timeout: float = READY_TIMEOUT_S) -> None:  # noqa: ASYNC109
         log = self.log_path.open("ab") if self.log_path else None  # noqa: ASYNC230 - opening only
         # Popen only forks; waiting for readiness below is asynchronous.
         self.process = subprocess.Popen(  # noqa: ASYNC220
@@ -179,7 +179,7 @@ class SubprocessStack(_Base):
         )
         if log is not None:
             log.close()  # the child has its own copy
-        await wait_healthy(self.base)
+        await wait_healthy(self.base, timeout)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -199,17 +199,22 @@ class WorkerProcess:
     env: dict[str, str]
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+    """When set, the process's stderr (its log) is appended to this file."""
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> None:
+    async def start(self, timeout: float = READY_TIMEOUT_S) -> None:  # noqa: ASYNC109
         command = [sys.executable, "-m", "bot.cli.main", "worker"]
         command += ["--metrics-port", str(self.port), "--metrics-host", "127.0.0.1"]
+        log = self.log_path.open("ab") if self.log_path else None  # noqa: ASYNC230 - opening only
         # Popen only forks; waiting for readiness below is asynchronous.
-        self.process = subprocess.Popen(command, env=self.env)  # noqa: ASYNC220
-        await wait_healthy(self.base)
+        self.process = subprocess.Popen(command, env=self.env, stderr=log)  # noqa: ASYNC220
+        if log is not None:
+            log.close()  # the child has its own copy
+        await wait_healthy(self.base, timeout)
 
     def kill(self) -> None:
         assert self.process is not None

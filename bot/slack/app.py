@@ -5,11 +5,14 @@ public API (which only enqueues), and returns. An event is answered only once it
 task storage (Redis) is unreachable the answer is 503, so Slack delivers the event again (in
 Socket Mode the envelope is left unacknowledged) and the redelivery is accepted once Redis is back.
 Clicks and dialogs are acked at once and handled right after (Bolt's lazy listeners), so the
-3-second budget is never at risk.
+3-second budget is never at risk; at most `LAZY_AT_ONCE` of them are handled at a time and the rest
+wait their turn, so a burst of clicks never exhausts the process's Redis pool.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -26,6 +29,12 @@ from orchestrator import Orchestrator, StorageUnavailable, UserMessage
 log = logging.getLogger(__name__)
 
 _Parsed = TypeVar("_Parsed")
+
+LAZY_AT_ONCE = 8
+"""Clicks, dialogs and Home opens one process handles at the same time (the rest queue in arrival
+order). Unbounded, a burst of clicks, all acked at once, outgrew the listener's Redis pool: handlers
+that waited longer than the pool's timeout failed and their clicks were lost. Kept under the
+listener's pool (16) so events are still queued while clicks are handled."""
 
 
 def build_app(
@@ -127,6 +136,11 @@ def build_app(
         text, shown = surfaces.render_command(await orchestrator.command(command))
         await respond(text=text, blocks=shown, response_type="ephemeral")
 
+    gate = asyncio.Semaphore(LAZY_AT_ONCE)
+
+    def later(listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        return _in_turn(gate, listener)
+
     on_decision = _one_call("checkpoint click", payloads.checkpoint_click, orchestrator.decide)
     on_stop = _one_call("stop click", payloads.stop_click, orchestrator.stop)
     on_answer = _one_call("answer click", payloads.answer_click, orchestrator.answer)
@@ -150,24 +164,26 @@ def build_app(
     )
 
     app.action(re.compile(r"^checkpoint\.(approve|retry|mark_done|abort)$"))(
-        ack=_ack, lazy=[on_decision]
+        ack=_ack, lazy=[later(on_decision)]
     )
-    app.action("checkpoint.reject")(ack=_ack, lazy=[on_reject])
-    app.action(blocks.STOP_ACTION)(ack=_ack, lazy=[on_stop])
-    app.action(re.compile(rf"^{re.escape(blocks.ANSWER_ACTION)}\.\d+$"))(ack=_ack, lazy=[on_answer])
-    app.view(blocks.REJECT_CALLBACK)(ack=_ack, lazy=[on_reject_reason])
-    app.action(blocks.FEEDBACK_ACTION)(ack=_ack, lazy=[on_feedback])
-    app.view(blocks.FEEDBACK_CALLBACK)(ack=_ack, lazy=[on_feedback_comment])
+    app.action("checkpoint.reject")(ack=_ack, lazy=[later(on_reject)])
+    app.action(blocks.STOP_ACTION)(ack=_ack, lazy=[later(on_stop)])
+    app.action(re.compile(rf"^{re.escape(blocks.ANSWER_ACTION)}\.\d+$"))(
+        ack=_ack, lazy=[later(on_answer)]
+    )
+    app.view(blocks.REJECT_CALLBACK)(ack=_ack, lazy=[later(on_reject_reason)])
+    app.action(blocks.FEEDBACK_ACTION)(ack=_ack, lazy=[later(on_feedback)])
+    app.view(blocks.FEEDBACK_CALLBACK)(ack=_ack, lazy=[later(on_feedback_comment)])
     # Published after the event is answered: reading the records never delays Slack's ack.
-    app.event("app_home_opened")(ack=_ack, lazy=[on_home_opened])
-    app.action(blocks.ELICIT_OPEN)(ack=_ack, lazy=[on_elicitation_form])
+    app.event("app_home_opened")(ack=_ack, lazy=[later(on_home_opened)])
+    app.action(blocks.ELICIT_OPEN)(ack=_ack, lazy=[later(on_elicitation_form)])
     elicit_press = rf"^({re.escape(blocks.ELICIT_LINK)}|{re.escape(blocks.ELICIT_DECLINE)})$"
-    app.action(re.compile(elicit_press))(ack=_ack, lazy=[on_elicitation_press])
-    app.event("assistant_thread_started")(ack=_ack, lazy=[on_assistant_thread])
-    app.command("/threadwork")(ack=_ack, lazy=[on_command])
+    app.action(re.compile(elicit_press))(ack=_ack, lazy=[later(on_elicitation_press)])
+    app.event("assistant_thread_started")(ack=_ack, lazy=[later(on_assistant_thread)])
+    app.command("/threadwork")(ack=_ack, lazy=[later(on_command)])
     # The Connect button opens the sign-in page itself; the OAuth callback does the rest.
     app.action(blocks.SIGN_IN_ACTION)(_ack)
-    app.action(surfaces.DISCONNECT_ACTION)(ack=_ack, lazy=[on_disconnect])
+    app.action(surfaces.DISCONNECT_ACTION)(ack=_ack, lazy=[later(on_disconnect)])
     if oauth_settings is not None:
         # A workspace that uninstalls the app, or revokes its tokens, is forgotten (Bolt's own
         # listeners delete its installation), so nothing is sent there with a dead token.
@@ -178,6 +194,19 @@ def build_app(
 
 async def _ack(ack: AsyncAck) -> None:
     await ack()
+
+
+def _in_turn(
+    gate: asyncio.Semaphore, listener: Callable[..., Awaitable[None]]
+) -> Callable[..., Awaitable[None]]:
+    """`listener`, run once `gate` has room (Bolt reads the arguments it wants through wraps)."""
+
+    @functools.wraps(listener)
+    async def in_turn(**kwargs: Any) -> None:
+        async with gate:
+            await listener(**kwargs)
+
+    return in_turn
 
 
 def _submitting(

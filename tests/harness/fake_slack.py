@@ -253,6 +253,12 @@ class FakeSlack:
         with self._cond:
             return self._workspace.in_channel(channel)
 
+    def all_messages(self) -> list[SlackMessage]:
+        """Every current message in every channel, in no particular order: one pass over the
+        workspace, for benchmarks that follow thousands of threads."""
+        with self._cond:
+            return list(self._workspace.messages.values())
+
     def thread(self, channel: str, thread_ts: str) -> list[SlackMessage]:
         """The thread's parent (if known) and its replies, oldest first."""
         with self._cond:

@@ -42,8 +42,14 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(async_url(url), pool_pre_ping=True)
 
 
+MIGRATION_LOCK = 0x74776D67
+"""PostgreSQL advisory lock key held while migrating: processes started at once on a fresh database
+migrate one after another (the others then find the schema current) instead of racing to create
+the same tables."""
+
+
 async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the schema to the latest migration (idempotent)."""
+    """Bring the schema to the latest migration (idempotent; safe from several processes at once)."""
     from alembic import command
     from alembic.config import Config
 
@@ -54,6 +60,8 @@ async def upgrade(engine: AsyncEngine) -> None:
         command.upgrade(config, "head")
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # released when the transaction ends
+            await connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
         await connection.run_sync(run)
 
 
