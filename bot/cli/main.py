@@ -238,6 +238,9 @@ def _run(
     *,
     role: str,
 ) -> int:
+    """Build the runtime, check Redis, run `start`; a listener alone runs on uvloop (see
+    `_event_loop_runner`)."""
+
     async def go() -> None:
         try:
             runtime = build_runtime(settings, role=role)
@@ -257,11 +260,24 @@ def _run(
         await start(runtime)
 
     try:
-        asyncio.run(go())
+        _event_loop_runner(role)(go())
     except _StartupError as exc:
         print(str(exc), file=sys.stderr)
         return 1
     return 0
+
+
+def _event_loop_runner(role: str) -> Callable[[Coroutine[Any, Any, None]], None]:
+    """uvloop for a listener alone (`serve --no-workers`): it spends most of its CPU accepting,
+    reading and answering HTTP requests, where uvloop's loop costs far less than asyncio's.
+    Processes that run tasks keep asyncio's loop. Without uvloop installed, asyncio's loop."""
+    if role == "listener":
+        try:
+            import uvloop
+        except ImportError:
+            return asyncio.run
+        return uvloop.run
+    return asyncio.run
 
 
 class _StartupError(Exception):
