@@ -67,6 +67,7 @@ def report(results: dict[int, Burst], steps: int, slots: int) -> None:
         ("model steps per second", lambda r: f"{r.model_calls / r.seconds:.1f}"),
         ("worker CPU (all worker processes)", lambda r: f"{r.worker_cpu_s:.2f} s"),
         ("worker CPU per model step", lambda r: f"{r.worker_cpu_s / r.model_calls * 1000:.1f} ms"),
+        ("fakes + client CPU (bench process)", lambda r: f"{r.fakes_cpu_s:.2f} s"),
         ("load average 1/5 min after", lambda r: r.load),
     ]
     width = max(len(name) for name, _ in rows)
@@ -78,6 +79,12 @@ def report(results: dict[int, Burst], steps: int, slots: int) -> None:
     speedup = (two.answered / two.seconds) / (one.answered / one.seconds)
     print()
     print(f"throughput of 2 worker processes vs 1: {speedup:.2f}x (goal 1.8x)")
+    cores = os.cpu_count() or 1
+    other = one.fakes_cpu_s / one.worker_cpu_s
+    print(
+        f"ceiling on {cores} cores while the fakes cost {other:.0%} of the worker's CPU (Redis,"
+        f" PostgreSQL and the listener not counted): {min(2.0, cores / (1 + other)):.2f}x"
+    )
 
 
 def main() -> None:
