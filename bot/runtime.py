@@ -110,6 +110,8 @@ class Runtime:
     """Metrics (scraped at /metrics) and traces of this process."""
     installations: Installations | None = None
     """Many workspaces installed through Slack's OAuth; None with one SLACK_BOT_TOKEN."""
+    clients: SlackClients | None = None
+    """The Web API clients of every workspace, sharing one HTTP session (closed by `aclose`)."""
 
     async def prepare(self) -> None:
         """Schema and stores every process needs before it serves or works."""
@@ -121,6 +123,8 @@ class Runtime:
         await self.core.aclose()
         if self.installations is not None:
             await self.installations.store.engine.dispose()
+        if self.clients is not None:
+            await self.clients.aclose()
         self.observability.shutdown()
 
 
@@ -161,6 +165,7 @@ def build_runtime(
         core=core,
         observability=telemetry,
         installations=installs,
+        clients=clients,
     )
 
 
