@@ -39,6 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.services import fresh_services, settings_for  # noqa: E402
+from bench.worker_procs import SLACK_METHODS, UNLIMITED  # noqa: E402
 from tests.harness.fake_anthropic import FakeAnthropic  # noqa: E402
 from tests.harness.fake_slack import FakeSlack, SlackCall  # noqa: E402
 from tests.harness.services import (  # noqa: E402
@@ -139,8 +140,9 @@ async def run(events: int) -> Result:
         FakeSlack(update_interval_s=0.05) as slack,
         FakeAnthropic() as model,
     ):
+        settings = settings_for(slack, model, database_url, prefix)
         stack = Stack(
-            settings=settings_for(slack, model, database_url, prefix),
+            settings=settings.model_copy(update={"slack_rates": RAISED_RATES}),
             slack=slack,
             model=model,
             port=free_port(),
@@ -154,11 +156,16 @@ async def run(events: int) -> Result:
     return result
 
 
+RAISED_RATES = dict.fromkeys(SLACK_METHODS, UNLIMITED)
+"""Slack's budgets raised (as the worker benches do): every mention is in one channel, where Slack
+allows about one post a second, and the answers are counted after the burst."""
+
+
 async def run_split(events: int, *, redis_connections: int | None = None) -> Result:
     """A listener process and a worker process; the fakes and the client here.
 
     `redis_connections` sets the listener's pool (default: what `serve --no-workers` picks)."""
-    env = {"THREADWORK_LOG_LEVEL": "ERROR"}  # as the one-process run logs
+    env = {"THREADWORK_LOG_LEVEL": "ERROR", "THREADWORK_SLACK_RATES": json.dumps(RAISED_RATES)}
     if redis_connections is not None:
         env["THREADWORK_REDIS_CONNECTIONS"] = str(redis_connections)
     with (
