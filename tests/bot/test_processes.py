@@ -20,7 +20,13 @@ from orchestrator.adapters.redis.client import connect
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.adapters.redis.queue import RedisJobQueue
 from orchestrator.assemble import job_shards
-from tests.approval_stack import CREATE, executions, ticket_script, write_config
+from tests.approval_stack import (
+    CREATE,
+    executions,
+    ticket_script,
+    until_executions,
+    write_config,
+)
 from tests.harness.fake_anthropic import FakeAnthropic, Reply, Text, Turn
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.fixtures import SINGLE_AND_CLUSTER
@@ -78,6 +84,8 @@ async def test_two_workers_share_a_burst_and_a_killed_one_loses_nothing(
     first, second = WorkerProcess(listener.env()), WorkerProcess(listener.env())
     async with running(first), running(second):
         await listener.model.until_in_flight(TASKS, timeout=60)
+        # Each ticket is logged by its worker's own ledger server, a third process.
+        await until_executions(ledger, "create_ticket", TASKS)
         servers = {line["pid"] for line in executions(ledger, "create_ticket")}
         assert len(servers) == 2, "both workers took part of the burst"
         first.kill()
