@@ -255,7 +255,8 @@ async def test_forged_misplaced_and_stale_clicks_are_refused_without_effect(
 async def test_unanswered_request_is_reminded_then_expires_and_the_model_is_told(
     make_stack: MakeStack, ledger: Path
 ) -> None:
-    stack = await make_stack("approvals:\n  remind_after: 1s\n  expire_after: 2s\n")
+    # The sweep runs about once a second: a reminder due at 1 s needs room before the 4 s expiry.
+    stack = await make_stack("approvals:\n  remind_after: 1s\n  expire_after: 4s\n")
     thread_ts, card = await ask_for_ticket(stack, "slow approvers", then="Nobody approved it.")
 
     await stack.slack.until_thread(CHANNEL, thread_ts, "Reminder for")
