@@ -6,7 +6,9 @@ tasks, queued while it is paused, and the time from resuming it to the last answ
 with the ideal: one task alone (the 1 s call plus the orchestration around it). A rung holds when
 N tasks finish within 1.1 x 1 s + that overhead. The worker runs with its concurrency cap
 (`THREADWORK_WORKERS`, slots per process) at the default, or raised to the largest burst if that is
-larger.
+larger. Then the floor under it: the anthropic SDK and slack_sdk alone, replaying the worker's
+own model request and a post as many at once as the largest rung, in a process of their own
+(`client_floor`), and how many tasks at once their CPU alone leaves room for.
 
 Run: .venv/bin/python bench/active_tasks.py [--ladder 10,20,50,100,200,500,1000] [--delay-s 1]
 """
@@ -15,8 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,16 +59,50 @@ async def rungs(deploy: Deployment, slots: int, ladder: list[int], tag: str) -> 
         return out
 
 
-async def run(ladder: list[int], delay_s: float) -> tuple[Burst, list[Burst], int]:
+@dataclass(frozen=True)
+class Floor:
+    """CPU per call of the clients alone, in a process of their own (`client_floor`)."""
+
+    calls: int
+    model_call_ms: float
+    slack_post_ms: float
+
+    @property
+    def per_task_ms(self) -> float:
+        return self.model_call_ms + self.slack_post_ms
+
+
+async def client_floor(deploy: Deployment, calls: int) -> Floor:
+    """Replay the worker's last model request and a post, `calls` at once, in a fresh process."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as body:
+        json.dump(deploy.model.requests[-1].body, body)
+        body.flush()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(ROOT / "bench" / "client_floor.py"),
+            deploy.model.url,
+            deploy.slack.url,
+            body.name,
+            "--calls",
+            str(calls),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    figures = json.loads(out)
+    return Floor(calls, figures["model_call_ms"], figures["slack_post_ms"])
+
+
+async def run(ladder: list[int], delay_s: float) -> tuple[Burst, list[Burst], int, Floor]:
     logging.basicConfig(level=logging.ERROR, force=True)
     async with deployment() as deploy:
         deploy.model.default(lambda _body: Reply(ANSWER, delay_s=delay_s))
         slots = max(DEFAULT_CAP, *ladder)
         ideal = (await rungs(deploy, slots, [1, 1, 1], "alone"))[-1]
-        return ideal, await rungs(deploy, slots, ladder, "burst"), slots
+        rows = await rungs(deploy, slots, ladder, "burst")
+        return ideal, rows, slots, await client_floor(deploy, max(ladder))
 
 
-def report(ideal: Burst, rows: list[Burst], slots: int, delay: float) -> None:
+def report(ideal: Burst, rows: list[Burst], slots: int, delay: float, floor: Floor) -> None:
     overhead = ideal.seconds - delay
     limit = 1.1 * delay + overhead
     print(f"one worker process, model call {delay:.1f} s per task, one call per task")
@@ -96,6 +135,14 @@ def report(ideal: Burst, rows: list[Burst], slots: int, delay: float) -> None:
         f" (THREADWORK_WORKERS={slots}, default {DEFAULT_CAP}); past it the worker's CPU per task"
         f" (worker CPU column) is what bounds it"
     )
+    budget_ms = 0.1 * delay * 1000 / 500
+    print(
+        f"the clients alone, {floor.calls} calls at once in a process of their own: the anthropic"
+        f" SDK {floor.model_call_ms:.2f} ms CPU per model call (the worker's own request), slack_sdk"
+        f" {floor.slack_post_ms:.2f} ms per post, {floor.per_task_ms:.2f} ms for the two; 500 tasks"
+        f" within 1.1x need at most {budget_ms:.2f} ms of CPU each, so these two calls alone hold"
+        f" one process to about {0.1 * delay * 1000 / floor.per_task_ms:.0f} tasks at once"
+    )
 
 
 def main() -> None:
@@ -104,8 +151,8 @@ def main() -> None:
     parser.add_argument("--delay-s", type=float, default=1.0, help="model time per call")
     args = parser.parse_args()
     ladder = [int(n) for n in args.ladder.split(",")]
-    ideal, rows, slots = asyncio.run(run(ladder, args.delay_s))
-    report(ideal, rows, slots, args.delay_s)
+    ideal, rows, slots, floor = asyncio.run(run(ladder, args.delay_s))
+    report(ideal, rows, slots, args.delay_s, floor)
 
 
 if __name__ == "__main__":

@@ -93,8 +93,8 @@ class AnswerClock:
     async def status(self, thread: ThreadRef, activity: Activity | None) -> None:
         await self._inner.status(thread, activity)
 
-    async def flush(self) -> None:
-        await self._inner.flush()
+    async def flush(self, thread: ThreadRef | None = None) -> None:
+        await self._inner.flush(thread)
 
 
 class _ClockedStream:

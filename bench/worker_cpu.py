@@ -68,6 +68,9 @@ def report(results: dict[int, Burst], steps: int, slots: int) -> None:
         ("worker CPU (all worker processes)", lambda r: f"{r.worker_cpu_s:.2f} s"),
         ("worker CPU per model step", lambda r: f"{r.worker_cpu_s / r.model_calls * 1000:.1f} ms"),
         ("fakes + client CPU (bench process)", lambda r: f"{r.fakes_cpu_s:.2f} s"),
+        ("listener CPU", lambda r: f"{r.listener_cpu_s:.2f} s"),
+        ("Redis CPU", lambda r: f"{r.redis_cpu_s:.2f} s"),
+        ("PostgreSQL CPU", lambda r: f"{r.postgres_cpu_s:.2f} s"),
         ("load average 1/5 min after", lambda r: r.load),
     ]
     width = max(len(name) for name, _ in rows)
@@ -80,11 +83,26 @@ def report(results: dict[int, Burst], steps: int, slots: int) -> None:
     print()
     print(f"throughput of 2 worker processes vs 1: {speedup:.2f}x (goal 1.8x)")
     cores = os.cpu_count() or 1
-    other = one.fakes_cpu_s / one.worker_cpu_s
+    share = {
+        "the fakes": one.fakes_cpu_s,
+        "the listener": one.listener_cpu_s,
+        "Redis": one.redis_cpu_s,
+        "PostgreSQL": one.postgres_cpu_s,
+    }
+    shares = ", ".join(f"{name} {cpu / one.worker_cpu_s:.0%}" for name, cpu in share.items())
+    beside = one.beside_workers_s / one.worker_cpu_s
+    services = (one.redis_cpu_s + one.postgres_cpu_s) / one.worker_cpu_s
     print(
-        f"ceiling on {cores} cores while the fakes cost {other:.0%} of the worker's CPU (Redis,"
-        f" PostgreSQL and the listener not counted): {min(2.0, cores / (1 + other)):.2f}x"
+        f"CPU beside the worker, per second of the worker's own: {shares}. On {cores} cores,"
+        f" workers kept busy can reach at most {ceiling(cores, beside):.2f}x one worker kept busy;"
+        f" Redis and PostgreSQL alone cap it at {ceiling(cores, services):.2f}x"
     )
+
+
+def ceiling(cores: int, beside: float) -> float:
+    """Throughput of `cores` busy workers vs one, when every second of worker CPU brings
+    `beside` seconds of other work onto the same cores."""
+    return min(float(cores), cores / (1 + beside))
 
 
 def main() -> None:

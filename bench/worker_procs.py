@@ -53,6 +53,26 @@ def cpu_s(pid: int) -> float:
     return ticks_to_s(int(fields[11]) + int(fields[12]))
 
 
+SERVICES = ("redis-server", "postgres")
+"""The services the workers share the machine's cores with, by process name."""
+
+
+def services_cpu_s() -> dict[str, float]:
+    """CPU seconds so far of this machine's Redis and PostgreSQL processes, by process name. A
+    PostgreSQL backend that has exited still counts, in its parent's time of reaped children."""
+    out = dict.fromkeys(SERVICES, 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()  # noqa: ASYNC240 - a tiny procfs read
+        except OSError:  # the process ended
+            continue
+        name = text[text.find("(") + 1 : text.rfind(")")]
+        if name in out:
+            fields = text.rsplit(")", 1)[1].split()
+            out[name] += ticks_to_s(sum(int(f) for f in fields[11:15]))  # utime … cstime
+    return out
+
+
 def load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f}/{five:.2f}"
@@ -70,6 +90,10 @@ class Deployment:
         env["THREADWORK_LOG_LEVEL"] = "ERROR"
         env["THREADWORK_REDIS_CONNECTIONS"] = str(max(64, slots + 16))
         return env
+
+    def listener_cpu_s(self) -> float:
+        process = self.listener.process
+        return cpu_s(process.pid) if process is not None else 0.0
 
     def answers(self) -> int:
         return sum(1 for m in self.slack.messages(CHANNEL) if m.text.strip() == ANSWER)
@@ -92,6 +116,8 @@ class Deployment:
         # Each 200 means the job is on the queue (the listener answers once it is queued).
         cpu_before = [cpu_s(w.process.pid) for w in workers if w.process]
         here_before = cpu_s(os.getpid())
+        listener_before = self.listener_cpu_s()
+        services_before = services_cpu_s()
         started = time.monotonic()
         for worker in workers:
             assert worker.process is not None
@@ -104,6 +130,7 @@ class Deployment:
         elapsed = time.monotonic() - started
         cpu_after = [cpu_s(w.process.pid) for w in workers if w.process]
         here = cpu_s(os.getpid()) - here_before
+        services = services_cpu_s()
         return Burst(
             tasks=count,
             answered=done,
@@ -112,6 +139,9 @@ class Deployment:
             model_calls=len(self.model.requests) - requests_before,
             worker_cpu_s=sum(cpu_after) - sum(cpu_before),
             fakes_cpu_s=here,
+            listener_cpu_s=self.listener_cpu_s() - listener_before,
+            redis_cpu_s=services["redis-server"] - services_before["redis-server"],
+            postgres_cpu_s=services["postgres"] - services_before["postgres"],
             load=load(),
         )
 
@@ -126,7 +156,16 @@ class Burst:
     worker_cpu_s: float
     fakes_cpu_s: float
     """CPU of the benchmark's own process (the fake Slack and model APIs, the client)."""
+    listener_cpu_s: float
+    redis_cpu_s: float
+    postgres_cpu_s: float
+    """CPU of the machine's Redis and PostgreSQL processes over the burst."""
     load: str
+
+    @property
+    def beside_workers_s(self) -> float:
+        """CPU spent beside the workers on the same cores: fakes, listener, Redis, PostgreSQL."""
+        return self.fakes_cpu_s + self.listener_cpu_s + self.redis_cpu_s + self.postgres_cpu_s
 
 
 @asynccontextmanager

@@ -102,11 +102,15 @@ async def work(
     stop: asyncio.Event | None = None,
     metrics_port: int | None = None,
     metrics_host: str = "0.0.0.0",
+    own_process: bool = False,
 ) -> None:
-    """Run workers only until `stop` is set (default: SIGINT/SIGTERM)."""
+    """Run workers only until `stop` is set (default: SIGINT/SIGTERM). `own_process` (the
+    `worker` command): as for `serve`."""
     await runtime.prepare()
     await runtime.core.open()
     stop = stop or _stop_on_signals()
+    if own_process:
+        _freeze_startup_objects()
     log.info("worker started; waiting for jobs")
     probes = None
     if metrics_port is not None:
@@ -176,6 +180,7 @@ def _freeze_startup_objects() -> None:
     events waited behind it. They live as long as the process anyway."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -138,8 +138,9 @@ class Notifier(Protocol):
         """Show under the thread what the task is doing now; None clears it. Latest wins."""
         ...
 
-    async def flush(self) -> None:
-        """Wait until every coalesced update has been delivered."""
+    async def flush(self, thread: ThreadRef | None = None) -> None:
+        """Wait until the coalesced updates of `thread` (default: of every thread) have been
+        delivered."""
         ...
 
 
@@ -156,6 +157,20 @@ class RateBudget(Protocol):
         now_ms: float | None = None,
     ) -> float:
         """Use one call if the budget has one and return 0.0; else the seconds until it has."""
+        ...
+
+    async def book(
+        self,
+        team_id: str,
+        method: str,
+        rate: Rate,
+        *,
+        within_s: float,
+        channel_id: str = "",
+        now_ms: float | None = None,
+    ) -> float | None:
+        """Book the next free call if it comes within `within_s` and return the seconds until it
+        (0.0: at once; the caller then calls without asking again); None if it is further off."""
         ...
 
 

@@ -180,7 +180,9 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     return _run(
         settings,
-        lambda rt: work(rt, metrics_port=args.metrics_port, metrics_host=args.metrics_host),
+        lambda rt: work(
+            rt, metrics_port=args.metrics_port, metrics_host=args.metrics_host, own_process=True
+        ),
         role="worker",
     )
 

@@ -2,16 +2,15 @@
 
 Slack counts calls per method per workspace (and `chat.postMessage` also per channel), whatever
 process makes them, so the budgets live in Redis (`orchestrator.ports.RateBudget`). Calls whose
-result must land (a post, the last edit, the end of a stream) wait for their turn; callers that
-can coalesce (progress edits, stream appends) keep collecting while they wait, so under load
-only intermediate frames are lost. Slack's 429 with Retry-After stays the backstop (`retries`).
+result must land (a post, the last edit, the end of a stream) book a turn and wait for it, so
+many waiters cost one Redis request each; callers that can coalesce (progress edits, stream
+appends) keep collecting while they wait, so under load only intermediate frames are lost. Slack's 429 with Retry-After stays the backstop (`retries`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Mapping
 
 from orchestrator import ThreadRef
@@ -52,12 +51,22 @@ class SlackBudget:
         return await self._take(method, thread) == 0.0
 
     async def wait(self, method: str, thread: ThreadRef) -> None:
-        """Wait until `method`'s budget has a call, and take it."""
-        waited = 0.0
-        while (delay := await self._take(method, thread)) > 0 and waited < MAX_WAIT_S:
-            delay = delay + random.uniform(0, min(delay, 0.05))  # spread waiters apart
+        """Book `method`'s next free call and wait for its turn. Past `MAX_WAIT_S` nothing is
+        booked: the call goes then anyway, and Slack's 429s are the backstop."""
+        rate = self._table.get(method)
+        if self._budget is None or rate is None:
+            return
+        try:
+            delay = await self._budget.book(
+                thread.team_id, method, rate, within_s=MAX_WAIT_S, channel_id=thread.channel_id
+            )
+        except Exception:  # Redis down: Slack's own 429s still hold us back
+            log.warning("could not read the %s budget; calling anyway", method, exc_info=True)
+            return
+        if delay is None:
+            delay = MAX_WAIT_S
+        if delay > 0:
             await asyncio.sleep(delay)
-            waited += delay
 
     async def _take(self, method: str, thread: ThreadRef) -> float:
         rate = self._table.get(method)

@@ -61,6 +61,7 @@ class SlackNotifier:
         self._interval = min_update_interval_s
         self._stream_interval = stream_interval_s
         self._edits: dict[str, _Edit] = {}
+        self._next_sweep = 0.0
         self._statuses: dict[tuple[str, str], str] = {}
         """The status this process last set per thread; Slack clears it when the bot replies."""
 
@@ -142,8 +143,12 @@ class SlackNotifier:
             )
         )
 
-    async def flush(self) -> None:
-        pending = [e.task for e in self._edits.values() if e.task and not e.task.done()]
+    async def flush(self, thread: ThreadRef | None = None) -> None:
+        pending = [
+            e.task
+            for e in self._edits.values()
+            if e.task and not e.task.done() and (thread is None or e.thread == thread)
+        ]
         for task in pending:
             with contextlib.suppress(DeliveryFailed):
                 await task
@@ -153,7 +158,13 @@ class SlackNotifier:
         return asyncio.get_running_loop().time()
 
     def _forget_idle(self) -> None:
-        horizon = self._now() - max(self._interval, 1.0) * 60
+        """Drop edits idle for a minute or more; a sweep at most once a second, not every call
+        (with hundreds of tasks in flight, a sweep per call cost more than the calls)."""
+        now = self._now()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + 1.0
+        horizon = now - max(self._interval, 1.0) * 60
         for message_id, edit in list(self._edits.items()):
             if edit.last_sent < horizon and (edit.task is None or edit.task.done()):
                 del self._edits[message_id]

@@ -3,8 +3,11 @@
 A budget allows `per_minute` calls a minute on average and `burst` in a row. Its whole state is
 the theoretical arrival time (TAT) of the next call: a call at `now` is allowed when
 `TAT - now <= (burst - 1) * interval`, and then moves TAT one interval on. A refused call learns
-exactly how long to wait. The Redis script (`adapters.redis.rates`) is this function in Lua, so
-every process shares one budget; the tests run both on the same cases.
+exactly how long to wait. A caller that will wait anyway books instead: its turn is the next free
+one, TAT moves on for it, and it learns when that is. A crowd of waiters then goes one interval
+apart, one request each, instead of all waking for the same free call and asking again. The Redis
+script (`adapters.redis.rates`) is this function in Lua, so every process shares one budget; the
+tests run both on the same cases.
 """
 
 from __future__ import annotations
@@ -35,11 +38,14 @@ class Decision:
     tat_ms: float
     """The budget's state after this call (unchanged when refused)."""
     wait_ms: float
-    """0 when allowed; otherwise how long until a call would be."""
+    """Allowed: how long until the booked turn (0: at once). Refused: until a call would be."""
 
 
-def gcra(tat_ms: float | None, now_ms: float, rate: Rate) -> Decision:
+def gcra(tat_ms: float | None, now_ms: float, rate: Rate, *, queue_ms: float = 0.0) -> Decision:
+    """Decide a call at `now_ms`. With `queue_ms`, a call whose turn comes within that time is
+    booked (allowed, with `wait_ms` until its turn) instead of refused."""
     tat = max(tat_ms if tat_ms is not None else now_ms, now_ms)
-    if tat - now_ms > rate.tolerance_ms:
-        return Decision(False, tat, tat - now_ms - rate.tolerance_ms)
-    return Decision(True, tat + rate.interval_ms, 0.0)
+    wait = tat - now_ms - rate.tolerance_ms
+    if wait > queue_ms:
+        return Decision(False, tat, wait)
+    return Decision(True, tat + rate.interval_ms, max(wait, 0.0))

@@ -75,19 +75,16 @@ class ThreadReporter:
     async def failure(self, task: Task, view: Failure) -> None:
         try:
             await self._notifier.post(task.thread, view)
-            await self._notifier.flush()
+            await self._notifier.flush(task.thread)
         except DeliveryFailed:
             log.warning("could not tell thread of task %s about its failure", task.id)
 
     async def stopped(self, task: Task, view: Stopped) -> None:
         try:
             await self._notifier.post(task.thread, view)
-            await self._notifier.flush()
+            await self._notifier.flush(task.thread)
         except DeliveryFailed:
             log.warning("could not tell thread of task %s that it was stopped", task.id)
-
-    async def flush(self) -> None:
-        await self._notifier.flush()
 
 
 def progress(task: Task, state: ProgressState, *, stopped_by: str | None = None) -> Progress:

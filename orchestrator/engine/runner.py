@@ -324,7 +324,7 @@ class Runner:
         )
         try:
             await self._notifier.post(task.thread, StorageTrouble(correlation_id=correlation_id))
-            await self._notifier.flush()
+            await self._notifier.flush(task.thread)
         except DeliveryFailed:
             log.warning("could not tell thread of task %s about the storage outage", task.id)
 
@@ -394,7 +394,7 @@ class Runner:
         else:
             await self._record_task(task)
         await self._reporter.status(task, activity.while_waiting(task))
-        await self._notifier.flush()
+        await self._notifier.flush(task.thread)
 
     async def _save(self, task: Task) -> None:
         """Saves of one task are serialised: its agents step concurrently on one object."""

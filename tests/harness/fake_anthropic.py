@@ -443,9 +443,13 @@ class FakeAnthropic:
         async def body() -> AsyncIterator[bytes]:
             sent = time.monotonic()
             try:
+                if not gap_s:  # unpaced: one write, as a fast model's events share TCP segments
+                    yield b"".join(sse_bytes(name, data) for name, data in events)
+                    sent = time.monotonic()
+                    return
                 first = True
                 for name, data in events:
-                    if gap_s and data.get("delta", {}).get("type") == "text_delta":
+                    if data.get("delta", {}).get("type") == "text_delta":
                         if not first:
                             await asyncio.sleep(gap_s)  # the model's writing pace
                         first = False

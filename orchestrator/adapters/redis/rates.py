@@ -1,19 +1,21 @@
 """Shared rate budgets in Redis: `domain.rates.gcra` as one Lua script, one key per budget.
 
-The script reads the budget's TAT, decides, and stores the new TAT with an expiry just past it
-(an idle budget leaves nothing behind). `now` is Redis's own clock (`TIME`), so processes on
-different hosts share one timeline; tests pass `now_ms` to run fixed cases.
+The script reads the budget's TAT, decides (or books a turn), and stores the new TAT with an
+expiry just past it (an idle budget leaves nothing behind). `now` is Redis's own clock (`TIME`),
+so processes on different hosts share one timeline; tests pass `now_ms` to run fixed cases. The
+decisions of one turn of the event loop go to Redis together (`batch`).
 """
 
 from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from orchestrator.adapters.redis.batch import BatchedScript
 from orchestrator.adapters.redis.keys import Keys
 from orchestrator.domain.rates import Rate
 
-# KEYS[1] budget; ARGV: interval_ms, tolerance_ms, now_ms ("" = Redis TIME).
-# Returns {allowed (0|1), wait_ms}.
+# KEYS[1] budget; ARGV: interval_ms, tolerance_ms, now_ms ("" = Redis TIME), queue_ms.
+# Returns {allowed (0|1), wait_ms}: allowed with a wait is a booked turn.
 _GCRA = """
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
@@ -24,19 +26,20 @@ if not now then
 end
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-if tat - now > tolerance then
-  return {0, string.format('%.3f', tat - now - tolerance)}
+local wait = tat - now - tolerance
+if wait > tonumber(ARGV[4]) then
+  return {0, string.format('%.3f', wait)}
 end
 local new_tat = tat + interval
 redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(new_tat - now) + 1000)
-return {1, '0'}
+return {1, string.format('%.3f', math.max(wait, 0))}
 """
 
 
 class RedisRateBudget:
     def __init__(self, redis: Redis, *, keys: Keys) -> None:
         self._keys = keys
-        self._gcra = redis.register_script(_GCRA)
+        self._gcra = BatchedScript(redis, _GCRA)
 
     async def take(
         self,
@@ -48,9 +51,39 @@ class RedisRateBudget:
         now_ms: float | None = None,
     ) -> float:
         """Use one call of the budget if it has one: 0.0, else the seconds to wait for one."""
+        allowed, wait_s = await self._decide(team_id, method, rate, channel_id, 0.0, now_ms)
+        return 0.0 if allowed else wait_s
+
+    async def book(
+        self,
+        team_id: str,
+        method: str,
+        rate: Rate,
+        *,
+        within_s: float,
+        channel_id: str = "",
+        now_ms: float | None = None,
+    ) -> float | None:
+        """Book the next free call if it comes within `within_s`: the seconds until it (0.0: at
+        once); None, and nothing booked, when it is further off."""
+        allowed, wait_s = await self._decide(
+            team_id, method, rate, channel_id, within_s * 1000, now_ms
+        )
+        return wait_s if allowed else None
+
+    async def _decide(
+        self,
+        team_id: str,
+        method: str,
+        rate: Rate,
+        channel_id: str,
+        queue_ms: float,
+        now_ms: float | None,
+    ) -> tuple[bool, float]:
         key = self._keys.rate(team_id, method, channel_id if rate.scope == "channel" else "")
         now = "" if now_ms is None else repr(float(now_ms))
         allowed, wait_ms = await self._gcra(
-            keys=[key], args=[repr(rate.interval_ms), repr(rate.tolerance_ms), now]
+            keys=[key],
+            args=[repr(rate.interval_ms), repr(rate.tolerance_ms), now, repr(float(queue_ms))],
         )
-        return 0.0 if int(allowed) else float(wait_ms) / 1000.0
+        return bool(int(allowed)), float(wait_ms) / 1000.0

@@ -6,6 +6,7 @@ post is waited out; other Slack errors become DeliveryFailed for the orchestrato
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -83,6 +84,22 @@ async def test_edits_of_different_messages_are_not_held_back_by_each_other(
     updates = await slack.until_call("chat.update", count=2)
     assert {c.args["ts"] for c in updates} == {first, second}
     assert updates[1].time - updates[0].time < INTERVAL_S
+
+
+async def test_a_task_finishing_waits_for_its_own_edits_not_other_threads(
+    slack: FakeSlack, notifier: SlackNotifier
+) -> None:
+    other = ThreadRef(team_id="T0TEAM", channel_id=CHANNEL, thread_ts="1700000000.000200")
+    busy = await notifier.post(other, progress(0))
+    await notifier.update(other, busy, progress(1))  # held for the interval after its post
+    done = await notifier.post(THREAD, progress(0))
+
+    await asyncio.wait_for(notifier.flush(THREAD), timeout=INTERVAL_S / 2)
+    assert slack.calls_to("chat.update") == [], "the other thread's edit is still waiting"
+
+    await notifier.flush()
+    (edit,) = slack.calls_to("chat.update")
+    assert edit.args["ts"] == busy and done != busy
 
 
 async def test_a_rate_limited_post_is_waited_out_and_delivered_once(

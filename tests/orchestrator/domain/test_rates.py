@@ -42,3 +42,23 @@ def test_over_a_minute_no_more_than_the_rate_plus_the_burst_get_through() -> Non
     allowed = run([i * 100.0 for i in range(600)], rate)  # one try every 100 ms for 60 s
     assert sum(allowed) <= 50 + 5
     assert sum(allowed) >= 50
+
+
+def test_waiters_that_book_go_one_interval_apart_each_asking_once() -> None:
+    tat = None
+    turns = []
+    for _ in range(6):  # six callers at the same instant, each willing to wait up to 5 s
+        decision = gcra(tat, 0, PER_SECOND_BURST_3, queue_ms=5_000)
+        assert decision.allowed, "booked, not refused"
+        tat = decision.tat_ms
+        turns.append(decision.wait_ms)
+    assert turns == [0, 0, 0, 1000, 2000, 3000]
+
+
+def test_a_turn_further_off_than_the_caller_will_wait_is_not_booked() -> None:
+    tat = None
+    for _ in range(3):
+        tat = gcra(tat, 0, PER_SECOND_BURST_3, queue_ms=500).tat_ms
+    refused = gcra(tat, 0, PER_SECOND_BURST_3, queue_ms=500)
+    assert not refused.allowed and refused.wait_ms == 1000
+    assert refused.tat_ms == tat, "nothing booked"

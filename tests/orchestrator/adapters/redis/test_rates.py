@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from redis.asyncio import Redis
 
@@ -26,6 +28,32 @@ async def test_the_script_agrees_with_the_rule_on_every_call(budget: RedisRateBu
         tat = expected.tat_ms
         wait_s = await budget.take("T1", "chat.update", RATE, now_ms=base + now)
         assert wait_s == pytest.approx(expected.wait_ms / 1000), f"at {now} ms"
+
+
+async def test_the_script_books_turns_as_the_rule_does(budget: RedisRateBudget) -> None:
+    times = [0, 0, 0, 0, 0, 400, 2500, 9000, 9000, 9000, 9000, 9000, 9000]
+    tat: float | None = None
+    base = 1_900_000_000_000.0
+    for now in times:
+        expected = gcra(tat, now, RATE, queue_ms=2_000)
+        tat = expected.tat_ms
+        turn = await budget.book("T1", "chat.update", RATE, within_s=2, now_ms=base + now)
+        if expected.allowed:
+            assert turn == pytest.approx(expected.wait_ms / 1000), f"at {now} ms"
+        else:
+            assert turn is None, f"at {now} ms: nothing booked past the caller's wait"
+
+
+async def test_concurrent_bookings_get_distinct_turns(budget: RedisRateBudget) -> None:
+    per_second = Rate(per_minute=60, burst=1)
+    turns = await asyncio.gather(
+        *(budget.book("T9", "chat.postMessage", per_second, within_s=60) for _ in range(5))
+    )
+    assert all(turn is not None for turn in turns)
+    spaced = sorted(t for t in turns if t is not None)
+    assert spaced[0] == 0.0
+    gaps = [b - a for a, b in zip(spaced, spaced[1:], strict=False)]
+    assert all(gap == pytest.approx(1.0, abs=0.01) for gap in gaps), spaced
 
 
 async def test_budgets_are_per_workspace_and_method_and_channel_when_scoped(
