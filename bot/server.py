@@ -177,7 +177,9 @@ async def _serve_socket_mode(app: AsyncApp, runtime: Runtime, *, stop: asyncio.E
 def _freeze_startup_objects() -> None:
     """Leave what start-up loaded (modules, the app, its clients: a few hundred thousand objects)
     out of the garbage collector's full passes: each pass over them took ~0.1 s, and a burst of
-    events waited behind it. They live as long as the process anyway."""
+    events waited behind it. They live as long as the process anyway. The youngest generation
+    is collected every 10,000 allocations instead of 700: with 500 tasks in flight a worker spent
+    9% less CPU (`bench/active_tasks.py --ladder 500`: 2.05 s vs 2.26 s, twice each)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 50, 100)
