@@ -67,6 +67,7 @@ def options(settings: Settings) -> Options:
         database_url=settings.database_url,
         task_ttl_s=settings.task_ttl_s,
         reclaim_after_s=settings.reclaim_after_s,
+        stop_grace_s=settings.stop_grace_s,
         workers=settings.workers,
         model=model_options(settings),
         execution=ExecutionOptions(

@@ -4,7 +4,8 @@
 HTTP mode serves `POST /slack/events` (and, when workspaces install through OAuth,
 `GET /slack/install` and `GET /slack/oauth_redirect`) and the probes (`/healthz`, `/readyz`, `/metrics`) with
 aiohttp; with one workspace, message events take a fast path past Bolt (`bot.slack.ingress`); Socket Mode connects out with the app token (probes then on `--metrics-port`). Workers
-serve the probes on `--metrics-port`. All stop cleanly on SIGINT/SIGTERM, letting jobs finish.
+serve the probes on `--metrics-port`. All stop cleanly on SIGINT/SIGTERM, letting jobs finish
+(for `THREADWORK_STOP_GRACE` seconds; the rest are handed back to other workers).
 """
 
 from __future__ import annotations

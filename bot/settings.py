@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     reclaim_after_s: float = Field(default=30.0, gt=0, alias="THREADWORK_RECLAIM_AFTER")
     """Seconds after which a job whose worker stopped answering is taken over by another worker.
     Also the lease length on a thread; a live worker renews it every third of this."""
+    stop_grace_s: float = Field(default=20.0, ge=0, alias="THREADWORK_STOP_GRACE")
+    """Seconds a stopping worker (SIGTERM) lets the jobs in hand finish; the rest are cancelled
+    and handed back, so another worker resumes them from their last saved step at once. Keep it
+    under the platform's kill timeout (Kubernetes: 30 s; compose here sets 30 s)."""
     model_max_attempts: int = Field(default=5, ge=1, alias="THREADWORK_MODEL_MAX_ATTEMPTS")
     """Attempts per model call on overload/rate-limit/server errors before the task fails."""
     model_retry_base_s: float = Field(default=1.0, ge=0, alias="THREADWORK_MODEL_RETRY_BASE")

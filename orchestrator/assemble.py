@@ -115,6 +115,7 @@ class Options:
     redis_max_connections: int = 64
     task_ttl_s: int = 30 * 24 * 3600
     reclaim_after_s: float = 30.0
+    stop_grace_s: float = 20.0
     workers: int = 4
     execution: ExecutionOptions = field(default_factory=ExecutionOptions)
     environ: Mapping[str, str] = field(default_factory=dict)
@@ -214,6 +215,7 @@ class Assembly:
             model=options.model.model,
             concurrency=options.workers,
             reclaim_after_s=options.reclaim_after_s,
+            stop_grace_s=options.stop_grace_s,
             sweep=self._sweep,
             intake=self.execution.receive if self.execution else None,
             questions=self.questions,

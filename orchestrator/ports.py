@@ -334,6 +334,13 @@ class JobQueue(Protocol):
         """`touch` each of `delivery_ids`: one round trip per stream shard they are on."""
         ...
 
+    async def hand_back(
+        self, consumer: str, delivery_ids: Collection[str], *, idle_ms: int
+    ) -> None:
+        """Mark `delivery_ids` idle for `idle_ms` (their worker is stopping without finishing
+        them): the next `reclaim` by any worker takes them."""
+        ...
+
     async def ack(self, delivery_id: str) -> None: ...
 
 

@@ -3,7 +3,9 @@
 Any number of workers, in any number of processes, share one consumer group. A job is
 acknowledged only after the task was run and saved; a job left behind by a dead worker is
 reclaimed after the reclaim delay and simply runs again: applying a message twice is a no-op
-(messages are keyed by their Slack ts) and the runner resumes from the last saved step.
+(messages are keyed by their Slack ts) and the runner resumes from the last saved step. A worker
+told to stop takes no new jobs and gives the ones in hand a grace period; it cancels the rest and
+hands them back, so the next reclaim by any worker takes them without waiting out the delay.
 
 Redis outages never end a worker: the consume loop backs off and tries again until Redis
 answers; a job whose task could not be saved stays pending (the thread is told the work will be
@@ -58,6 +60,7 @@ class Worker:
         model: str,
         concurrency: int,
         reclaim_after_s: float,
+        stop_grace_s: float = 20.0,
         sweep: Callable[[], Awaitable[int]] | None = None,
         sweep_every_s: float = 1.0,
         name: str | None = None,
@@ -77,20 +80,23 @@ class Worker:
         self._slots = asyncio.Semaphore(concurrency)
         self._concurrency = concurrency
         self._reclaim_after_s = reclaim_after_s
+        self._stop_grace_s = stop_grace_s
         self._sweep = sweep
         self._sweep_every_s = sweep_every_s
         self._intake = intake
         self.name = name or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], str] = {}
+        """Jobs being handled, each with its delivery id."""
         self._in_hand: set[str] = set()
         """Deliveries whose task this worker runs: kept fresh together (`_keep_fresh`)."""
         self._next_reclaim = self._next_sweep = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume jobs until `stop` is set, then wait for the jobs in hand to finish."""
+        """Consume jobs until `stop` is set, then let the jobs in hand finish (`_drain`)."""
         toucher = asyncio.create_task(self._keep_fresh())
         try:
             await self._consume(stop)
+            await self._drain()
         finally:
             toucher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -116,10 +122,33 @@ class Worker:
             for delivery_id, job in deliveries:
                 await self._slots.acquire()
                 task = asyncio.create_task(self._handle(delivery_id, job))
-                self._running.add(task)
+                self._running[task] = delivery_id
                 task.add_done_callback(self._done)
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _drain(self) -> None:
+        """Give the jobs in hand `stop_grace_s` to finish; cancel the rest and hand them back.
+        A cancelled job releases its lease unacknowledged, like one whose worker died, but
+        another worker takes it at its next reclaim instead of after the reclaim delay."""
+        if not self._running:
+            return
+        _, late = await asyncio.wait(list(self._running), timeout=self._stop_grace_s)
+        if not late:
+            return
+        handed = [self._running[task] for task in late if task in self._running]
+        log.warning(
+            "stopping: %d job(s) still running after %.0f s; handing them back to other workers",
+            len(late),
+            self._stop_grace_s,
+        )
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        try:
+            await self._queue.hand_back(
+                self.name, handed, idle_ms=int(self._reclaim_after_s * 1000)
+            )
+        except StorageUnavailable as exc:  # they are reclaimed after the reclaim delay instead
+            log.warning("could not hand back %d job(s): %s", len(handed), exc)
 
     async def _next_deliveries(self) -> list[Delivery]:
         """Jobs of dead workers first (every quarter reclaim delay), else new ones."""
@@ -145,7 +174,7 @@ class Worker:
             log.exception("checkpoint sweep failed")
 
     def _done(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
+        self._running.pop(task, None)
         self._slots.release()
 
     async def _handle(self, delivery_id: str, job: Job) -> None:

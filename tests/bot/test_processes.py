@@ -2,13 +2,16 @@
 
 A burst of mentions is queued by the listener alone (it never calls the model), shared by both
 workers, and one worker is killed with SIGKILL while its tasks wait on the model: every task is
-answered exactly once and no side effect runs twice (the ledger server logs every execution).
+answered exactly once and no side effect runs twice (the ledger server logs every execution). A
+worker stopped with SIGTERM hands back what it cannot finish within its grace period.
 Also on a Redis Cluster, where the jobs spread over several streams that both workers read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -30,6 +33,7 @@ from tests.approval_stack import (
 from tests.harness.fake_anthropic import FakeAnthropic, Reply, Text, Turn
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.fixtures import SINGLE_AND_CLUSTER
+from tests.harness.services import free_port
 from tests.harness.slack_sender import app_mention
 from tests.stack import CHANNEL, KILL_RECLAIM_S, SubprocessStack, WorkerProcess, killable, running
 
@@ -102,3 +106,38 @@ async def test_two_workers_share_a_burst_and_a_killed_one_loses_nothing(
         assert sum(f"filed ticket-{i}-" in m.all_text for m in thread) == 1, thread
     created = [line["arguments"]["title"] for line in executions(ledger, "create_ticket")]
     assert sorted(created) == sorted(f"issue {i}" for i in range(TASKS)), "each ticket once"
+
+
+async def test_a_stopped_worker_hands_back_the_job_it_could_not_finish_in_its_grace(
+    settings: Settings, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    # The reclaim delay is far past the test's bounds: only a job handed back moves on this soon.
+    patient = settings.model_copy(update={"reclaim_after_s": 120.0})
+    listener = SubprocessStack(
+        settings=patient, slack=fake_slack, model=fake_anthropic, port=free_port(), workers=False
+    )
+    never = threading.Event()
+    fake_anthropic.script("slow-", [Turn([Text("never sent")], hold=never), Reply("done slow-")])
+    async with running(listener):
+        mention = app_mention("a slow- one please")
+        assert (await listener.sender.send_event(mention)).status == 200
+        env = {**listener.env(), "THREADWORK_STOP_GRACE": "1"}
+        first = WorkerProcess(env)
+        await first.start()
+        try:
+            await fake_anthropic.until_held(1, timeout=30)
+            assert first.process is not None
+            stopped_at = time.monotonic()
+            first.process.terminate()
+            code = await asyncio.to_thread(first.process.wait, 15)
+            assert code == 0, "a clean exit"
+            assert time.monotonic() - stopped_at < 10, "its grace, not the model call, bounded it"
+        finally:
+            never.set()
+            await first.stop()
+
+        async with running(WorkerProcess(env)):
+            await listener.slack.until_thread(CHANNEL, mention["ts"], "done slow-", timeout=30)
+    thread = listener.slack.thread(CHANNEL, mention["ts"])
+    assert sum("done slow-" in m.all_text for m in thread) == 1, thread
+    assert not any("never sent" in m.all_text for m in thread)

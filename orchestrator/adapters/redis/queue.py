@@ -128,12 +128,24 @@ class RedisJobQueue:
         await self.touch_all(consumer, [delivery_id])
 
     async def touch_all(self, consumer: str, delivery_ids: Collection[str]) -> None:
+        for stream, ids in self._by_stream(delivery_ids).items():
+            await self._redis.xclaim(stream, self._keys.group, consumer, 0, ids, justid=True)
+
+    async def hand_back(
+        self, consumer: str, delivery_ids: Collection[str], *, idle_ms: int
+    ) -> None:
+        # XCLAIM's IDLE sets how long the entries look unattended; XAUTOCLAIM then takes them.
+        for stream, ids in self._by_stream(delivery_ids).items():
+            await self._redis.xclaim(
+                stream, self._keys.group, consumer, 0, ids, idle=idle_ms, justid=True
+            )
+
+    def _by_stream(self, delivery_ids: Collection[str]) -> dict[str, list[Any]]:
         entries: dict[str, list[Any]] = {}
         for delivery_id in delivery_ids:
             stream, entry = self._locate(delivery_id)
             entries.setdefault(stream, []).append(entry)
-        for stream, ids in entries.items():
-            await self._redis.xclaim(stream, self._keys.group, consumer, 0, ids, justid=True)
+        return entries
 
     async def stats(self) -> QueueStats:
         """Depth and lag of the queue over every shard (acknowledged jobs are deleted, so what

@@ -111,6 +111,20 @@ async def test_touch_keeps_a_live_workers_job_from_being_reclaimed(
     assert await owner(redis, keys, delivery_id) == "worker-a"
 
 
+async def test_a_job_handed_back_is_reclaimed_at_once_by_another_worker(
+    queue: RedisJobQueue, redis: Redis, keys: Keys
+) -> None:
+    await queue.enqueue(job("task_handed"))
+    [(delivery_id, _)] = await queue.receive("worker-a", count=1, block_ms=10)
+    assert await queue.reclaim("worker-b", idle_ms=RECLAIM_MS, count=10) == []
+
+    await queue.hand_back("worker-a", [delivery_id], idle_ms=RECLAIM_MS)
+
+    reclaimed = await queue.reclaim("worker-b", idle_ms=RECLAIM_MS, count=10)
+    assert reclaimed == [(delivery_id, job("task_handed"))]
+    assert await owner(redis, keys, delivery_id) == "worker-b"
+
+
 async def test_an_acked_job_is_gone_for_good(
     queue: RedisJobQueue, redis: Redis, keys: Keys
 ) -> None:
