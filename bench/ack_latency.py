@@ -5,10 +5,12 @@ quickly; it answers once the event is queued (a few Redis round trips). Two depl
 side in one run, each on fresh Redis keys and a fresh database:
 
 - one process: the real `serve` entry point (HTTP listener + in-process workers) in this process,
-  beside the fake Slack and model APIs and the client firing the burst;
-- split: `threadwork serve --http --no-workers` in its own process, the fakes and the client in
-  this one; one `threadwork worker` process starts once the burst is acked (in production the
-  workers run on other hosts; here they would take the same two cores) and answers the mentions.
+  beside the fake Slack and model APIs;
+- split: `threadwork serve --http --no-workers` in its own process, the fakes in this one; one
+  `threadwork worker` process starts once the burst is acked (in production the workers run on
+  other hosts; here they would take the same two cores) and answers the mentions.
+
+The client firing the requests is a process of its own in both (`burst_client`), as Slack is.
 
 Each fires a burst of signed `app_mention` events at once and reports the HTTP ack latency next to
 the latency of the same request on an idle app, and how long the workers took to answer them all;
@@ -32,8 +34,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -45,51 +45,25 @@ from tests.harness.fake_slack import FakeSlack, SlackCall  # noqa: E402
 from tests.harness.services import (  # noqa: E402
     free_port,
 )
-from tests.harness.slack_sender import app_mention, event_envelope, sign  # noqa: E402
-from tests.stack import (  # noqa: E402
-    CHANNEL,
-    SIGNING_SECRET,
-    Stack,
-    SubprocessStack,
-    WorkerProcess,
-)
+from tests.stack import CHANNEL, Stack, SubprocessStack, WorkerProcess  # noqa: E402
 
 SLACK_BUDGET_MS = 3000.0
 IDLE_SAMPLES = 20
 ANSWER = "ok"  # what the fake model answers every mention with
 
 
-def signed(text: str) -> tuple[str, dict[str, str]]:
-    body = json.dumps(event_envelope(app_mention(text)))
-    return body, {"content-type": "application/json", **sign(SIGNING_SECRET, body)}
-
-
-async def post_timed(session: aiohttp.ClientSession, url: str, text: str) -> tuple[float, int]:
-    body, headers = signed(text)
-    started = time.perf_counter()
-    async with session.post(url, data=body, headers=headers) as response:
-        await response.read()
-        return (time.perf_counter() - started) * 1000, response.status
-
-
-async def fire(url: str, count: int, *, concurrent: bool, tag: str) -> list[tuple[float, int]]:
-    """Send `count` signed mentions (all at once, or one after another); latency ms and status."""
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        if concurrent:
-            return list(
-                await asyncio.gather(
-                    *(post_timed(session, url, f"{tag} {i}") for i in range(count))
-                )
-            )
-        return [await post_timed(session, url, f"{tag} {i}") for i in range(count)]
-
-
-async def fire_from_another_thread(
+async def fire_from_another_process(
     url: str, count: int, *, concurrent: bool, tag: str
 ) -> list[tuple[float, int]]:
-    # The client gets its own event loop so its work is not queued behind the app's.
-    return await asyncio.to_thread(asyncio.run, fire(url, count, concurrent=concurrent, tag=tag))
+    """Send `count` signed mentions (all at once, or one after another) from a client process
+    of its own (`burst_client`); latency ms and status of each."""
+    command = [sys.executable, str(ROOT / "bench" / "burst_client.py"), url, str(count)]
+    command += ["--tag", tag, *(["--concurrent"] if concurrent else [])]
+    process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    if process.returncode != 0:
+        raise RuntimeError(f"the burst client exited with {process.returncode}")
+    return [(float(ms), int(status)) for ms, status in json.loads(out)]
 
 
 class ErrorTally(logging.Handler):
@@ -201,14 +175,14 @@ async def measure(
 ) -> Result:
     """Idle acks, then the burst; `then_work` (split runs) starts the workers after the burst."""
     url = f"{stack.base}/slack/events"
-    idle = await fire_from_another_thread(url, IDLE_SAMPLES, concurrent=False, tag="idle")
+    idle = await fire_from_another_process(url, IDLE_SAMPLES, concurrent=False, tag="idle")
     if then_work is None:
         await answered(slack, IDLE_SAMPLES)
 
     listener = stack.process.pid if isinstance(stack, SubprocessStack) and stack.process else None
     cpu_before = cpu_seconds(listener) if listener else 0.0
     started = time.perf_counter()
-    burst = await fire_from_another_thread(url, events, concurrent=True, tag="burst")
+    burst = await fire_from_another_process(url, events, concurrent=True, tag="burst")
     accepted = sum(1 for _, status in burst if status == 200)
     cpu_ms = (cpu_seconds(listener) - cpu_before) * 1000 / events if listener else None
     if then_work is not None:
