@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 Flush = Callable[[list[T]], Awaitable[Sequence[BaseException | None]]]
 """Write a batch; one outcome per item, in order (None: written, or an error for its caller)."""
@@ -28,7 +30,8 @@ class GroupCommit(Generic[T]):
         self._runner: asyncio.Task[None] | None = None
 
     async def submit(self, item: T) -> None:
-        """Queue `item` and return once it is written (a cancelled caller's item still is)."""
+        """Queue `item` and return once it is written (a cancelled caller's item still is, and
+        its failure, if any, is logged)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((item, done))
         if self._runner is None or self._runner.done():
@@ -36,7 +39,11 @@ class GroupCommit(Generic[T]):
             self._runner = asyncio.create_task(
                 self._run(), name="group-commit", context=contextvars.Context()
             )
-        await asyncio.shield(done)
+        try:
+            await asyncio.shield(done)
+        except asyncio.CancelledError:
+            done.add_done_callback(_unheard)  # nobody is left to hear how the write went
+            raise
 
     async def _run(self) -> None:
         while self._queue:
@@ -58,3 +65,10 @@ class GroupCommit(Generic[T]):
                     done.set_result(None)
                 else:
                     done.set_exception(outcome)
+
+
+def _unheard(done: asyncio.Future[None]) -> None:
+    """The outcome of an item whose caller was cancelled: logged if it failed, so the error is
+    neither lost nor reported by asyncio as a future's exception never retrieved."""
+    if not done.cancelled() and (exc := done.exception()) is not None:
+        log.warning("a write whose caller had gone failed: %s", exc)
