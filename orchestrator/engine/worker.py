@@ -47,6 +47,11 @@ OUTAGE_BACKOFF_S = (0.05, 5.0)
 """First and longest wait between two attempts to reach Redis while it is down (doubling)."""
 
 
+CANCEL_WAIT_S = 5.0
+"""How long a stopping worker waits for its cancelled jobs to wind down (release their leases,
+close an open answer) before it hands them back regardless."""
+
+
 class Worker:
     def __init__(
         self,
@@ -142,7 +147,7 @@ class Worker:
         )
         for task in late:
             task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
+        await asyncio.wait(late, timeout=CANCEL_WAIT_S)  # each releases its lease as it ends
         try:
             await self._queue.hand_back(
                 self.name, handed, idle_ms=int(self._reclaim_after_s * 1000)
