@@ -109,9 +109,7 @@ class Worker:
 
     async def _consume(self, stop: asyncio.Event) -> None:
         failures = 0
-        while not stop.is_set():
-            await self._slots.acquire()
-            self._slots.release()
+        while await self._free_slot(stop):
             try:
                 deliveries = await self._next_deliveries()
             except StorageUnavailable as exc:
@@ -129,6 +127,23 @@ class Worker:
                 task = asyncio.create_task(self._handle(delivery_id, job))
                 self._running[task] = delivery_id
                 task.add_done_callback(self._done)
+
+    async def _free_slot(self, stop: asyncio.Event) -> bool:
+        """Wait until a slot is free (True) or `stop` is set (False): a worker whose every slot
+        is busy must still hear that it should stop."""
+        if stop.is_set():
+            return False
+        if not self._slots.locked():
+            return True
+        slot = asyncio.ensure_future(self._slots.acquire())
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait((slot, stopped), return_when=asyncio.FIRST_COMPLETED)
+        for waiter in (slot, stopped):
+            waiter.cancel()
+        await asyncio.gather(slot, stopped, return_exceptions=True)
+        if not slot.cancelled():
+            self._slots.release()  # only waited for: the job that takes it acquires it again
+        return not stop.is_set()
 
     async def _drain(self) -> None:
         """Give the jobs in hand `stop_grace_s` to finish; cancel the rest and hand them back.

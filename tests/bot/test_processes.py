@@ -121,7 +121,8 @@ async def test_a_stopped_worker_hands_back_the_job_it_could_not_finish_in_its_gr
     async with running(listener):
         mention = app_mention("a slow- one please")
         assert (await listener.sender.send_event(mention)).status == 200
-        env = {**listener.env(), "THREADWORK_STOP_GRACE": "1"}
+        # One slot, taken by the held job: the stop must not wait for a free slot either.
+        env = {**listener.env(), "THREADWORK_STOP_GRACE": "1", "THREADWORK_WORKERS": "1"}
         first = WorkerProcess(env)
         await first.start()
         try:
