@@ -147,18 +147,6 @@ class Notifier(Protocol):
 class RateBudget(Protocol):
     """Call budgets shared by every process (e.g. Slack's per-method, per-workspace limits)."""
 
-    async def take(
-        self,
-        team_id: str,
-        method: str,
-        rate: Rate,
-        *,
-        channel_id: str = "",
-        now_ms: float | None = None,
-    ) -> float:
-        """Use one call if the budget has one and return 0.0; else the seconds until it has."""
-        ...
-
     async def book(
         self,
         team_id: str,
@@ -170,7 +158,8 @@ class RateBudget(Protocol):
         now_ms: float | None = None,
     ) -> float | None:
         """Book the next free call if it comes within `within_s` and return the seconds until it
-        (0.0: at once; the caller then calls without asking again); None if it is further off."""
+        (0.0: at once; the caller then calls without asking again); None, and nothing booked, if
+        it is further off (`within_s=0`: take a call only if one is free now)."""
         ...
 
 

@@ -4,7 +4,8 @@ Slack counts calls per method per workspace (and `chat.postMessage` also per cha
 process makes them, so the budgets live in Redis (`orchestrator.ports.RateBudget`). Calls whose
 result must land (a post, the last edit, the end of a stream) book a turn and wait for it, so
 many waiters cost one Redis request each; callers that can coalesce (progress edits, stream
-appends) keep collecting while they wait, so under load only intermediate frames are lost. Slack's 429 with Retry-After stays the backstop (`retries`).
+appends) keep collecting while they wait, so under load only intermediate frames are lost.
+Slack's 429 with Retry-After stays the backstop (`retries`).
 """
 
 from __future__ import annotations
@@ -48,33 +49,24 @@ class SlackBudget:
 
     async def now(self, method: str, thread: ThreadRef) -> bool:
         """Take a call of `method`'s budget if one is free right now."""
-        return await self._take(method, thread) == 0.0
+        return await self._book(method, thread, within_s=0.0) == 0.0
 
     async def wait(self, method: str, thread: ThreadRef) -> None:
         """Book `method`'s next free call and wait for its turn. Past `MAX_WAIT_S` nothing is
         booked: the call goes then anyway, and Slack's 429s are the backstop."""
-        rate = self._table.get(method)
-        if self._budget is None or rate is None:
-            return
-        try:
-            delay = await self._budget.book(
-                thread.team_id, method, rate, within_s=MAX_WAIT_S, channel_id=thread.channel_id
-            )
-        except Exception:  # Redis down: Slack's own 429s still hold us back
-            log.warning("could not read the %s budget; calling anyway", method, exc_info=True)
-            return
+        delay = await self._book(method, thread, within_s=MAX_WAIT_S)
         if delay is None:
             delay = MAX_WAIT_S
         if delay > 0:
             await asyncio.sleep(delay)
 
-    async def _take(self, method: str, thread: ThreadRef) -> float:
+    async def _book(self, method: str, thread: ThreadRef, *, within_s: float) -> float | None:
         rate = self._table.get(method)
         if self._budget is None or rate is None:
             return 0.0
         try:
-            return await self._budget.take(
-                thread.team_id, method, rate, channel_id=thread.channel_id
+            return await self._budget.book(
+                thread.team_id, method, rate, within_s=within_s, channel_id=thread.channel_id
             )
         except Exception:  # Redis down: Slack's own 429s still hold us back
             log.warning("could not read the %s budget; calling anyway", method, exc_info=True)

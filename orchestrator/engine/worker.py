@@ -154,7 +154,7 @@ class Worker:
         _, late = await asyncio.wait(list(self._running), timeout=self._stop_grace_s)
         if not late:
             return
-        handed = [self._running[task] for task in late if task in self._running]
+        handed = [self._running[task] for task in late]  # still running: still listed
         log.warning(
             "stopping: %d job(s) still running after %.0f s; handing them back to other workers",
             len(late),

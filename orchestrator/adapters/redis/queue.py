@@ -128,13 +128,16 @@ class RedisJobQueue:
         await self.touch_all(consumer, [delivery_id])
 
     async def touch_all(self, consumer: str, delivery_ids: Collection[str]) -> None:
-        for stream, ids in self._by_stream(delivery_ids).items():
-            await self._redis.xclaim(stream, self._keys.group, consumer, 0, ids, justid=True)
+        await self._claim(consumer, delivery_ids, idle_ms=0)
 
     async def hand_back(
         self, consumer: str, delivery_ids: Collection[str], *, idle_ms: int
     ) -> None:
-        # XCLAIM's IDLE sets how long the entries look unattended; XAUTOCLAIM then takes them.
+        await self._claim(consumer, delivery_ids, idle_ms=idle_ms)
+
+    async def _claim(self, consumer: str, delivery_ids: Collection[str], *, idle_ms: int) -> None:
+        """Set how long the entries look unattended (XCLAIM's IDLE): 0 keeps them ours, a
+        reclaim delay or more lets the next XAUTOCLAIM take them. One call per stream shard."""
         for stream, ids in self._by_stream(delivery_ids).items():
             await self._redis.xclaim(
                 stream, self._keys.group, consumer, 0, ids, idle=idle_ms, justid=True

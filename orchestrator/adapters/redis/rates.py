@@ -41,19 +41,6 @@ class RedisRateBudget:
         self._keys = keys
         self._gcra = BatchedScript(redis, _GCRA)
 
-    async def take(
-        self,
-        team_id: str,
-        method: str,
-        rate: Rate,
-        *,
-        channel_id: str = "",
-        now_ms: float | None = None,
-    ) -> float:
-        """Use one call of the budget if it has one: 0.0, else the seconds to wait for one."""
-        allowed, wait_s = await self._decide(team_id, method, rate, channel_id, 0.0, now_ms)
-        return 0.0 if allowed else wait_s
-
     async def book(
         self,
         team_id: str,
@@ -66,24 +53,10 @@ class RedisRateBudget:
     ) -> float | None:
         """Book the next free call if it comes within `within_s`: the seconds until it (0.0: at
         once); None, and nothing booked, when it is further off."""
-        allowed, wait_s = await self._decide(
-            team_id, method, rate, channel_id, within_s * 1000, now_ms
-        )
-        return wait_s if allowed else None
-
-    async def _decide(
-        self,
-        team_id: str,
-        method: str,
-        rate: Rate,
-        channel_id: str,
-        queue_ms: float,
-        now_ms: float | None,
-    ) -> tuple[bool, float]:
         key = self._keys.rate(team_id, method, channel_id if rate.scope == "channel" else "")
         now = "" if now_ms is None else repr(float(now_ms))
+        queue_ms = repr(float(within_s * 1000))
         allowed, wait_ms = await self._gcra(
-            keys=[key],
-            args=[repr(rate.interval_ms), repr(rate.tolerance_ms), now, repr(float(queue_ms))],
+            keys=[key], args=[repr(rate.interval_ms), repr(rate.tolerance_ms), now, queue_ms]
         )
-        return bool(int(allowed)), float(wait_ms) / 1000.0
+        return float(wait_ms) / 1000.0 if int(allowed) else None

@@ -19,15 +19,19 @@ def budget(redis: Redis, keys: Keys) -> RedisRateBudget:
     return RedisRateBudget(redis, keys=keys)
 
 
-async def test_the_script_agrees_with_the_rule_on_every_call(budget: RedisRateBudget) -> None:
+async def test_the_script_agrees_with_the_rule_on_every_call(
+    budget: RedisRateBudget, redis: Redis, keys: Keys
+) -> None:
     times = [0, 0, 0, 0, 400, 999, 1000, 1500, 2000, 2001, 9000, 9000, 9000, 9000]
     tat: float | None = None
     base = 1_800_000_000_000.0
     for now in times:
         expected = gcra(tat, now, RATE)
         tat = expected.tat_ms
-        wait_s = await budget.take("T1", "chat.update", RATE, now_ms=base + now)
-        assert wait_s == pytest.approx(expected.wait_ms / 1000), f"at {now} ms"
+        turn = await budget.book("T1", "chat.update", RATE, within_s=0, now_ms=base + now)
+        assert turn == (0.0 if expected.allowed else None), f"at {now} ms"
+        stored = float(await redis.get(keys.rate("T1", "chat.update")))
+        assert stored == pytest.approx(base + expected.tat_ms), f"TAT at {now} ms"
 
 
 async def test_the_script_books_turns_as_the_rule_does(budget: RedisRateBudget) -> None:
@@ -60,18 +64,22 @@ async def test_budgets_are_per_workspace_and_method_and_channel_when_scoped(
     budget: RedisRateBudget,
 ) -> None:
     one = Rate(per_minute=1)
-    assert await budget.take("T1", "chat.update", one) == 0
-    assert await budget.take("T1", "chat.update", one) > 0
-    assert await budget.take("T2", "chat.update", one) == 0, "another workspace"
-    assert await budget.take("T1", "chat.startStream", one) == 0, "another method"
+
+    async def now(team: str, method: str, rate: Rate, channel: str = "") -> bool:
+        return await budget.book(team, method, rate, within_s=0, channel_id=channel) == 0.0
+
+    assert await now("T1", "chat.update", one)
+    assert not await now("T1", "chat.update", one)
+    assert await now("T2", "chat.update", one), "another workspace"
+    assert await now("T1", "chat.startStream", one), "another method"
     per_channel = Rate(per_minute=1, scope="channel")
-    assert await budget.take("T1", "chat.postMessage", per_channel, channel_id="C1") == 0
-    assert await budget.take("T1", "chat.postMessage", per_channel, channel_id="C2") == 0
-    assert await budget.take("T1", "chat.postMessage", per_channel, channel_id="C1") > 0
+    assert await now("T1", "chat.postMessage", per_channel, "C1")
+    assert await now("T1", "chat.postMessage", per_channel, "C2")
+    assert not await now("T1", "chat.postMessage", per_channel, "C1")
 
 
 async def test_an_idle_budget_leaves_no_key_behind(
     budget: RedisRateBudget, redis: Redis, keys: Keys
 ) -> None:
-    await budget.take("T1", "chat.update", Rate(per_minute=60_000))
+    await budget.book("T1", "chat.update", Rate(per_minute=60_000), within_s=0)
     assert 0 < await redis.pttl(keys.rate("T1", "chat.update")) <= 1001
