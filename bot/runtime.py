@@ -26,7 +26,8 @@ from bot.slack.notifier import SlackNotifier
 from bot.slack.retries import retry_handlers
 from bot.telemetry import Observability, tracer_provider
 from orchestrator.adapters.sql.activity import make_engine
-from orchestrator.assemble import Assembly, ExecutionOptions, ModelOptions, Options, assemble
+from orchestrator.assemble import Assembly, assemble
+from orchestrator.options import ExecutionOptions, ModelOptions, Options
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:

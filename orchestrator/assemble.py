@@ -1,16 +1,15 @@
 """Assemble: one call wires the real adapters (Redis, SQL, Anthropic, MCP) into a running orchestrator.
 
 The only place where the orchestrator's adapters are built and connected to the engine. The edge
-passes plain typed `Options` and the ports it implements itself (`Notifier`, `Directory`), and
-gets back an `Assembly`: the service for the edge, a worker factory, and the parts the CLI checks.
+passes plain typed `Options` (`orchestrator.options`) and the ports it implements itself
+(`Notifier`, `Directory`), and gets back an `Assembly`: the service for the edge, a worker
+factory, and the parts the CLI checks.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from anthropic import AsyncAnthropic, DefaultAioHttpClient
 from redis.asyncio import Redis
@@ -47,10 +46,10 @@ from orchestrator.engine.home import Homes, RefreshingCheckpoints, RefreshingLog
 from orchestrator.engine.questions import Questions
 from orchestrator.engine.reports import Reports
 from orchestrator.engine.runner import Runner
-from orchestrator.engine.signins import DEFAULT_TTL_S as DEFAULT_SIGN_IN_TTL_S
 from orchestrator.engine.signins import SignIns
 from orchestrator.engine.worker import Worker
 from orchestrator.errors import SecretKeyInvalid
+from orchestrator.options import ModelOptions, Options
 from orchestrator.ports import (
     ActivityLog,
     AssistantPane,
@@ -75,57 +74,6 @@ log = logging.getLogger(__name__)
 
 REDIS_WAIT_S = 10.0
 """How long a request waits for a free Redis connection when the pool is exhausted."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ModelOptions:
-    """The planning model and how to reach it."""
-
-    model: str
-    api_key: str | None = None
-    base_url: str | None = None
-    timeout_s: float = 600.0
-    max_attempts: int = 5
-    retry_base_s: float = 1.0
-    max_output_tokens: int = 8192
-    aliases: Mapping[str, str] = field(default_factory=dict)
-    """Model ids for the `model:` names of sub-agent definitions (haiku, sonnet, opus)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExecutionOptions:
-    """Where task workspaces live and which Python environment the sandbox mounts."""
-
-    workspaces: Path = Path("workspaces")
-    sandbox_venv: Path | None = Path(".venv-sandbox")
-    """Absent or missing: `run_code` has the system Python's standard library only."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Options:
-    """Everything `assemble` needs besides the edge's ports, as plain values."""
-
-    config_path: Path
-    redis_url: str
-    database_url: str
-    model: ModelOptions
-    redis_prefix: str = "tw"
-    job_streams: int | None = None
-    """Job stream shards; None: `CLUSTER_JOB_STREAMS` on a Redis Cluster, else 1."""
-    redis_max_connections: int = 64
-    task_ttl_s: int = 30 * 24 * 3600
-    reclaim_after_s: float = 30.0
-    stop_grace_s: float = 20.0
-    workers: int = 4
-    execution: ExecutionOptions = field(default_factory=ExecutionOptions)
-    environ: Mapping[str, str] = field(default_factory=dict)
-    """Where connector secrets (`${VAR}` in plugin server configs) are looked up."""
-    secret_key: str | None = None
-    """`THREADWORK_SECRET_KEY`: seals connection tokens; None leaves sign-in connectors off."""
-    public_url: str | None = None
-    """`THREADWORK_PUBLIC_URL`: where browsers reach the bot (sign-in redirects)."""
-    sign_in_ttl_s: float = DEFAULT_SIGN_IN_TTL_S
-    """How long a person has to connect an account once asked."""
 
 
 CLUSTER_JOB_STREAMS = 4
